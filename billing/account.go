@@ -1,0 +1,96 @@
+package billing
+
+import "time"
+
+// PaymentKind is how an account pays.
+type PaymentKind string
+
+// Payment kinds. Only credit card and LINE Pay can be charged automatically
+// and are eligible for the promo campaign; bank transfer is kept because
+// accounts paying that way exist and must be refused the code.
+const (
+	CreditCard   PaymentKind = "credit_card"
+	LinePay      PaymentKind = "line_pay"
+	BankTransfer PaymentKind = "bank_transfer"
+)
+
+// Valid reports whether k is a known payment kind.
+func (k PaymentKind) Valid() bool {
+	return k == CreditCard || k == LinePay || k == BankTransfer
+}
+
+// Account is what the rules need to know about an official account.
+type Account struct {
+	ID     string
+	Region string // ISO country code, e.g. "TW"
+	Plan   PlanID
+	// ScheduledPlan is a downgrade that takes effect at ScheduledFor's start;
+	// empty when none is scheduled.
+	ScheduledPlan PlanID
+	ScheduledFor  Month
+	// Payment is the kind of the account's main payment method; "" for none.
+	Payment PaymentKind
+	// PaidMonth and PaidFee record the plan fee already paid for a month.
+	PaidMonth Month
+	PaidFee   Money
+}
+
+// PaidFor is the plan fee already paid for month m.
+func (a Account) PaidFor(m Month) Money {
+	if a.PaidMonth == m {
+		return a.PaidFee
+	}
+	return 0
+}
+
+// Settle returns the account as it stands at t: a scheduled change whose month
+// has begun is in effect even if no renewal run has written it yet.
+func (a Account) Settle(t time.Time) Account {
+	if a.ScheduledPlan != "" && !MonthOf(t).Before(a.ScheduledFor) {
+		a.Plan = a.ScheduledPlan
+		a.ScheduledPlan = ""
+		a.ScheduledFor = Month{}
+	}
+	return a
+}
+
+// PlanFor is the plan the account will be on in month m, counting a scheduled
+// change (m is the current month or later).
+func (a Account) PlanFor(m Month) PlanID {
+	if a.ScheduledPlan != "" && !m.Before(a.ScheduledFor) {
+		return a.ScheduledPlan
+	}
+	return a.Plan
+}
+
+// Downgrade checks a downgrade of a (settled at t) to plan and returns the
+// account with the change scheduled for the next month start. Downgrading to
+// light is how auto-renewal is cancelled. There are no refunds.
+func (c Catalog) Downgrade(a Account, to PlanID, t time.Time) (Account, error) {
+	a = a.Settle(t)
+	target, err := c.Plan(to)
+	if err != nil {
+		return a, err
+	}
+	cur, err := c.Plan(a.Plan)
+	if err != nil {
+		return a, err
+	}
+	if target.Rank >= cur.Rank {
+		return a, Errorf(ENotADowngrade, "")
+	}
+	a.ScheduledPlan = to
+	a.ScheduledFor = MonthOf(t).Next()
+	return a, nil
+}
+
+// CancelDowngrade withdraws a scheduled downgrade before it takes effect.
+func (c Catalog) CancelDowngrade(a Account, t time.Time) (Account, error) {
+	a = a.Settle(t)
+	if a.ScheduledPlan == "" {
+		return a, Errorf(ENoScheduledPlan, "")
+	}
+	a.ScheduledPlan = ""
+	a.ScheduledFor = Month{}
+	return a, nil
+}

@@ -1,0 +1,116 @@
+package billing
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable error id. The ids are a public contract (SCENARIOS.md):
+// pages, the simulator and the staff API all report them.
+type Code string
+
+// Error ids. The first group is the simulator contract; the rest are the
+// product's own refusals.
+const (
+	ECodeNotFound      Code = "code_not_found"
+	ECodeNotYetValid   Code = "code_not_yet_valid"
+	ECodeExpired       Code = "code_expired"
+	ECodeTaken         Code = "code_taken"
+	ECodePending       Code = "code_pending"
+	ECampaignLimit     Code = "campaign_limit"
+	ERegionNotEligible Code = "region_not_eligible"
+	ENotAnUpgrade      Code = "not_an_upgrade"
+	ENotADowngrade     Code = "not_a_downgrade"
+	ENoPaymentMethod   Code = "no_payment_method"
+	EPaymentFailed     Code = "payment_failed"
+
+	EUnknownPlan      Code = "unknown_plan"
+	EUnknownAccount   Code = "unknown_account"
+	ENoScheduledPlan  Code = "no_scheduled_change"
+	EQuoteChanged     Code = "quote_changed"
+	EInvalid          Code = "invalid_input"
+	EForbidden        Code = "forbidden"
+	EConflict         Code = "conflict"
+	EPaymentPending   Code = "payment_pending"
+	EPaymentIneligble Code = "payment_method_not_eligible"
+	ETransitionNotEl  Code = "transition_not_eligible"
+	EWindowClosed     Code = "code_window_closed"
+)
+
+// messages holds every code's sentence, zh-TW first, then English.
+var messages = map[Code][2]string{
+	ECodeNotFound:      {"找不到此優惠活動代碼,請確認輸入是否正確。", "This promo code does not exist. Please check what you typed."},
+	ECodeNotYetValid:   {"此優惠活動代碼尚未開始適用。", "This promo code is not valid yet."},
+	ECodeExpired:       {"此優惠活動代碼已過期", "This promo code has expired."},
+	ECodeTaken:         {"此優惠活動代碼已被其他帳號使用。", "This promo code has already been used by another account."},
+	ECodePending:       {"此帳號已登錄一組尚未使用的優惠活動代碼,使用後才能再登錄。", "This account already holds an unused promo code; it must be used first."},
+	ECampaignLimit:     {"此帳號已登錄過同一活動的優惠活動代碼(每個帳號限一組)。", "This account has already registered a code from this campaign (one per account)."},
+	ERegionNotEligible: {"此優惠活動代碼僅適用於台灣地區的官方帳號。", "This promo code is only for official accounts in an eligible region."},
+	ENotAnUpgrade:      {"只能升級到比目前方案更高的方案。", "You can only upgrade to a higher plan than the current one."},
+	ENotADowngrade:     {"只能降級到比目前方案更低的方案。", "You can only downgrade to a lower plan than the current one."},
+	ENoPaymentMethod:   {"尚未設定付款方式,請先新增付款方式。", "No payment method is set. Please add one first."},
+	EPaymentFailed:     {"付款失敗,未向您收取任何費用。", "The payment failed; nothing was charged."},
+
+	EUnknownPlan:      {"沒有這個方案。", "There is no such plan."},
+	EUnknownAccount:   {"找不到此帳號。", "No such account."},
+	ENoScheduledPlan:  {"目前沒有預定的方案變更。", "There is no scheduled plan change."},
+	EQuoteChanged:     {"金額已變更,請確認新的金額後再購買。未向您收取任何費用。", "The amount has changed. Please review the new amount; nothing was charged."},
+	EInvalid:          {"輸入內容不正確。", "The input is not valid."},
+	EForbidden:        {"只有此帳號的管理員可以執行此操作。", "Only this account's admin can do this."},
+	EConflict:         {"此操作正在處理中,請稍後再試。", "This operation is already in progress; try again shortly."},
+	EPaymentPending:   {"付款處理中,請稍候。", "The payment is being processed."},
+	EPaymentIneligble: {"此付款方式不適用優惠活動代碼(僅限信用卡或 LINE Pay)。", "This payment method is not eligible for the promo code (credit card or LINE Pay only)."},
+	ETransitionNotEl:  {"此優惠活動代碼不適用於這項方案變更。", "This promo code does not apply to this plan change."},
+	EWindowClosed:     {"此優惠活動代碼的有效期間不包含本次付款。", "This payment falls outside the promo code's validity window."},
+}
+
+// Error is a refusal with a stable code, a zh-TW message and an English one.
+type Error struct {
+	Code   Code
+	Detail string // optional specifics, already in the user's words (zh-TW)
+}
+
+// Errorf returns an *Error with the given code; the detail is optional.
+func Errorf(code Code, format string, args ...any) *Error {
+	e := &Error{Code: code}
+	if format != "" {
+		e.Detail = fmt.Sprintf(format, args...)
+	}
+	return e
+}
+
+func (e *Error) Error() string {
+	if e.Detail != "" {
+		return string(e.Code) + ": " + e.Detail
+	}
+	return string(e.Code) + ": " + e.Message("en")
+}
+
+// Message is the sentence shown to a user in lang ("zh-TW" or "en").
+func (e *Error) Message(lang string) string {
+	return CodeMessage(e.Code, lang)
+}
+
+// CodeMessage is the sentence for code in lang ("zh-TW" by default, or "en").
+func CodeMessage(code Code, lang string) string {
+	m, ok := messages[code]
+	if !ok {
+		if lang == "en" {
+			return "Something went wrong."
+		}
+		return "發生錯誤,請稍後再試。"
+	}
+	if lang == "en" {
+		return m[1]
+	}
+	return m[0]
+}
+
+// ErrorCode returns the code of err if it is or wraps an *Error, else "".
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

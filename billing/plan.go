@@ -1,0 +1,86 @@
+package billing
+
+import (
+	"fmt"
+	"sort"
+)
+
+// PlanID names a plan in the catalog.
+type PlanID string
+
+// The plan ids of the catalog in force since 2023-09-01. Prices and quotas
+// are data (the plans table), not constants.
+const (
+	Light  PlanID = "light"
+	Medium PlanID = "medium"
+	High   PlanID = "high"
+)
+
+// Plan is one row of the catalog.
+type Plan struct {
+	ID     PlanID
+	NameZH string // 輕用量
+	NameEN string // Light
+	Fee    Money  // monthly, before tax
+	// FreeMessages is the monthly free-message quota.
+	FreeMessages int
+	// Additional reports whether messages beyond the quota may be bought.
+	Additional bool
+	// Rank orders plans: a higher rank is an upgrade.
+	Rank int
+}
+
+// Name returns the plan's name in lang.
+func (p Plan) Name(lang string) string {
+	if lang == "en" {
+		return p.NameEN
+	}
+	return p.NameZH
+}
+
+// Catalog is the set of plans on sale, ordered by rank.
+type Catalog struct {
+	plans []Plan
+}
+
+// NewCatalog checks and orders plans.
+func NewCatalog(plans []Plan) (Catalog, error) {
+	ps := append([]Plan(nil), plans...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Rank < ps[j].Rank })
+	seen := map[PlanID]bool{}
+	for i, p := range ps {
+		if p.ID == "" || seen[p.ID] {
+			return Catalog{}, fmt.Errorf("catalog: empty or duplicate plan id %q", p.ID)
+		}
+		if p.Fee < 0 || p.FreeMessages < 0 {
+			return Catalog{}, fmt.Errorf("catalog: plan %s has a negative fee or quota", p.ID)
+		}
+		if i > 0 && (p.Rank == ps[i-1].Rank || p.Fee <= ps[i-1].Fee) {
+			return Catalog{}, fmt.Errorf("catalog: plan %s must rank and cost above %s", p.ID, ps[i-1].ID)
+		}
+		seen[p.ID] = true
+	}
+	return Catalog{plans: ps}, nil
+}
+
+// Plans lists the catalog in rank order.
+func (c Catalog) Plans() []Plan { return append([]Plan(nil), c.plans...) }
+
+// Plan returns the plan with id, or an EUnknownPlan error.
+func (c Catalog) Plan(id PlanID) (Plan, error) {
+	for _, p := range c.plans {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return Plan{}, Errorf(EUnknownPlan, "沒有「%s」這個方案", id)
+}
+
+// MustPlan is Plan for ids already validated (e.g. read back from the store).
+func (c Catalog) MustPlan(id PlanID) Plan {
+	p, err := c.Plan(id)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
