@@ -1,0 +1,120 @@
+// Package dbtest gives each test its own real PostgreSQL database, cloned
+// from a migrated template, on the server named by DATABASE_URL (which
+// `make test` brings up).
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"webstore/db"
+)
+
+// URL returns the server's DATABASE_URL, failing the test if it is unset.
+func URL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("DATABASE_URL")
+	if u == "" {
+		t.Fatal("DATABASE_URL is unset: run the tests with `make test`, which starts a throwaway PostgreSQL")
+	}
+	return u
+}
+
+// withDB returns dsn pointing at database name.
+func withDB(t testing.TB, dsn, name string) string {
+	t.Helper()
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+	var parts []string
+	for _, p := range strings.Fields(dsn) {
+		if !strings.HasPrefix(p, "dbname=") {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(append(parts, "dbname="+name), " ")
+}
+
+// New creates a fresh, migrated database for the test, dropped when it ends.
+// It returns the open handle and the database's URL.
+func New(t testing.TB) (*sqlx.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	base := URL(t)
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	tmpl := fmt.Sprintf("webstore_tmpl_v%d", db.LatestVersion())
+	ensureTemplate(t, admin, base, tmpl)
+
+	var b [6]byte
+	rand.Read(b[:])
+	name := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	dsn := withDB(t, base, name)
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		a, err := db.Open(context.Background(), base)
+		if err == nil {
+			a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			a.Close()
+		}
+	})
+	return d, dsn
+}
+
+// ensureTemplate creates and migrates the template database once per schema
+// version; test binaries running in parallel wait on an advisory lock.
+func ensureTemplate(t testing.TB, admin *sqlx.DB, base, tmpl string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := admin.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(4242)`)
+	var exists bool
+	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname=$1)`, tmpl); err != nil {
+		t.Fatal(err)
+	}
+	if exists {
+		return
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+tmpl); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, withDB(t, base, tmpl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := db.Migrate(ctx, d); err != nil {
+		conn.ExecContext(ctx, `DROP DATABASE `+tmpl)
+		t.Fatalf("migrate template: %v", err)
+	}
+}

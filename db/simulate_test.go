@@ -1,0 +1,61 @@
+package db_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"webstore/db"
+	"webstore/db/dbtest"
+)
+
+// Every shared scenario (copied from the spec into testdata/) must pass.
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob("../testdata/scenarios/*.json")
+	if err != nil || len(files) < 9 {
+		t.Fatalf("want the 9 shared scenarios in testdata/scenarios, found %d (%v)", len(files), err)
+	}
+	_, url := dbtest.New(t)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, err := db.ParseScenario(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := db.Simulate(context.Background(), url, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Passed {
+				t.Errorf("scenario failed:\n%s", strings.Join(out.Mismatches(), "\n"))
+			}
+		})
+	}
+}
+
+func TestMalformedScenarios(t *testing.T) {
+	for _, c := range []struct{ json, field string }{
+		{`{"name": 3}`, "name"},
+		{`{"accounts": [{"id": "a", "region": "TW", "plan": "gold"}]}`, "accounts[0].plan"},
+		{`{"accounts": [{"id": "a", "region": "TW", "plan": "light", "payment_method": "cash"}]}`, "accounts[0].payment_method"},
+		{`{"accounts": [{"id": "a", "region": "TW", "plan": "light"}], "events": [{"at": "2024-06-11 10:00", "do": "renew"}]}`, "events[0].at"},
+		{`{"events": [{"at": "2024-06-11T10:00:00+08:00", "do": "fly"}]}`, "events[0].do"},
+		{`{"events": [{"at": "2024-06-11T10:00:00+08:00", "do": "upgrade", "account": "ghost", "plan": "high"}]}`, "events[0].account"},
+		{`{"events": [{"at": "2024-06-11T10:00:00+08:00", "do": "renew"}, {"at": "2024-06-10T10:00:00+08:00", "do": "renew"}]}`, "events[1].at"},
+		{`{"campaigns": [{"id": "c", "face_value": 800, "valid_from": "2024-06-07T00:00:00+08:00", "valid_until": "2024-06-01T00:00:00+08:00"}]}`, "campaigns[0].valid_until"},
+		{`{"bogus": 1}`, "bogus"},
+		{`{"events": [`, "(file)"},
+	} {
+		_, err := db.ParseScenario([]byte(c.json))
+		ie, ok := err.(*db.InputError)
+		if !ok || ie.Field != c.field {
+			t.Errorf("%s: got %v, want an InputError naming %s", c.json, err, c.field)
+		}
+	}
+}
