@@ -1,0 +1,54 @@
+# Two commands: `make run` and `make test`. With DATABASE_URL unset, both
+# bring up a project-local PostgreSQL under .pg/ (git-ignored).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO      ?= go
+BIN     := bin/webstore
+PG_DEV  := .pg/dev
+PG_TEST := .pg/test
+
+.PHONY: run test build generate check-generated vet bench-renew browser-deps
+
+build: generate
+	$(GO) build -o $(BIN) ./cmd/webstore
+
+generate:
+	$(GO) tool templ generate -log-level error
+
+## run: a local PostgreSQL (unless DATABASE_URL is set), migrations, demo data, the app on :8080.
+run: build
+	@if [ -z "$${DATABASE_URL:-}" ]; then export DATABASE_URL=$$(db/localpg.sh start $(PG_DEV) 5433); fi; \
+	./$(BIN) migrate; \
+	./$(BIN) seed; \
+	echo; echo "  webstore: http://localhost:8080"; \
+	echo "  demo sign-ins (password demo1234): alice (admin of 熊美服飾店 and 貓咪咖啡), oscar (operator), kenji (東京ラーメン), staff (billing team)"; \
+	echo; \
+	exec ./$(BIN) serve
+
+## test: a throwaway PostgreSQL (unless DATABASE_URL is set), then every check and test.
+test: check-generated vet browser-deps
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
+		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
+	fi; \
+	$(GO) test -count=1 -timeout 30m ./...
+
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
+		echo "generated templ files are stale: run 'go tool templ generate' and commit them"; \
+		git status --porcelain -- '*_templ.go'; exit 1; \
+	fi
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## browser-deps: Debian's chromium and CJK fonts for the browser tests.
+browser-deps:
+	@.ci/browser-deps
+
+## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
+bench-renew: build
+	@.ci/bench-renew

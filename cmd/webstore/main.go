@@ -1,0 +1,299 @@
+// Command webstore is the LINE Official Account billing webstore: the web
+// server and the billing team's tools. Wiring only; the rules live in
+// billing/ and the store in db/.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"webstore/billing"
+	"webstore/db"
+)
+
+const usage = `webstore — the LINE Official Account billing webstore
+
+Usage:
+  webstore serve     [--addr :8080] [--migrate]   run the web app
+  webstore migrate                                 apply database migrations
+  webstore seed                                    load demo data (idempotent)
+  webstore simulate  FILE...                       replay billing scenarios (JSON out)
+  webstore renew     --at RFC3339 [--collect]      renew every account for a month
+  webstore collect                                 take payment for pending charges
+  webstore loadgen   --accounts N                  fill the database with N accounts
+
+Every command reads DATABASE_URL. Run "webstore COMMAND --help" for its flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one subcommand and returns the process exit code: 0 done,
+// 1 failed (or a scenario did not pass), 2 bad usage or input.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"serve": cmdServe, "migrate": cmdMigrate, "seed": cmdSeed, "simulate": cmdSimulate,
+		"renew": cmdRenew, "collect": cmdCollect, "loadgen": cmdLoadgen,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "webstore: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	var ue usageError
+	var ie *db.InputError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "webstore %s: %v\n", args[0], err)
+		return 2
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "webstore %s: malformed input: %v\n", args[0], err)
+		return 2
+	case errors.Is(err, errNotPassed):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "webstore %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+var errNotPassed = errors.New("scenario did not pass")
+
+// config is read from the environment and flags into one struct.
+type config struct {
+	DatabaseURL string
+}
+
+func loadConfig() (config, error) {
+	c := config{DatabaseURL: os.Getenv("DATABASE_URL")}
+	if c.DatabaseURL == "" {
+		return c, usageError{errors.New("DATABASE_URL is not set (make run sets up a local PostgreSQL for you)")}
+	}
+	return c, nil
+}
+
+func newFlags(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: webstore %s\n\n", help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// openStore connects and checks the schema is current.
+func openStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	v, err := db.SchemaVersion(ctx, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if v != db.LatestVersion() {
+		d.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this build needs %d: run `webstore migrate`", v, db.LatestVersion())
+	}
+	return db.New(d, billing.SystemClock, gw), nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", "migrate", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := db.Migrate(ctx, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied: %d (schema version %d)\n", n, db.LatestVersion())
+	return nil
+}
+
+func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("simulate", "simulate FILE...\n\nReplays each scenario (SCENARIOS.md) against a throwaway schema and prints the\nresult as JSON. Exits 1 if an expectation fails, 2 if a file is malformed.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no scenario FILE given")}
+	}
+	var scs []db.Scenario
+	for _, f := range fs.Args() {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return usageError{err}
+		}
+		sc, err := db.ParseScenario(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		scs = append(scs, sc)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	var outs []db.SimOutput
+	passed := true
+	for i, sc := range scs {
+		out, err := db.Simulate(ctx, cfg.DatabaseURL, sc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", fs.Arg(i), err)
+		}
+		for _, m := range out.Mismatches() {
+			fmt.Fprintf(stderr, "%s: %s\n", fs.Arg(i), m)
+		}
+		passed = passed && out.Passed
+		outs = append(outs, out)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	var err2 error
+	if len(outs) == 1 {
+		err2 = enc.Encode(outs[0])
+	} else {
+		err2 = enc.Encode(outs)
+	}
+	if err2 != nil {
+		return err2
+	}
+	if !passed {
+		return errNotPassed
+	}
+	return nil
+}
+
+func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("renew --at RFC3339 [--collect]", "renew --at RFC3339\n\nRenews the billing month (JST) containing the instant for every account and\nprints a JSON summary. Safe to run twice or from two processes at once.", stderr)
+	at := fs.String("at", "", "an instant in the month to renew, RFC 3339 with offset (e.g. 2024-07-01T00:00:00+09:00)")
+	batch := fs.Int("batch", 10000, "accounts per transaction")
+	collect := fs.Bool("collect", false, "then take payment for the pending charges")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	t, err := time.Parse(time.RFC3339, *at)
+	if err != nil {
+		return usageError{fmt.Errorf("--at: want RFC 3339 with an offset, e.g. 2024-07-01T00:00:00+09:00")}
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer s.DB.Close()
+	sum, err := s.Renew(ctx, "system:renew-cli", t, db.RenewOptions{BatchSize: *batch})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"renewal": sum, "max_rss_mb": peakRSSMB()}
+	if *collect {
+		gw, err := paymentGateway()
+		if err != nil {
+			return err
+		}
+		s.Payments = gw
+		cs, err := s.Collect(ctx, "system:renew-cli", 0)
+		if err != nil {
+			return err
+		}
+		out["collection"] = cs
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("collect", "collect [--limit N]\n\nTakes payment for pending charges through the configured payment providers.", stderr)
+	limit := fs.Int("limit", 0, "at most this many charges (0: all)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	gw, err := paymentGateway()
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg, gw)
+	if err != nil {
+		return err
+	}
+	defer s.DB.Close()
+	sum, err := s.Collect(ctx, "system:collect", *limit)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(sum)
+}
+
+// peakRSSMB is this process's peak resident set size in MiB (Linux), or -1.
+func peakRSSMB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb / 1024
+		}
+	}
+	return -1
+}

@@ -1,0 +1,115 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"webstore/billing"
+)
+
+// DemoPassword is every demo user's password (printed by `make run`).
+const DemoPassword = "demo1234"
+
+// DemoUser is a seeded sign-in.
+type DemoUser struct {
+	Login, Name string
+	Staff       bool
+	Roles       map[string]string // account id → role
+}
+
+// DemoUsers are the seeded sign-ins.
+var DemoUsers = []DemoUser{
+	{Login: "alice", Name: "Alice 林", Roles: map[string]string{"bear": "admin", "cat": "admin", "dog": "operator"}},
+	{Login: "oscar", Name: "Oscar 王", Roles: map[string]string{"bear": "operator", "cat": "operator_no_broadcast"}},
+	{Login: "kenji", Name: "Kenji 佐藤", Roles: map[string]string{"tokyo": "admin"}},
+	{Login: "staff", Name: "帳務小組", Staff: true},
+}
+
+// DemoCampaignID is the open demo campaign for the month containing t.
+func DemoCampaignID(t time.Time) string { return "demo-" + billing.MonthOf(t).String() }
+
+// Seed loads the demo data: four official accounts, the demo users, the
+// document's summer-2024 campaign (long expired) and a demo campaign open
+// from this month to the end of the next. It is idempotent and returns how
+// many rows it added.
+func (s *Store) Seed(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
+	m := billing.MonthOf(now)
+	added := 0
+	const actor = Actor("system:seed")
+	for _, a := range []NewAccount{
+		{ID: "bear", Name: "熊美服飾店", Region: "TW", Plan: billing.Light},
+		{ID: "cat", Name: "貓咪咖啡", Region: "TW", Plan: billing.Medium, PaidMonth: m},
+		{ID: "dog", Name: "柴犬寵物用品", Region: "TW", Plan: billing.High, PaidMonth: m},
+		{ID: "tokyo", Name: "東京ラーメン", Region: "JP", Plan: billing.Medium, PaidMonth: m},
+	} {
+		err := s.CreateAccount(ctx, actor, a)
+		if billing.ErrorCode(err) == billing.EConflict {
+			continue
+		} else if err != nil {
+			return added, err
+		}
+		added++
+	}
+	for _, u := range DemoUsers {
+		hash, err := bcrypt.GenerateFromPassword([]byte(DemoPassword), bcrypt.DefaultCost)
+		if err != nil {
+			return added, err
+		}
+		res, err := s.DB.ExecContext(ctx, `INSERT INTO users (login, display_name, password_hash, is_staff, created_at)
+			VALUES ($1,$2,$3,$4,$5) ON CONFLICT (login) DO NOTHING`, u.Login, u.Name, string(hash), u.Staff, now)
+		if err != nil {
+			return added, err
+		}
+		n, _ := res.RowsAffected()
+		added += int(n)
+		for acct, role := range u.Roles {
+			res, err := s.DB.ExecContext(ctx, `INSERT INTO memberships (account_id, user_id, role, created_at)
+				SELECT $1, id, $2, $3 FROM users WHERE login=$4 ON CONFLICT DO NOTHING`, acct, role, now, u.Login)
+			if err != nil {
+				return added, err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+	}
+	tw := func(s string) time.Time {
+		t, _ := time.ParseInLocation("2006-01-02 15:04:05", s, billing.Taipei)
+		return t
+	}
+	camps := []struct {
+		c     billing.Campaign
+		codes []string
+	}{
+		{billing.Campaign{ID: "summer-2024", Name: "LINE官方帳號 2024 夏季優惠活動代碼", FaceValue: 800,
+			ValidFrom: tw("2024-06-07 00:00:00"), ValidUntil: tw("2024-08-31 23:59:59")},
+			[]string{"SUMMER-2024-0001", "SUMMER-2024-0002", "SUMMER-2024-0003"}},
+		{billing.Campaign{ID: DemoCampaignID(now), Name: fmt.Sprintf("示範優惠活動 %s", m), FaceValue: 800,
+			ValidFrom: m.Start(), ValidUntil: m.Next().End().Add(-time.Second)}, demoCodes(m)},
+	}
+	for _, c := range camps {
+		_, err := s.CreateCampaign(ctx, actor, c.c)
+		if billing.ErrorCode(err) == billing.EConflict {
+			continue
+		} else if err != nil {
+			return added, err
+		}
+		if err := s.AddCodes(ctx, actor, c.c.ID, c.codes); err != nil {
+			return added, err
+		}
+		added += 1 + len(c.codes)
+	}
+	return added, nil
+}
+
+// demoCodes are the demo campaign's codes, e.g. DEMO-2611-0001.
+func demoCodes(m billing.Month) []string {
+	codes := make([]string, 20)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("DEMO-%02d%02d-%04d", m.Year%100, int(m.Month), i+1)
+	}
+	return codes
+}
