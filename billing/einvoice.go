@@ -45,11 +45,11 @@ type InvoiceDetails struct {
 // certificate kinds. CompanyTitle is only trimmed: it is printed as given.
 func (d InvoiceDetails) Normalize() InvoiceDetails {
 	d.Kind = InvoiceKind(strings.TrimSpace(string(d.Kind)))
-	d.Carrier = halfWidth(strings.TrimSpace(d.Carrier))
+	d.Carrier = strings.TrimSpace(halfWidth(d.Carrier))
 	d.CompanyTitle = strings.TrimSpace(d.CompanyTitle)
-	d.TaxID = halfWidth(strings.TrimSpace(d.TaxID))
-	d.DonationCode = halfWidth(strings.TrimSpace(d.DonationCode))
-	d.Email = halfWidth(strings.TrimSpace(d.Email))
+	d.TaxID = strings.TrimSpace(halfWidth(d.TaxID))
+	d.DonationCode = strings.TrimSpace(halfWidth(d.DonationCode))
+	d.Email = strings.TrimSpace(halfWidth(d.Email))
 	if d.Kind == InvoiceMobileBarcode || d.Kind == InvoiceCitizenCertificate {
 		d.Carrier = strings.ToUpper(d.Carrier)
 	}
