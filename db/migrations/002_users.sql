@@ -27,7 +27,6 @@ CREATE TABLE sessions (
     token_hash  bytea PRIMARY KEY,
     user_id     bigint NOT NULL REFERENCES users (id),
     account_id  text REFERENCES accounts (id),
-    csrf_token  text NOT NULL,
     created_at  timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL
 );

@@ -1,0 +1,162 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"webstore/billing"
+)
+
+// Role is a user's role in an official account.
+type Role string
+
+// Roles: 管理員 admin, 操作人員 operator, and the two restricted operators.
+const (
+	RoleAdmin               Role = "admin"
+	RoleOperator            Role = "operator"
+	RoleOperatorNoBroadcast Role = "operator_no_broadcast"
+	RoleOperatorNoStats     Role = "operator_no_stats"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleOperator || r == RoleOperatorNoBroadcast || r == RoleOperatorNoStats
+}
+
+// User is a person who signs in.
+type User struct {
+	ID          int64  `db:"id"`
+	Login       string `db:"login"`
+	DisplayName string `db:"display_name"`
+	IsStaff     bool   `db:"is_staff"`
+}
+
+// Membership is a user's role in one account.
+type Membership struct {
+	AccountID   string `db:"account_id"`
+	AccountName string `db:"account_name"`
+	Region      string `db:"region"`
+	Role        Role   `db:"role"`
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	User      User
+	AccountID string // the account picked after sign-in, "" until then
+}
+
+// SessionTTL is how long a session lasts without use.
+const SessionTTL = 12 * time.Hour
+
+// ErrBadCredentials is returned for an unknown login or a wrong password;
+// which of the two is not told.
+var ErrBadCredentials = billing.Errorf(billing.EInvalid, "帳號或密碼不正確。")
+
+// CheckPassword verifies a login and password.
+func (s *Store) CheckPassword(ctx context.Context, login, password string) (User, error) {
+	var row struct {
+		User
+		Hash string `db:"password_hash"`
+	}
+	err := s.DB.GetContext(ctx, &row, `SELECT id, login, display_name, is_staff, password_hash FROM users WHERE login=$1`,
+		strings.ToLower(strings.TrimSpace(login)))
+	if isNoRows(err) {
+		// Spend the time of a real check so logins cannot be probed.
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return User{}, ErrBadCredentials
+	} else if err != nil {
+		return User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(row.Hash), []byte(password)) != nil {
+		return User{}, ErrBadCredentials
+	}
+	return row.User, nil
+}
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// NewToken returns a random URL-safe token.
+func NewToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// CreateSession starts a session for a user and returns its cookie value.
+func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error) {
+	tok := NewToken()
+	now := s.Clock.Now()
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1,$2,$3,$4)`,
+		hashToken(tok), userID, now, now.Add(SessionTTL))
+	return tok, err
+}
+
+// FindSession returns the live session for a cookie value, sliding its
+// expiry; billing.EForbidden when there is none.
+func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
+	var row struct {
+		User
+		AccountID *string `db:"account_id"`
+	}
+	now := s.Clock.Now()
+	err := s.DB.GetContext(ctx, &row, `UPDATE sessions ss SET expires_at = $2
+		FROM users u WHERE ss.token_hash = $1 AND ss.expires_at > $3 AND u.id = ss.user_id
+		RETURNING u.id, u.login, u.display_name, u.is_staff, ss.account_id`, hashToken(tok), now.Add(SessionTTL), now)
+	if isNoRows(err) {
+		return Session{}, billing.Errorf(billing.EForbidden, "請先登入")
+	} else if err != nil {
+		return Session{}, err
+	}
+	sess := Session{User: row.User}
+	if row.AccountID != nil {
+		sess.AccountID = *row.AccountID
+	}
+	return sess, nil
+}
+
+// SelectAccount records the account a session works in.
+func (s *Store) SelectAccount(ctx context.Context, tok, accountID string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE sessions SET account_id=$2 WHERE token_hash=$1`, hashToken(tok), accountID)
+	return err
+}
+
+// DeleteSession signs a browser out.
+func (s *Store) DeleteSession(ctx context.Context, tok string) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash=$1`, hashToken(tok))
+	return err
+}
+
+// Memberships lists the accounts a user belongs to.
+func (s *Store) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
+	var ms []Membership
+	err := s.DB.SelectContext(ctx, &ms, `SELECT m.account_id, a.name AS account_name, a.region, m.role
+		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id=$1 ORDER BY a.name`, userID)
+	return ms, err
+}
+
+// FindMembership returns a user's role in an account; EUnknownAccount when
+// the user has none (callers answer 404: no hint the account exists).
+func (s *Store) FindMembership(ctx context.Context, userID int64, accountID string) (Membership, error) {
+	var m Membership
+	err := s.DB.GetContext(ctx, &m, `SELECT m.account_id, a.name AS account_name, a.region, m.role
+		FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.user_id=$1 AND m.account_id=$2`, userID, accountID)
+	if isNoRows(err) {
+		return m, billing.Errorf(billing.EUnknownAccount, "")
+	}
+	return m, err
+}
+
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	return h
+})
