@@ -67,9 +67,9 @@ func (q Quote) Chargeable() bool { return q.Amount > 0 }
 // upgrades, renewals, offsets, forfeiture and tax are applied.
 //
 // Returns EUnknownPlan for a plan not in the catalog, ENotAnUpgrade for an
-// upgrade that does not go to a higher plan, and ENoPaymentMethod for an
-// upgrade by an account without a payment method. A renewal without a payment
-// method is quoted; collecting it then fails.
+// upgrade that does not go to a higher plan, and ENoPaymentMethod (with the
+// quote's lines filled in) for an upgrade by an account without a payment
+// method. A renewal without a payment method is quoted; collecting it fails.
 func (c Catalog) Quote(in QuoteInput) (Quote, error) {
 	var q Quote
 	a := in.Account
@@ -93,9 +93,6 @@ func (c Catalog) Quote(in QuoteInput) (Quote, error) {
 		}
 		if to.Rank <= from.Rank {
 			return q, Errorf(ENotAnUpgrade, "")
-		}
-		if a.Payment == "" {
-			return q, Errorf(ENoPaymentMethod, "")
 		}
 		q.Fee = to.Fee
 	case KindRenewal:
@@ -125,6 +122,11 @@ func (c Catalog) Quote(in QuoteInput) (Quote, error) {
 	q.Net = q.Amount - q.Offset
 	q.Tax = TaxOn(q.Net)
 	q.Total = q.Net + q.Tax
+	if in.Kind == KindUpgrade && a.Payment == "" {
+		// The lines are still filled in so a checkout can show them while
+		// asking for a payment method first.
+		return q, Errorf(ENoPaymentMethod, "")
+	}
 	return q, nil
 }
 

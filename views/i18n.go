@@ -1,0 +1,184 @@
+// Package views holds the templ components: layouts, pages and partials,
+// with typed view models shaped like the screens. No queries, no rules.
+package views
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"webstore/billing"
+	"webstore/db"
+)
+
+// Lang is the page language: "zh-TW" (the product's) or "en".
+type Lang string
+
+// The two languages.
+const (
+	ZH Lang = "zh-TW"
+	EN Lang = "en"
+)
+
+// T picks the sentence for the page's language; every string on a page is
+// written with its translation beside it.
+func (l Lang) T(zh, en string) string {
+	if l == EN {
+		return en
+	}
+	return zh
+}
+
+// Tf is T with fmt.Sprintf arguments.
+func (l Lang) Tf(zh, en string, args ...any) string { return fmt.Sprintf(l.T(zh, en), args...) }
+
+// HTML is the value of the html lang attribute.
+func (l Lang) HTML() string {
+	if l == EN {
+		return "en"
+	}
+	return "zh-Hant-TW"
+}
+
+// Other is the language the switch offers.
+func (l Lang) Other() Lang {
+	if l == EN {
+		return ZH
+	}
+	return EN
+}
+
+// Label names a language in itself.
+func (l Lang) Label() string {
+	if l == EN {
+		return "English"
+	}
+	return "繁體中文"
+}
+
+// Err is a refusal's sentence in the page's language.
+func (l Lang) Err(err error) string {
+	var e *billing.Error
+	if c := billing.ErrorCode(err); c != "" {
+		if errors.As(err, &e) && e.Detail != "" && l == ZH && c == billing.EInvalid {
+			return e.Detail
+		}
+		return billing.CodeMessage(c, string(l))
+	}
+	return l.T("發生錯誤,請稍後再試。", "Something went wrong. Please try again.")
+}
+
+// TWTime formats an instant in Taiwan time, as admins read it.
+func TWTime(t time.Time) string { return t.In(billing.Taipei).Format("2006/01/02 15:04") }
+
+// TWDate formats an instant's Taiwan date.
+func TWDate(t time.Time) string { return t.In(billing.Taipei).Format("2006/01/02") }
+
+// PlanName is a plan's name in the page's language.
+func (l Lang) PlanName(p billing.Plan) string { return p.Name(string(l)) }
+
+// PlanNameByID names a plan id in the catalog.
+func (l Lang) PlanNameByID(c billing.Catalog, id billing.PlanID) string {
+	p, err := c.Plan(id)
+	if err != nil {
+		return string(id)
+	}
+	return p.Name(string(l))
+}
+
+// RoleLabel names a role.
+func (l Lang) RoleLabel(r db.Role) string {
+	switch r {
+	case db.RoleAdmin:
+		return l.T("管理員", "Admin")
+	case db.RoleOperator:
+		return l.T("操作人員", "Operator")
+	case db.RoleOperatorNoBroadcast:
+		return l.T("操作人員(無法傳送訊息)", "Operator (no broadcasts)")
+	case db.RoleOperatorNoStats:
+		return l.T("操作人員(無法查看統計資料)", "Operator (no statistics)")
+	}
+	return string(r)
+}
+
+// PaymentKind names a payment kind.
+func (l Lang) PaymentKind(k billing.PaymentKind) string {
+	switch k {
+	case billing.LinePay:
+		return "LINE Pay"
+	case billing.CreditCard:
+		return l.T("信用卡", "Credit card")
+	case billing.BankTransfer:
+		return l.T("銀行轉帳", "Bank transfer")
+	}
+	return l.T("未設定", "None")
+}
+
+// MethodLabel describes a stored payment method.
+func (l Lang) MethodLabel(pm db.PaymentMethod) string {
+	switch {
+	case pm.Kind == billing.CreditCard && pm.Last4 != "":
+		return fmt.Sprintf("%s •••• %s", brandName(pm.Brand), pm.Last4)
+	case pm.Label != "":
+		return l.PaymentKind(pm.Kind) + " " + pm.Label
+	}
+	return l.PaymentKind(pm.Kind)
+}
+
+func brandName(b string) string {
+	switch b {
+	case "visa":
+		return "Visa"
+	case "mastercard":
+		return "Mastercard"
+	case "jcb":
+		return "JCB"
+	case "amex":
+		return "American Express"
+	}
+	return b
+}
+
+// ChargeKind names a charge kind.
+func (l Lang) ChargeKind(k billing.ChargeKind) string {
+	switch k {
+	case billing.KindUpgrade:
+		return l.T("升級", "Upgrade")
+	case billing.KindRenewal:
+		return l.T("自動續約", "Renewal")
+	case billing.KindUsage:
+		return l.T("加購訊息", "Additional messages")
+	}
+	return string(k)
+}
+
+// ChargeStatus names a charge status.
+func (l Lang) ChargeStatus(s string) string {
+	switch s {
+	case "paid":
+		return l.T("已付款", "Paid")
+	case "pending":
+		return l.T("處理中", "Processing")
+	case "failed":
+		return l.T("付款失敗", "Failed")
+	}
+	return s
+}
+
+// CodeStatus names a code status.
+func (l Lang) CodeStatus(s billing.CodeStatus) string {
+	switch s {
+	case billing.CodeRegistered:
+		return l.T("已登錄(尚未使用)", "Registered (not used yet)")
+	case billing.CodeReserved:
+		return l.T("付款處理中", "Payment in progress")
+	case billing.CodeRedeemed:
+		return l.T("已使用", "Redeemed")
+	case billing.CodeExpired:
+		return l.T("已過期", "Expired")
+	}
+	return string(s)
+}
+
+// Num formats an integer with thousands separators.
+func Num(n int) string { return billing.Money(n).Digits() }

@@ -1,0 +1,61 @@
+package views
+
+import (
+	"time"
+
+	"webstore/billing"
+	"webstore/db"
+)
+
+// Usage is the month's message counts as last refreshed.
+type Usage struct {
+	FreeSent       int
+	AdditionalSent int
+	RefreshedAt    time.Time // zero when never refreshed
+}
+
+// PlanView is the 方案 page.
+type PlanView struct {
+	O     db.Overview
+	Usage Usage
+}
+
+// CheckoutView is the checkout page for one target plan.
+type CheckoutView struct {
+	O      db.Overview
+	Target billing.Plan
+	Quote  billing.Quote
+	// NeedsInvoice and NeedsMethod are the first-purchase steps still open.
+	NeedsInvoice bool
+	NeedsMethod  bool
+	// Key is this checkout's idempotency key.
+	Key string
+	// CodeInput is what was typed in the code box; CodeError its refusal.
+	CodeInput  string
+	CodeError  string
+	CodeNotice string
+	// Later is when a held code that does not offset this purchase would
+	// apply instead (nil if never).
+	Later *billing.Quote
+	Terms bool
+	// Self is this checkout's URL (payment-method flows come back to it).
+	Self string
+}
+
+// ChargeView is a charge's result or receipt page.
+type ChargeView struct {
+	C       db.Charge
+	Catalog billing.Catalog
+	Method  string
+	Just    bool // shown right after the purchase
+	Plan    billing.Plan
+}
+
+// PromoView is the 優惠活動代碼 page.
+type PromoView struct {
+	O         db.Overview
+	Input     string
+	Later     *billing.Quote
+	UsedIn    *db.Charge
+	CodeError string
+}
