@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -57,6 +59,18 @@ func LatestVersion() int {
 		return 0
 	}
 	return ms[len(ms)-1].Version
+}
+
+// SchemaHash identifies the migrations' contents (for caching migrated
+// template databases in tests: an edited migration gets a new template).
+func SchemaHash() string {
+	ms, _ := migrations()
+	h := sha256.New()
+	for _, m := range ms {
+		h.Write([]byte(m.Name))
+		h.Write([]byte(m.SQL))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // SchemaVersion reads the version of the database's schema (0 when new).

@@ -59,7 +59,7 @@ func New(t testing.TB) (*sqlx.DB, string) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	tmpl := fmt.Sprintf("webstore_tmpl_v%d", db.LatestVersion())
+	tmpl := fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
 	ensureTemplate(t, admin, base, tmpl)
 
 	var b [6]byte
