@@ -102,6 +102,16 @@ func EnterCard(ctx context.Context, hc *http.Client, fieldsURL string, c Card) (
 	return fields.Submit(ctx, hc, "儲存卡片", url.Values{"number": {c.Number}, "exp": {c.Expiry}, "cvc": {c.CVC}, "name": {c.Name}})
 }
 
+// CancelCard opens the card fields and presses 取消; the redirect goes to
+// return_url?card_error=cancelled.
+func CancelCard(ctx context.Context, hc *http.Client, fieldsURL string) (Page, error) {
+	fields, err := Get(ctx, hc, fieldsURL)
+	if err != nil {
+		return Page{}, err
+	}
+	return fields.Submit(ctx, hc, "取消", nil)
+}
+
 // Get fetches a page without following redirects; anything but 200 or a
 // redirect is an error.
 func Get(ctx context.Context, hc *http.Client, target string) (Page, error) {
@@ -134,7 +144,8 @@ func (p Page) Link(text string) (*url.URL, error) {
 // fields and set (which overrides them). It does not follow the redirect.
 func (p Page) Submit(ctx context.Context, hc *http.Client, button string, set url.Values) (Page, error) {
 	for _, m := range formRE.FindAllStringSubmatch(p.Body, -1) {
-		if !hasButton(m[2], button) {
+		pressed, ok := findButton(m[2], button)
+		if !ok {
 			continue
 		}
 		a := attrs(m[1])
@@ -151,6 +162,10 @@ func (p Page) Submit(ctx context.Context, hc *http.Client, button string, set ur
 			if ia["type"] == "hidden" && ia["name"] != "" {
 				values.Set(ia["name"], ia["value"])
 			}
+		}
+		// A browser sends the pressed button's name and value.
+		if pressed["name"] != "" {
+			values.Set(pressed["name"], pressed["value"])
 		}
 		for k, v := range set {
 			values[k] = v
@@ -206,19 +221,20 @@ func do(hc *http.Client, req *http.Request) (Page, error) {
 var (
 	formRE   = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
 	inputRE  = regexp.MustCompile(`<input\b([^>]*)>`)
-	buttonRE = regexp.MustCompile(`(?s)<button\b[^>]*>(.*?)</button>`)
+	buttonRE = regexp.MustCompile(`(?s)<button\b([^>]*)>(.*?)</button>`)
 	linkRE   = regexp.MustCompile(`(?s)<a\b([^>]*)>(.*?)</a>`)
 	attrRE   = regexp.MustCompile(`([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)")?`)
 	tagRE    = regexp.MustCompile(`<[^>]*>`)
 )
 
-func hasButton(form, text string) bool {
+// findButton returns the attributes of the form's button reading text.
+func findButton(form, text string) (map[string]string, bool) {
 	for _, b := range buttonRE.FindAllStringSubmatch(form, -1) {
-		if strings.TrimSpace(stripTags(b[1])) == text {
-			return true
+		if strings.TrimSpace(stripTags(b[2])) == text {
+			return attrs(b[1]), true
 		}
 	}
-	return false
+	return nil, false
 }
 
 // attrs reads a tag's double-quoted attributes, unescaped.
