@@ -482,3 +482,19 @@ func TestClientWithoutLinePayAnswer(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestNormalPaymentIssuesNoRegKey(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.client.Request(f.ctx, linepay.RequestParams{Amount: 500, OrderID: "once", ProductName: "x",
+		ConfirmURL: confirmURL, CancelURL: cancelURL, PayType: linepay.Normal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandboxtest.ApproveLinePay(f.ctx, f.srv.Client(), res.PaymentURL.Web, linepay.CardCathayVisa); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := f.client.Confirm(f.ctx, res.TransactionID, 500, "")
+	if err != nil || conf.RegKey != "" || conf.PayInfo[0].Amount != 500 {
+		t.Fatalf("confirm: %+v %v", conf, err)
+	}
+}

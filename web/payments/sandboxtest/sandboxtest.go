@@ -29,7 +29,8 @@ type Page struct {
 
 // ApproveLinePay does what the person does on LINE for a requested payment:
 // opens paymentURL (paymentUrl.web), follows 在此模擬手機上的 LINE to the phone
-// page, picks the card (one of linepay.Card*), taps 下一步 and then 新增. It
+// page, picks the card (one of linepay.Card*), taps 下一步 and then 新增 (or
+// 確認付款 for a one-off payment). It
 // returns where LINE Pay sends the person: the merchant's confirmUrl with
 // transactionId and orderId.
 func ApproveLinePay(ctx context.Context, hc *http.Client, paymentURL, cardID string) (*url.URL, error) {
@@ -56,9 +57,13 @@ func ApproveLinePay(ctx context.Context, hc *http.Client, paymentURL, cardID str
 	if err != nil {
 		return nil, err
 	}
+	// 新增 registers automatic payment (PREAPPROVED); a one-off payment
+	// reads 確認付款.
 	done, err := confirm.Submit(ctx, hc, "新增", nil)
 	if err != nil {
-		return nil, err
+		if done, err = confirm.Submit(ctx, hc, "確認付款", nil); err != nil {
+			return nil, err
+		}
 	}
 	if done.Location == nil {
 		return nil, fmt.Errorf("sandboxtest: 新增 gave HTTP %d, not a redirect: %s", done.Status, snippet(done.Body))
