@@ -187,6 +187,8 @@ func (s *Store) RecordUsage(ctx context.Context, actor Actor, b UsageBatch) (Usa
 	if err != nil {
 		return UsageRecord{}, err
 	}
+	// Instants read back from the store are UTC; a fresh record reads the same.
+	rec.SentAt, rec.RecordedAt = rec.SentAt.UTC(), rec.RecordedAt.UTC()
 	return rec, nil
 }
 
