@@ -12,9 +12,7 @@ import (
 // The plan page shows "已傳送的免費訊息則數 n / quota" and "已傳送的加購訊息則數";
 // the quota is the catalog's Plan.FreeMessages, never a constant here.
 
-// Usage refusal codes. Their sentences belong in errors.go's table; until
-// they are there the errors carry the zh-TW sentence as their Detail (see
-// UsageCodeMessage).
+// Usage refusal codes (their sentences are in errors.go's table).
 const (
 	// EQuotaExceeded refuses a batch that would take a plan without
 	// additional messages (light, medium) over its monthly quota.
@@ -23,26 +21,6 @@ const (
 	// content (another account, kind, count or instant).
 	EUsageBatchConflict Code = "usage_batch_conflict"
 )
-
-// usageMessages are the usage codes' sentences, zh-TW first, then English.
-var usageMessages = map[Code][2]string{
-	EQuotaExceeded:      {"本月的免費訊息則數已用完,此方案無法加購訊息。升級方案即可繼續傳送。", "This month's free messages are used up and this plan cannot buy additional messages. Upgrade to keep sending."},
-	EUsageBatchConflict: {"此批次代號已用於另一筆不同內容的訊息記錄。", "This batch id was already used for a different usage record."},
-}
-
-// UsageCodeMessage is the sentence for a usage code in lang ("zh-TW" by
-// default, or "en"), falling back to CodeMessage for every other code. It
-// exists until the usage codes join errors.go's table.
-func UsageCodeMessage(code Code, lang string) string {
-	m, ok := usageMessages[code]
-	if !ok {
-		return CodeMessage(code, lang)
-	}
-	if lang == "en" {
-		return m[1]
-	}
-	return m[0]
-}
 
 // MessageKind is how a message was sent, as the messaging side reports it.
 type MessageKind string

@@ -311,16 +311,20 @@ func settle(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Ch
 		WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET plan=$1,
-		scheduled_plan = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_plan END,
-		scheduled_for  = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_for END
-		WHERE id=$2`, string(ch.Plan), ch.AccountID, string(ch.Kind), ch.MonthDate); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO account_months (account_id, month, plan, fee_paid) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (account_id, month) DO UPDATE SET plan=EXCLUDED.plan, fee_paid=account_months.fee_paid + EXCLUDED.fee_paid`,
-		ch.AccountID, ch.MonthDate, string(ch.Plan), int64(ch.Amount)); err != nil {
-		return err
+	// A usage charge pays for messages already sent: it changes neither the
+	// plan nor what was paid for the month.
+	if ch.Kind != billing.KindUsage {
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET plan=$1,
+			scheduled_plan = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_plan END,
+			scheduled_for  = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_for END
+			WHERE id=$2`, string(ch.Plan), ch.AccountID, string(ch.Kind), ch.MonthDate); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_months (account_id, month, plan, fee_paid) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (account_id, month) DO UPDATE SET plan=EXCLUDED.plan, fee_paid=account_months.fee_paid + EXCLUDED.fee_paid`,
+			ch.AccountID, ch.MonthDate, string(ch.Plan), int64(ch.Amount)); err != nil {
+			return err
+		}
 	}
 	if ch.Code != "" {
 		if _, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='redeemed', redeemed_at=$1, charge_id=$2 WHERE code=$3`, now, ch.ID, ch.Code); err != nil {

@@ -654,16 +654,12 @@ func TestBillUsage(t *testing.T) {
 	}
 }
 
-// collectUsage runs Collect. Until settle() in db/charges.go leaves the
-// account alone for usage charges (it sets accounts.plan to the charge's
-// plan, NULL for a usage charge, so the settlement rolls back, while Collect
-// still counts the charge as paid), the usage charges stay pending and the
-// calling test is skipped rather than failed.
+// collectUsage runs Collect; no usage charge may stay pending.
 func (f usageFixture) collectUsage(t *testing.T) (db.CollectSummary, error) {
 	t.Helper()
 	sum, err := f.s.Collect(f.ctx, "system:collect", 0)
 	if n := f.n(t, `SELECT count(*) FROM charges WHERE kind='usage' AND status='pending'`); n > 0 {
-		t.Skipf("Collect left %d usage charges pending (%v): db/charges.go settle() must skip the plan and account_months updates for kind usage — see the issue 6 report", n, err)
+		t.Fatalf("Collect left %d usage charges pending (%v)", n, err)
 	}
 	return sum, err
 }
