@@ -31,6 +31,7 @@ Usage:
   webstore renew     --at RFC3339 [--collect]      renew every account for a month
   webstore collect                                 take payment for pending charges
   webstore loadgen   --accounts N                  fill the database with N accounts
+  webstore usage     SUBCOMMAND                    record, refresh and bill message usage
 
 Every command reads DATABASE_URL. Run "webstore COMMAND --help" for its flags.
 `
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "seed": cmdSeed, "simulate": cmdSimulate,
-		"renew": cmdRenew, "collect": cmdCollect, "loadgen": cmdLoadgen,
+		"renew": cmdRenew, "collect": cmdCollect, "loadgen": cmdLoadgen, "usage": cmdUsage,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -212,7 +213,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("renew --at RFC3339 [--collect]", "renew --at RFC3339\n\nRenews the billing month (JST) containing the instant for every account and\nprints a JSON summary. Safe to run twice or from two processes at once.", stderr)
+	fs := newFlags("renew --at RFC3339 [--collect]", "renew --at RFC3339\n\nRenews the billing month (JST) containing the instant for every account, bills\nthe month before's additional messages, and prints a JSON summary. Safe to run twice or from two processes at once.", stderr)
 	at := fs.String("at", "", "an instant in the month to renew, RFC 3339 with offset (e.g. 2024-07-01T00:00:00+09:00)")
 	batch := fs.Int("batch", 10000, "accounts per transaction")
 	collect := fs.Bool("collect", false, "then take payment for the pending charges")
@@ -236,12 +237,19 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"renewal": sum, "max_rss_mb": peakRSSMB()}
+	// The month before has ended: its additional messages are billed now,
+	// once per account (a repeated run adds nothing).
+	usage, err := s.BillUsage(ctx, "system:renew-cli", billing.MonthOf(t).Prev())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"renewal": sum, "usage": usage, "max_rss_mb": peakRSSMB()}
 	if *collect {
-		gw, err := paymentGateway()
+		gw, stop, err := loopbackProviders(s.DB)
 		if err != nil {
 			return err
 		}
+		defer stop()
 		s.Payments = gw
 		cs, err := s.Collect(ctx, "system:renew-cli", 0)
 		if err != nil {
@@ -264,15 +272,17 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	gw, err := paymentGateway()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, gw)
+	s, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer s.DB.Close()
+	gw, stop, err := loopbackProviders(s.DB)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	s.Payments = gw
 	sum, err := s.Collect(ctx, "system:collect", *limit)
 	if err != nil {
 		return err

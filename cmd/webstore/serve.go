@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"webstore/billing"
 	"webstore/db"
 	"webstore/web"
 )
@@ -37,16 +36,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		d.Close()
 	}
-	gw, err := paymentGateway()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, gw)
+	s, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer s.DB.Close()
-	app := web.New(web.Config{}, s)
+	webCfg, gw := providers(s.DB, selfURL(*addr))
+	s.Payments = gw
+	app := web.New(webCfg, s)
 	srv := &http.Server{Addr: *addr, Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -66,11 +63,6 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
-}
-
-// paymentGateway wires the payment providers from the environment.
-func paymentGateway() (db.Gateway, error) {
-	return nil, nil
 }
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -119,5 +111,3 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	return json.NewEncoder(stdout).Encode(sum)
 }
-
-var _ = billing.SystemClock

@@ -73,6 +73,11 @@ type RequestParams struct {
 	// PayType defaults to Preapproved: the webstore asks LINE Pay for
 	// payments it can repeat every month.
 	PayType PayType
+	// AuthorizeOnly asks for an authorization without capture
+	// (options.payment.capture=false): Confirm holds the amount, and
+	// VoidAuthorization releases it. The webstore binds LINE Pay as a
+	// payment method this way, without charging anything.
+	AuthorizeOnly bool
 }
 
 // PaymentURL is where the person approves a requested payment.
@@ -144,6 +149,10 @@ func (c *Client) Request(ctx context.Context, p RequestParams) (RequestResult, e
 	body := requestBody{Amount: p.Amount, Currency: p.Currency, OrderID: p.OrderID, Packages: p.Packages,
 		RedirectURLs: redirectURLs{ConfirmURL: p.ConfirmURL, CancelURL: p.CancelURL}}
 	body.Options.Payment.PayType = p.PayType
+	if p.AuthorizeOnly {
+		capture := false
+		body.Options.Payment.Capture = &capture
+	}
 	var info struct {
 		TransactionID      json.Number `json:"transactionId"`
 		PaymentAccessToken string      `json:"paymentAccessToken"`
@@ -219,6 +228,12 @@ func (c *Client) CheckRegKey(ctx context.Context, regKey string) error {
 	return c.call(ctx, http.MethodGet, "/v3/payments/preapprovedPay/"+url.PathEscape(regKey)+"/check", nil, nil, nil)
 }
 
+// VoidAuthorization releases an authorized, uncaptured payment (one
+// requested with AuthorizeOnly and confirmed): nothing is charged.
+func (c *Client) VoidAuthorization(ctx context.Context, transactionID string) error {
+	return c.call(ctx, http.MethodPost, "/v3/payments/authorizations/"+url.PathEscape(transactionID)+"/void", nil, nil, nil)
+}
+
 // ExpireRegKey ends regKey: later payments with it fail with 1193.
 func (c *Client) ExpireRegKey(ctx context.Context, regKey string) error {
 	return c.call(ctx, http.MethodPost, "/v3/payments/preapprovedPay/"+url.PathEscape(regKey)+"/expire", nil, nil, nil)
@@ -262,6 +277,8 @@ type (
 	requestOptions struct {
 		Payment struct {
 			PayType PayType `json:"payType"`
+			// Capture is absent (true) unless an authorization is asked for.
+			Capture *bool `json:"capture,omitempty"`
 		} `json:"payment"`
 	}
 	requestBody struct {
