@@ -60,20 +60,13 @@ func (s *Server) recordUsage(c echo.Context) error {
 		Kind: billing.MessageKind(req.Kind), Messages: req.Messages, SentAt: req.SentAt})
 	var be *billing.Error
 	if errors.As(err, &be) {
-		status := http.StatusUnprocessableEntity
-		switch be.Code {
-		case billing.EInvalid:
-			status = http.StatusBadRequest
-		case billing.EQuotaExceeded:
-			status = http.StatusTooManyRequests
-		case billing.EUsageBatchConflict:
-			status = http.StatusConflict
-		case billing.EUnknownAccount:
-			status = http.StatusNotFound
+		status := httpStatus(be.Code)
+		if be.Code == billing.EInvalid {
+			status = http.StatusBadRequest // a malformed API request, not a refused form
 		}
 		msg := be.Detail
 		if msg == "" {
-			msg = billing.UsageCodeMessage(be.Code, "zh-TW")
+			msg = billing.CodeMessage(be.Code, "zh-TW")
 		}
 		return usageAPIError(c, status, string(be.Code), msg)
 	} else if err != nil {

@@ -1,0 +1,145 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/db/dbtest"
+	"webstore/web"
+	"webstore/web/payments"
+	"webstore/web/payments/cardgw"
+	"webstore/web/payments/linepay"
+)
+
+// clock is the app's settable clock in tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+// testNow is inside the seeded demo campaign's window.
+var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, billing.Taipei)
+
+// app is the whole webstore on a real database, with both payment sandboxes
+// mounted, served on a loopback port.
+type app struct {
+	URL     string
+	Store   *db.Store
+	Clock   *clock
+	LinePay *linepay.Client
+}
+
+func newApp(t *testing.T) app {
+	t.Helper()
+	ctx := context.Background()
+	d, _ := dbtest.New(t)
+	clk := &clock{t: testNow}
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+
+	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
+	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
+	store := db.New(d, clk, payments.Gateway{LinePay: lp, Cards: cards})
+	if _, err := store.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	handler = web.New(web.Config{
+		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox",
+		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
+		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
+	}, store)
+	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp}
+}
+
+// browser starts headless Chromium at the given width.
+func browser(t *testing.T, width, height int64) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "zh-TW"),
+		chromedp.WindowSize(int(width), int(height)),
+	)
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		opts = append(opts, chromedp.ExecPath(p))
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// tid selects by data-testid.
+func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("%v\nat %s\npage text:\n%s", err, loc, body)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("text %s: %v\nat %s\npage text:\n%s", sel, err, loc, body)
+	}
+	return strings.TrimSpace(s)
+}
+
+func signIn(t *testing.T, ctx context.Context, base, login string) {
+	t.Helper()
+	do(t, ctx,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.SendKeys(tid("login"), login),
+		chromedp.SendKeys(tid("password"), db.DemoPassword),
+		chromedp.Click(tid("signin")),
+		chromedp.WaitReady(chromedp.CSS("main")),
+	)
+}
+
+// shot saves a screenshot when SCREENSHOTS names a folder (the README's
+// pictures are made this way).
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,157 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/views"
+	"webstore/web/payments/cardgw"
+	"webstore/web/payments/linepay"
+)
+
+// Adding a payment method [6–11]: e-invoice details come first; then LINE
+// Pay (request → the person approves in LINE → confirm, which issues the
+// regKey renewals charge later) or a card entered on the card gateway's own
+// page (one-time token → stored card token). The app never sees a card
+// number.
+
+// absURL is an absolute URL on this server for a local path.
+func absURL(c echo.Context, path string) string {
+	return c.Scheme() + "://" + c.Request().Host + path
+}
+
+func (s *Server) newMethod(c echo.Context) error {
+	next := localNext(c.QueryParam("next"), "")
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	if o.Invoice == nil {
+		// E-invoice details are required before the first payment method.
+		back := pathFor(c, "/payment-methods/new?next="+url.QueryEscape(next))
+		return c.Redirect(http.StatusSeeOther, pathFor(c, "/einvoice?next="+url.QueryEscape(back)))
+	}
+	return render(c, http.StatusOK, views.NewMethod(page(c, lang(c).T("新增付款方式", "Add a payment method")), next))
+}
+
+// verificationAmount is what LINE Pay authorizes, then voids, to bind a
+// payment method without a purchase: LINE Pay issues a regKey only with a
+// payment.
+const verificationAmount = 1
+
+func (s *Server) startMethod(c echo.Context) error {
+	next := localNext(c.FormValue("next"), "")
+	q := "?next=" + url.QueryEscape(next)
+	switch billing.PaymentKind(c.FormValue("kind")) {
+	case billing.LinePay:
+		if s.cfg.LinePay == nil {
+			return fmt.Errorf("LINE Pay is not configured")
+		}
+		res, err := s.cfg.LinePay.Request(c.Request().Context(), linepay.RequestParams{
+			Amount:        verificationAmount,
+			OrderID:       "bind-" + member(c).AccountID + "-" + db.NewToken()[:12],
+			ProductName:   "LINE官方帳號 付款方式綁定(授權後立即取消)",
+			ConfirmURL:    absURL(c, pathFor(c, "/payment-methods/linepay/confirm"+q)),
+			CancelURL:     absURL(c, pathFor(c, "/payment-methods/linepay/cancel"+q)),
+			AuthorizeOnly: true,
+		})
+		if err != nil {
+			return s.methodError(c, err, next)
+		}
+		return c.Redirect(http.StatusSeeOther, res.PaymentURL.Web)
+	case billing.CreditCard:
+		if s.cfg.Cards == nil {
+			return fmt.Errorf("the card gateway is not configured")
+		}
+		ret := absURL(c, pathFor(c, "/payment-methods/card/return"+q))
+		return c.Redirect(http.StatusSeeOther, cardgw.FieldsURL(s.cfg.Cards.BaseURL, s.cfg.CardPublicKey, ret))
+	}
+	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
+	p.Error = p.Lang.T("請選擇付款方式。", "Please choose a payment method.")
+	return render(c, http.StatusUnprocessableEntity, views.NewMethod(p, next))
+}
+
+// methodError shows a provider's refusal on the add-method page.
+func (s *Server) methodError(c echo.Context, err error, next string) error {
+	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
+	p.Error = providerMessage(p.Lang, err)
+	return render(c, http.StatusBadGateway, views.NewMethod(p, next))
+}
+
+func (s *Server) linePayConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	next := localNext(c.QueryParam("next"), "")
+	txID := c.QueryParam("transactionId")
+	if txID == "" {
+		return echo.ErrBadRequest
+	}
+	res, err := s.cfg.LinePay.Confirm(ctx, txID, verificationAmount, "TWD")
+	if err != nil {
+		return s.methodError(c, err, next)
+	}
+	if err := s.cfg.LinePay.VoidAuthorization(ctx, txID); err != nil {
+		return s.methodError(c, err, next)
+	}
+	label := ""
+	for _, pi := range res.PayInfo {
+		if pi.MaskedCreditCardNumber != "" {
+			label = pi.MaskedCreditCardNumber
+		}
+	}
+	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.LinePay,
+		Token: res.RegKey, Label: label}, true); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
+}
+
+func (s *Server) methodCancelled(c echo.Context) error {
+	next := localNext(c.QueryParam("next"), "")
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods/new?next="+url.QueryEscape(next)), "method-cancelled"))
+}
+
+func (s *Server) cardReturn(c echo.Context) error {
+	ctx := c.Request().Context()
+	next := localNext(c.QueryParam("next"), "")
+	tok := c.QueryParam("card_token")
+	if tok == "" {
+		return s.methodCancelled(c)
+	}
+	card, err := s.cfg.Cards.AttachCard(ctx, tok)
+	if err != nil {
+		return s.methodError(c, err, next)
+	}
+	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.CreditCard,
+		Token: card.ID, Brand: card.Brand, Last4: card.Last4, Expiry: fmt.Sprintf("%02d/%02d", card.ExpMonth, card.ExpYear%100)}, true); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// providerMessage is a payment provider's refusal as a sentence for the
+// admin: the provider's own explanation of a declined method, or a plain
+// "try again" for anything on the provider's or our side.
+func providerMessage(l views.Lang, err error) string {
+	var lp *linepay.APIError
+	if errors.As(err, &lp) {
+		return lp.UserMessage()
+	}
+	var card *cardgw.DeclineError
+	if errors.As(err, &card) {
+		return card.UserMessage()
+	}
+	return l.T("付款服務暫時無法使用,請稍後再試。未收取任何費用。", "The payment service is unavailable right now; please try again later. Nothing was charged.")
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/views"
+)
+
+const (
+	ctxSession    = "session"
+	ctxMembership = "membership"
+	cookieSession = "ws_session"
+	cookieLang    = "ws_lang"
+)
+
+// lang is the page language: the remembered switch, else Accept-Language
+// (English only when preferred over Chinese), else zh-TW.
+func lang(c echo.Context) views.Lang {
+	if ck, err := c.Cookie(cookieLang); err == nil {
+		if ck.Value == string(views.EN) {
+			return views.EN
+		}
+		if ck.Value == string(views.ZH) {
+			return views.ZH
+		}
+	}
+	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return views.ZH
+		case strings.HasPrefix(tag, "en"):
+			return views.EN
+		}
+	}
+	return views.ZH
+}
+
+// setLang remembers the language switch.
+func (s *Server) setLang(c echo.Context) error {
+	to := views.ZH
+	if c.QueryParam("to") == string(views.EN) {
+		to = views.EN
+	}
+	c.SetCookie(&http.Cookie{Name: cookieLang, Value: string(to), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	return c.Redirect(http.StatusSeeOther, localNext(c.QueryParam("next"), "/"))
+}
+
+// loadSession attaches the signed-in user, if any.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(cookieSession); err == nil && ck.Value != "" {
+			if sess, err := s.store.FindSession(c.Request().Context(), ck.Value); err == nil {
+				c.Set(ctxSession, sess)
+			}
+		}
+		return next(c)
+	}
+}
+
+// requireUser sends visitors without a session to sign in.
+func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := c.Get(ctxSession).(db.Session); !ok {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			}
+			return billing.Errorf(billing.EForbidden, "")
+		}
+		return next(c)
+	}
+}
+
+// requireMember loads the user's membership in the account named in the
+// path; a user with none gets a plain 404, no hint the account exists.
+func (s *Server) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := c.Get(ctxSession).(db.Session)
+		m, err := s.store.FindMembership(c.Request().Context(), sess.User.ID, c.Param("acct"))
+		if err != nil {
+			if billing.ErrorCode(err) == billing.EUnknownAccount {
+				return echo.ErrNotFound
+			}
+			return err
+		}
+		c.Set(ctxMembership, m)
+		return next(c)
+	}
+}
+
+// requireAdmin refuses a change by anyone but the account's admin.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if m, _ := c.Get(ctxMembership).(db.Membership); m.Role != db.RoleAdmin {
+			return billing.Errorf(billing.EForbidden, "")
+		}
+		return next(c)
+	}
+}
+
+// noStore keeps pages with account data out of shared caches.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+func member(c echo.Context) db.Membership { return c.Get(ctxMembership).(db.Membership) }
+
+func session(c echo.Context) db.Session { return c.Get(ctxSession).(db.Session) }
+
+// actor names the signed-in user for the audit trail.
+func actor(c echo.Context) db.Actor {
+	if sess, ok := c.Get(ctxSession).(db.Session); ok {
+		return db.Actor("user:" + sess.User.Login)
+	}
+	return "anonymous"
+}

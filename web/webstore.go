@@ -1,0 +1,372 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/views"
+)
+
+// The phone webstore's pages: menu, plan, checkout, result, history,
+// scheduled payment, promo codes, e-invoice details, payment methods.
+
+func (s *Server) overview(c echo.Context) (db.Overview, error) {
+	return s.store.FindOverview(c.Request().Context(), member(c).AccountID)
+}
+
+func (s *Server) menu(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o}))
+}
+
+func (s *Server) plan(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	return s.renderPlan(c, http.StatusOK, o, "")
+}
+
+func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg string) error {
+	p := page(c, lang(c).T("方案", "Plan"))
+	p.Error = errMsg
+	usage, err := s.store.FindUsage(c.Request().Context(), o.ID, billing.MonthOf(o.Now))
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.PlanPage(p, views.PlanView{O: o, Usage: views.Usage{
+		FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent, RefreshedAt: usage.RefreshedAt}}))
+}
+
+func (s *Server) downgrade(c echo.Context) error {
+	_, err := s.store.ScheduleDowngrade(c.Request().Context(), actor(c), member(c).AccountID, billing.PlanID(c.FormValue("plan")))
+	return s.afterPlanChange(c, err, "downgrade")
+}
+
+func (s *Server) cancelDowngrade(c echo.Context) error {
+	_, err := s.store.CancelDowngrade(c.Request().Context(), actor(c), member(c).AccountID)
+	return s.afterPlanChange(c, err, "downgrade-cancelled")
+}
+
+func (s *Server) afterPlanChange(c echo.Context, err error, notice string) error {
+	if err != nil {
+		if billing.ErrorCode(err) == "" {
+			return err
+		}
+		o, oerr := s.overview(c)
+		if oerr != nil {
+			return oerr
+		}
+		return s.renderPlan(c, http.StatusUnprocessableEntity, o, lang(c).Err(err))
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/plan"), notice))
+}
+
+func pathFor(c echo.Context, p string) string { return "/a/" + url.PathEscape(member(c).AccountID) + p }
+
+// checkoutView prices the upgrade to plan for the checkout page. A fresh
+// checkout gets a new idempotency key; a re-render keeps the one it had.
+func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutView, error) {
+	ctx := c.Request().Context()
+	o, err := s.overview(c)
+	if err != nil {
+		return views.CheckoutView{}, err
+	}
+	target, err := o.Catalog.Plan(billing.PlanID(plan))
+	if err != nil {
+		return views.CheckoutView{}, err
+	}
+	if key == "" {
+		key = db.NewToken()
+	}
+	v := views.CheckoutView{O: o, Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
+		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
+	v.Quote, err = s.store.Quote(ctx, o.ID, billing.KindUpgrade, target.ID)
+	switch billing.ErrorCode(err) {
+	case "", billing.ENoPaymentMethod:
+	default:
+		return v, err
+	}
+	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code == "" {
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		after := o.Account
+		after.Plan = target.ID
+		if q, ok := o.Catalog.NextRenewalOffset(after, hold, o.Code.Campaign, o.Now); ok {
+			v.Later = &q
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) checkout(c echo.Context) error {
+	v, err := s.checkoutView(c, c.QueryParam("plan"), c.QueryParam("key"))
+	if err != nil {
+		if code := billing.ErrorCode(err); code == billing.ENotAnUpgrade || code == billing.EUnknownPlan {
+			o, oerr := s.overview(c)
+			if oerr != nil {
+				return oerr
+			}
+			return s.renderPlan(c, http.StatusUnprocessableEntity, o, lang(c).Err(err))
+		}
+		return err
+	}
+	p := page(c, lang(c).T("結帳", "Checkout"))
+	return render(c, http.StatusOK, views.Checkout(p, v))
+}
+
+// checkoutCode registers a code from the checkout's code box and shows the
+// checkout again with the new totals, or the refusal with what was typed.
+func (s *Server) checkoutCode(c echo.Context) error {
+	ctx := c.Request().Context()
+	typed := c.FormValue("code")
+	_, regErr := s.store.RegisterCode(ctx, actor(c), member(c).AccountID, typed)
+	if regErr != nil && billing.ErrorCode(regErr) == "" {
+		return regErr
+	}
+	v, err := s.checkoutView(c, c.FormValue("plan"), c.FormValue("key"))
+	if err != nil {
+		return err
+	}
+	p := page(c, lang(c).T("結帳", "Checkout"))
+	status := http.StatusOK
+	if regErr != nil {
+		v.CodeInput, v.CodeError = typed, p.Lang.Err(regErr)
+		status = http.StatusUnprocessableEntity
+	} else {
+		v.CodeNotice = noticeText(p.Lang, "code")
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		status = http.StatusOK // htmx swaps only 2xx answers
+	}
+	return render(c, status, views.Checkout(p, v))
+}
+
+// purchase buys the plan at the price the page showed. A repeated submit
+// with the same checkout key returns the first charge; a price that moved
+// since the page was shown is refused with the new price on the page.
+func (s *Server) purchase(c echo.Context) error {
+	ctx := c.Request().Context()
+	plan, key := c.FormValue("plan"), c.FormValue("key")
+	l := lang(c)
+	rerender := func(status int, msg string) error {
+		v, err := s.checkoutView(c, plan, key)
+		if err != nil {
+			return err
+		}
+		p := page(c, l.T("結帳", "Checkout"))
+		p.Error = msg
+		return render(c, status, views.Checkout(p, v))
+	}
+	if c.FormValue("terms") != "yes" {
+		return rerender(http.StatusUnprocessableEntity, l.T("請勾選「我已閱讀並同意服務條款」後再購買。", "Please tick \"I have read and agree to the terms of service\" first."))
+	}
+	total, err1 := strconv.ParseInt(c.FormValue("expect_total"), 10, 64)
+	offset, err2 := strconv.ParseInt(c.FormValue("expect_offset"), 10, 64)
+	if key == "" || err1 != nil || err2 != nil {
+		return rerender(http.StatusUnprocessableEntity, l.T("頁面資料不完整,請確認金額後再購買。", "The page was incomplete; please check the amount and try again."))
+	}
+	expect := billing.Quote{Plan: billing.PlanID(plan), FromPlan: billing.PlanID(c.FormValue("expect_from")),
+		Total: billing.Money(total), Offset: billing.Money(offset), Code: c.FormValue("expect_code")}
+	ch, err := s.store.Upgrade(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
+	switch code := billing.ErrorCode(err); {
+	case err == nil:
+		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
+	case code == billing.EPaymentFailed:
+		msg := l.T("付款失敗,未向您收取任何費用,優惠活動代碼也未被使用。", "The payment failed: nothing was charged and your promo code was not used.")
+		if ch.Failure != "" {
+			msg += " " + ch.Failure
+		}
+		return rerender(http.StatusPaymentRequired, msg)
+	case code != "":
+		return rerender(httpStatus(code), l.Err(err))
+	default:
+		return err
+	}
+}
+
+func (s *Server) charge(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ch, err := s.store.FindChargeByID(c.Request().Context(), id)
+	if err != nil || ch.AccountID != member(c).AccountID {
+		return echo.ErrNotFound
+	}
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	v := views.ChargeView{C: ch, Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
+	return render(c, http.StatusOK, views.ChargeResult(page(c, lang(c).T("付款明細", "Charge details")), v))
+}
+
+func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
+	for _, m := range ms {
+		if ch.PaymentID.Valid && m.ID == ch.PaymentID.Int64 {
+			return l.MethodLabel(m)
+		}
+	}
+	if ch.PaymentKind != "" {
+		return l.PaymentKind(billing.PaymentKind(ch.PaymentKind))
+	}
+	return ""
+}
+
+func (s *Server) history(c echo.Context) error {
+	ctx := c.Request().Context()
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	cs, err := s.store.FindCharges(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	labels := map[int64]string{}
+	for _, ch := range cs {
+		if ch.PaymentID.Valid {
+			labels[ch.PaymentID.Int64] = methodLabel(lang(c), o.Methods, ch)
+		}
+	}
+	return render(c, http.StatusOK, views.History(page(c, lang(c).T("付款記錄", "Payment history")), views.HistoryView{Charges: cs, Catalog: o.Catalog, Methods: labels}))
+}
+
+func (s *Server) scheduled(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	q, err := s.store.Quote(c.Request().Context(), o.ID, billing.KindRenewal, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Scheduled(page(c, lang(c).T("預定付款", "Scheduled payment")), views.ScheduledView{O: o, Next: q}))
+}
+
+func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
+	o, err := s.overview(c)
+	if err != nil {
+		return views.PromoView{}, err
+	}
+	v := views.PromoView{O: o}
+	if o.Code == nil {
+		return v, nil
+	}
+	if o.Code.ChargeID != 0 && o.Code.Status == billing.CodeRedeemed {
+		ch, err := s.store.FindChargeByID(c.Request().Context(), o.Code.ChargeID)
+		if err != nil {
+			return v, err
+		}
+		v.UsedIn = &ch
+	}
+	if o.Code.Status == billing.CodeRegistered {
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		if q, ok := o.Catalog.NextRenewalOffset(o.Account, hold, o.Code.Campaign, o.Now); ok {
+			v.Later = &q
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) promo(c echo.Context) error {
+	v, err := s.promoView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Promo(page(c, lang(c).T("優惠活動代碼", "Promo codes")), v))
+}
+
+func (s *Server) registerCode(c echo.Context) error {
+	typed := c.FormValue("code")
+	_, err := s.store.RegisterCode(c.Request().Context(), actor(c), member(c).AccountID, typed)
+	if err == nil {
+		return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/promo"), "code"))
+	}
+	if billing.ErrorCode(err) == "" {
+		return err
+	}
+	v, verr := s.promoView(c)
+	if verr != nil {
+		return verr
+	}
+	v.Input, v.CodeError = typed, lang(c).Err(err)
+	return render(c, http.StatusUnprocessableEntity, views.Promo(page(c, lang(c).T("優惠活動代碼", "Promo codes")), v))
+}
+
+func (s *Server) einvoice(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	v := views.InvoiceView{Next: localNext(c.QueryParam("next"), "")}
+	if o.Invoice != nil {
+		v.D = *o.Invoice
+	}
+	return render(c, http.StatusOK, views.Invoice(page(c, lang(c).T("電子發票資訊", "E-invoice details")), v))
+}
+
+func (s *Server) saveEinvoice(c echo.Context) error {
+	d := billing.InvoiceDetails{Kind: billing.InvoiceKind(c.FormValue("kind")), Carrier: c.FormValue("carrier"),
+		CompanyTitle: c.FormValue("company_title"), TaxID: c.FormValue("tax_id"), DonationCode: c.FormValue("donation_code"),
+		Email: c.FormValue("email")}
+	next := localNext(c.FormValue("next"), "")
+	_, err := s.store.SaveInvoiceDetails(c.Request().Context(), actor(c), member(c).AccountID, d)
+	if err != nil {
+		if billing.ErrorCode(err) == "" {
+			return err
+		}
+		p := page(c, lang(c).T("電子發票資訊", "E-invoice details"))
+		p.Error = p.Lang.Err(err)
+		return render(c, http.StatusUnprocessableEntity, views.Invoice(p, views.InvoiceView{D: d, Next: next}))
+	}
+	if next != "" {
+		return c.Redirect(http.StatusSeeOther, withNotice(next, "einvoice"))
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/einvoice"), "einvoice"))
+}
+
+func (s *Server) methods(c echo.Context) error {
+	ms, err := s.store.PaymentMethods(c.Request().Context(), member(c).AccountID)
+	if err != nil {
+		return err
+	}
+	v := views.MethodsView{Methods: ms, Next: localNext(c.QueryParam("next"), "")}
+	return render(c, http.StatusOK, views.Methods(page(c, lang(c).T("付款方式", "Payment methods")), v))
+}
+
+func (s *Server) setMainMethod(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if err := s.store.SetMainPaymentMethod(c.Request().Context(), actor(c), member(c).AccountID, id); err != nil {
+		return err
+	}
+	if next := localNext(c.FormValue("next"), ""); next != "" {
+		return c.Redirect(http.StatusSeeOther, withNotice(next, "method-main"))
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods"), "method-main"))
+}
+
+func (s *Server) removeMethod(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if err := s.store.RemovePaymentMethod(c.Request().Context(), actor(c), member(c).AccountID, id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods"), "method-removed"))
+}
+
+var _ = errors.New
