@@ -117,10 +117,14 @@ type PaymentDetail struct {
 	TransactionDate string
 	// TransactionType is PAYMENT for a payment (refunds have their own).
 	TransactionType string
-	OrderID         string
-	ProductName     string
-	Currency        string
-	PayInfo         []PayInfo
+	// PayStatus is CAPTURE for a captured payment, AUTHORIZATION for an
+	// authorization not captured yet, VOIDED_AUTHORIZATION or
+	// EXPIRED_AUTHORIZATION for one that charged nothing.
+	PayStatus   string
+	OrderID     string
+	ProductName string
+	Currency    string
+	PayInfo     []PayInfo
 }
 
 // Amount is what was paid, over all payment methods.
@@ -210,7 +214,10 @@ func (c *Client) PayPreapproved(ctx context.Context, regKey string, amount int64
 			return "", fmt.Errorf("look up repeated order %s: %w", orderID, lookErr)
 		}
 		for _, d := range paid {
-			if d.TransactionType == "PAYMENT" && d.Amount() == amount && d.Currency == currency {
+			// An authorization (say a voided one that took this orderId)
+			// charged nothing: it is not the payment asked for.
+			captured := d.PayStatus == "" || d.PayStatus == "CAPTURE"
+			if d.TransactionType == "PAYMENT" && captured && d.Amount() == amount && d.Currency == currency {
 				return d.TransactionID, nil
 			}
 		}
@@ -246,6 +253,7 @@ func (c *Client) PaymentByOrderID(ctx context.Context, orderID string) ([]Paymen
 		TransactionID   json.Number `json:"transactionId"`
 		TransactionDate string      `json:"transactionDate"`
 		TransactionType string      `json:"transactionType"`
+		PayStatus       string      `json:"payStatus"`
 		OrderID         string      `json:"orderId"`
 		ProductName     string      `json:"productName"`
 		Currency        string      `json:"currency"`
@@ -262,7 +270,7 @@ func (c *Client) PaymentByOrderID(ctx context.Context, orderID string) ([]Paymen
 	out := make([]PaymentDetail, 0, len(info))
 	for _, d := range info {
 		out = append(out, PaymentDetail{TransactionID: d.TransactionID.String(), TransactionDate: d.TransactionDate,
-			TransactionType: d.TransactionType, OrderID: d.OrderID, ProductName: d.ProductName, Currency: d.Currency,
+			TransactionType: d.TransactionType, PayStatus: d.PayStatus, OrderID: d.OrderID, ProductName: d.ProductName, Currency: d.Currency,
 			PayInfo: d.PayInfo})
 	}
 	return out, nil

@@ -15,6 +15,7 @@
 //
 //	POST {base}/v3/payments/request
 //	POST {base}/v3/payments/{transactionId}/confirm
+//	POST {base}/v3/payments/authorizations/{transactionId}/void
 //	POST {base}/v3/payments/preapprovedPay/{regKey}/payment
 //	GET  {base}/v3/payments/preapprovedPay/{regKey}/check
 //	POST {base}/v3/payments/preapprovedPay/{regKey}/expire
@@ -35,6 +36,19 @@
 // the request's Host and the prefix (https when the request came over TLS or
 // with X-Forwarded-Proto: https). The API signature covers the API path
 // without the prefix, exactly as against the real host.
+//
+// A request with options.payment.capture=false asks for an authorization
+// without capture: Confirm makes the same checks, fails with the same card
+// errors and answers the same (with the regKey for PREAPPROVED), but only
+// authorizes the amount; nothing is charged. Void then releases it (0000);
+// the regKey stays usable for preapproved payments. Void answers 1150 for
+// a transaction that is unknown or was never authorized (not yet confirmed,
+// cancelled, failed), 1165 for one voided already and 1155 for a captured
+// payment, which can only be refunded (LINE Pay documents 1150, 1155 and
+// 1165 for Void). Payment Details lists paid, authorized and voided
+// transactions, all transactionType PAYMENT, with payStatus CAPTURE,
+// AUTHORIZATION or VOIDED_AUTHORIZATION. Authorizations do not expire in
+// the sandbox, and there is no Capture API.
 //
 // Transactions and regKeys live in PostgreSQL (the sandbox_linepay_* tables),
 // so they survive a restart. A requested payment must be approved and

@@ -498,3 +498,185 @@ func TestNormalPaymentIssuesNoRegKey(t *testing.T) {
 		t.Fatalf("confirm: %+v %v", conf, err)
 	}
 }
+
+// authorize requests an authorization without capture (as the webstore
+// binds LINE Pay: PREAPPROVED, NT$1, capture=false) and has the person
+// approve it with card.
+func (f *fixture) authorize(t *testing.T, orderID, card string) linepay.RequestResult {
+	t.Helper()
+	res, err := f.client.Request(f.ctx, linepay.RequestParams{Amount: 1, OrderID: orderID, ProductName: "綁定 LINE Pay 付款方式",
+		ConfirmURL: confirmURL, CancelURL: cancelURL, AuthorizeOnly: true})
+	if err != nil {
+		t.Fatalf("request %s: %v", orderID, err)
+	}
+	if _, err := sandboxtest.ApproveLinePay(f.ctx, f.srv.Client(), res.PaymentURL.Web, card); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (f *fixture) status(t *testing.T, transactionID string) (status string, paid bool) {
+	t.Helper()
+	if err := f.db.QueryRow(`SELECT status, paid_at IS NOT NULL FROM sandbox_linepay_transactions WHERE transaction_id=$1`,
+		transactionID).Scan(&status, &paid); err != nil {
+		t.Fatal(err)
+	}
+	return status, paid
+}
+
+func TestAuthorizeOnlyBindingAndVoid(t *testing.T) {
+	f := newFixture(t)
+	res := f.authorize(t, "bind-1", linepay.CardCathayVisa)
+	var capture bool
+	if err := f.db.Get(&capture, `SELECT capture FROM sandbox_linepay_transactions WHERE order_id='bind-1'`); err != nil || capture {
+		t.Fatalf("capture stored as %v (%v), want false", capture, err)
+	}
+
+	// Confirm authorizes: the regKey is issued, nothing is captured.
+	conf, err := f.client.Confirm(f.ctx, res.TransactionID, 1, "TWD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(conf.RegKey, "RK") || conf.OrderID != "bind-1" || conf.TransactionID != res.TransactionID ||
+		len(conf.PayInfo) != 1 || conf.PayInfo[0].Amount != 1 || conf.PayInfo[0].MaskedCreditCardNumber != "************4242" {
+		t.Fatalf("confirm: %+v", conf)
+	}
+	if status, paid := f.status(t, res.TransactionID); status != "authorized" || paid {
+		t.Fatalf("after confirm: status %s, paid_at set %v; want authorized, no paid_at", status, paid)
+	}
+	if _, err := f.client.Confirm(f.ctx, res.TransactionID, 1, "TWD"); apiCode(err) != linepay.CodeDuplicateTransaction {
+		t.Fatalf("second confirm: %v, want 1152", err)
+	}
+	d, err := f.client.PaymentByOrderID(f.ctx, "bind-1")
+	if err != nil || len(d) != 1 || d[0].TransactionID != res.TransactionID || d[0].TransactionType != "PAYMENT" ||
+		d[0].PayStatus != "AUTHORIZATION" || d[0].Amount() != 1 || d[0].TransactionDate != "2026-06-11T02:00:00Z" {
+		t.Fatalf("details of the authorization: %+v %v", d, err)
+	}
+	if p, _ := sandboxtest.Get(f.ctx, f.srv.Client(), res.PaymentURL.Web); !strings.Contains(p.Body, "已完成授權") {
+		t.Fatalf("wait page of an authorization: %s", p.Body)
+	}
+
+	// The void releases it; a second void is refused.
+	f.clock.Add(time.Minute)
+	if err := f.client.VoidAuthorization(f.ctx, res.TransactionID); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	if status, paid := f.status(t, res.TransactionID); status != "voided" || paid {
+		t.Fatalf("after void: status %s, paid_at set %v", status, paid)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, res.TransactionID); apiCode(err) != linepay.CodeAlreadyVoided {
+		t.Fatalf("second void: %v, want 1165", err)
+	}
+	if _, err := f.client.Confirm(f.ctx, res.TransactionID, 1, "TWD"); apiCode(err) != linepay.CodeDuplicateTransaction {
+		t.Fatalf("confirm after void: %v, want 1152", err)
+	}
+	d, err = f.client.PaymentByOrderID(f.ctx, "bind-1")
+	if err != nil || len(d) != 1 || d[0].PayStatus != "VOIDED_AUTHORIZATION" || d[0].TransactionDate != "2026-06-11T02:00:00Z" {
+		t.Fatalf("details of the voided authorization: %+v %v", d, err)
+	}
+	if p, _ := sandboxtest.Get(f.ctx, f.srv.Client(), res.PaymentURL.App); !strings.Contains(p.Body, "授權已取消") {
+		t.Fatalf("phone page of a voided authorization: %s", p.Body)
+	}
+
+	// The regKey outlives the void: that is what binding is for.
+	if err := f.client.CheckRegKey(f.ctx, conf.RegKey); err != nil {
+		t.Fatalf("check reg key after void: %v", err)
+	}
+	id, err := f.client.PayPreapproved(f.ctx, conf.RegKey, 840, "TWD", "charge-1", "LINE官方帳號 中用量")
+	if err != nil || len(id) != 19 {
+		t.Fatalf("pay with the bound regKey: %q %v", id, err)
+	}
+	if status, paid := f.status(t, id); status != "paid" || !paid {
+		t.Fatalf("preapproved payment: status %s, paid %v", status, paid)
+	}
+	d, err = f.client.PaymentByOrderID(f.ctx, "charge-1")
+	if err != nil || len(d) != 1 || d[0].TransactionID != id || d[0].PayStatus != "CAPTURE" {
+		t.Fatalf("details of the payment: %+v %v", d, err)
+	}
+
+	// A captured payment cannot be voided (it is refunded); an unknown
+	// transaction is not found.
+	if err := f.client.VoidAuthorization(f.ctx, id); apiCode(err) != linepay.CodeNotVoidable {
+		t.Fatalf("void of a captured preapproved payment: %v, want 1155", err)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, "2026061100000099999"); apiCode(err) != linepay.CodeNoTransaction {
+		t.Fatalf("void of an unknown transaction: %v, want 1150", err)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, "not-a-number"); apiCode(err) != linepay.CodeNoTransaction {
+		t.Fatalf("void of a malformed transaction id: %v, want 1150", err)
+	}
+
+	// The voided authorization keeps its orderId (1172), and a payment
+	// retried with it is not mistaken for the voided NT$1.
+	if _, err := f.client.PayPreapproved(f.ctx, conf.RegKey, 1, "TWD", "bind-1", "x"); apiCode(err) != linepay.CodeDuplicateOrderID {
+		t.Fatalf("payment with the voided authorization's orderId: %v, want 1172", err)
+	}
+}
+
+func TestVoidRefusesWhatIsNoAuthorization(t *testing.T) {
+	f := newFixture(t)
+
+	// A payment captured at Confirm (capture absent = true).
+	res := f.request(t, "reg-1", 840)
+	if _, err := sandboxtest.ApproveLinePay(f.ctx, f.srv.Client(), res.PaymentURL.Web, linepay.CardCTBCMastercard); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, res.TransactionID); apiCode(err) != linepay.CodeNoTransaction {
+		t.Fatalf("void before confirm: %v, want 1150", err)
+	}
+	if _, err := f.client.Confirm(f.ctx, res.TransactionID, 840, "TWD"); err != nil {
+		t.Fatal(err)
+	}
+	if status, paid := f.status(t, res.TransactionID); status != "paid" || !paid {
+		t.Fatalf("captured payment: status %s, paid %v", status, paid)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, res.TransactionID); apiCode(err) != linepay.CodeNotVoidable {
+		t.Fatalf("void of a captured payment: %v, want 1155", err)
+	}
+	if status, _ := f.status(t, res.TransactionID); status != "paid" {
+		t.Fatalf("a refused void changed the payment to %s", status)
+	}
+
+	// An authorization requested but not yet confirmed has nothing to void.
+	pending, err := f.client.Request(f.ctx, linepay.RequestParams{Amount: 1, OrderID: "bind-pending", ProductName: "x",
+		ConfirmURL: confirmURL, CancelURL: cancelURL, AuthorizeOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, pending.TransactionID); apiCode(err) != linepay.CodeNoTransaction {
+		t.Fatalf("void of a requested authorization: %v, want 1150", err)
+	}
+
+	// Card failures at Confirm are as for a captured payment: no regKey,
+	// nothing to void.
+	declined := f.authorize(t, "bind-declined", linepay.CardDeclinedAtConfirm)
+	if _, err := f.client.Confirm(f.ctx, declined.TransactionID, 1, "TWD"); apiCode(err) != linepay.CodeCardPayment {
+		t.Fatalf("authorize with the declining card: %v, want 1281", err)
+	}
+	if status, _ := f.status(t, declined.TransactionID); status != "failed" {
+		t.Fatalf("declined authorization: status %s", status)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, declined.TransactionID); apiCode(err) != linepay.CodeNoTransaction {
+		t.Fatalf("void of a declined authorization: %v, want 1150", err)
+	}
+
+	// A NORMAL authorization is authorized too, without a regKey.
+	normal, err := f.client.Request(f.ctx, linepay.RequestParams{Amount: 500, OrderID: "auth-normal", ProductName: "x",
+		ConfirmURL: confirmURL, CancelURL: cancelURL, PayType: linepay.Normal, AuthorizeOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandboxtest.ApproveLinePay(f.ctx, f.srv.Client(), normal.PaymentURL.Web, linepay.CardCathayVisa); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := f.client.Confirm(f.ctx, normal.TransactionID, 500, "TWD")
+	if err != nil || conf.RegKey != "" {
+		t.Fatalf("confirm a NORMAL authorization: %+v %v", conf, err)
+	}
+	if status, paid := f.status(t, normal.TransactionID); status != "authorized" || paid {
+		t.Fatalf("NORMAL authorization: status %s, paid %v", status, paid)
+	}
+	if err := f.client.VoidAuthorization(f.ctx, normal.TransactionID); err != nil {
+		t.Fatalf("void a NORMAL authorization: %v", err)
+	}
+}

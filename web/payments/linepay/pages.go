@@ -105,6 +105,10 @@ func (s *sandbox) statusPage(w http.ResponseWriter, r *http.Request, t txnRow) {
 	switch {
 	case t.Status == "paid":
 		d.Title, d.Message = "付款已完成", "這筆付款已完成。"
+	case t.Status == "authorized":
+		d.Title, d.Message, d.Detail = "已完成授權", "這筆付款已完成授權。", "商店尚未請款,目前不會扣款。"
+	case t.Status == "voided":
+		d.Title, d.Message, d.Detail = "授權已取消", "這筆付款的授權已取消。", "商店已取消授權,這筆付款不會扣款。"
 	case t.Status == "cancelled":
 		d.Title, d.Message, d.LinkURL, d.LinkText = "付款已取消", "這筆付款已取消。", t.CancelURL, "返回商店"
 	case t.Status == "failed":

@@ -70,6 +70,7 @@ func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	b := s.base
 	s.mux.HandleFunc("POST "+b+"/v3/payments/request", s.api(s.request))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/{transactionId}/confirm", s.api(s.confirm))
+	s.mux.HandleFunc("POST "+b+"/v3/payments/authorizations/{transactionId}/void", s.api(s.voidAuthorization))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/preapprovedPay/{regKey}/payment", s.api(s.payPreapproved))
 	s.mux.HandleFunc("GET "+b+"/v3/payments/preapprovedPay/{regKey}/check", s.api(s.checkRegKey))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/preapprovedPay/{regKey}/expire", s.api(s.expireRegKey))
@@ -193,16 +194,19 @@ type txnRow struct {
 	ConfirmURL    string         `db:"confirm_url"`
 	CancelURL     string         `db:"cancel_url"`
 	Status        string         `db:"status"`
+	Capture       bool           `db:"capture"`
 	CardID        string         `db:"card_id"`
 	RegKey        sql.NullString `db:"reg_key"`
 	FailureCode   string         `db:"failure_code"`
 	CreatedAt     time.Time      `db:"created_at"`
 	ExpiresAt     sql.NullTime   `db:"expires_at"`
 	PaidAt        sql.NullTime   `db:"paid_at"`
+	AuthorizedAt  sql.NullTime   `db:"authorized_at"`
+	VoidedAt      sql.NullTime   `db:"voided_at"`
 }
 
 const txnCols = `transaction_id, order_id, pay_type, reserve_id, product_name, amount, currency, confirm_url, cancel_url,
-	status, card_id, reg_key, failure_code, created_at, expires_at, paid_at`
+	status, capture, card_id, reg_key, failure_code, created_at, expires_at, paid_at, authorized_at, voided_at`
 
 // expired reports whether a requested or approved payment ran out of time.
 func (t txnRow) expired(now time.Time) bool {
@@ -227,6 +231,9 @@ func (s *sandbox) request(ctx context.Context, c apiCall) (answer, error) {
 	if a, ok := validRequest(req, payType); !ok {
 		return a, nil
 	}
+	// options.payment.capture=false asks for an authorization only:
+	// Confirm then holds the amount until it is voided.
+	capture := req.Options.Payment.Capture == nil || *req.Options.Payment.Capture
 	packages, err := json.Marshal(req.Packages)
 	if err != nil {
 		return answer{}, err
@@ -235,10 +242,11 @@ func (s *sandbox) request(ctx context.Context, c apiCall) (answer, error) {
 	accessToken := randomDigits(12)
 	var id int64
 	err = s.db.GetContext(ctx, &id, `INSERT INTO sandbox_linepay_transactions (transaction_id, channel_id, order_id, pay_type,
-		reserve_id, payment_access_token, product_name, packages, amount, currency, confirm_url, cancel_url, status, created_at, expires_at)
-		VALUES (`+newTransactionID+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'requested', $1, $13) RETURNING transaction_id`,
+		reserve_id, payment_access_token, product_name, packages, amount, currency, confirm_url, cancel_url, status, capture,
+		created_at, expires_at)
+		VALUES (`+newTransactionID+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'requested', $14, $1, $13) RETURNING transaction_id`,
 		c.now, s.cfg.ChannelID, req.OrderID, payType, reserveID, accessToken, req.Packages[0].Products[0].Name, packages,
-		req.Amount, req.Currency, req.RedirectURLs.ConfirmURL, req.RedirectURLs.CancelURL, c.now.Add(requestLifetime))
+		req.Amount, req.Currency, req.RedirectURLs.ConfirmURL, req.RedirectURLs.CancelURL, c.now.Add(requestLifetime), capture)
 	if isUniqueViolation(err) {
 		return refuse(CodeDuplicateOrderID, "Existing same orderId."), nil
 	}
@@ -303,7 +311,9 @@ func absoluteHTTP(s string) bool {
 }
 
 // confirm is the Confirm API: it pays an approved request with the card the
-// person chose and, for PREAPPROVED, issues the regKey.
+// person chose and, for PREAPPROVED, issues the regKey. A request made with
+// capture=false is authorized instead of paid: nothing is charged, the
+// transaction waits for its void, and the regKey is issued all the same.
 func (s *sandbox) confirm(ctx context.Context, c apiCall) (answer, error) {
 	var req amountBody
 	if a, ok := decode(c.body, &req); !ok {
@@ -328,7 +338,7 @@ func (s *sandbox) confirm(ctx context.Context, c apiCall) (answer, error) {
 		return answer{}, fmt.Errorf("load transaction %d: %w", id, err)
 	}
 	switch {
-	case t.Status == "paid":
+	case t.Status == "paid" || t.Status == "authorized" || t.Status == "voided":
 		return refuse(CodeDuplicateTransaction, "Existing same transactionId."), nil
 	case t.Status == "failed":
 		return refuse(t.FailureCode, codeMessage(t.FailureCode)), nil
@@ -360,9 +370,12 @@ func (s *sandbox) confirm(ctx context.Context, c apiCall) (answer, error) {
 		k := newRegKey()
 		regKey = &k
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sandbox_linepay_transactions SET status='paid', paid_at=$1, reg_key=$2
-		WHERE transaction_id=$3`, c.now, regKey, id); err != nil {
-		return answer{}, fmt.Errorf("pay transaction %d: %w", id, err)
+	settle := `UPDATE sandbox_linepay_transactions SET status='paid', paid_at=$1, reg_key=$2 WHERE transaction_id=$3`
+	if !t.Capture {
+		settle = `UPDATE sandbox_linepay_transactions SET status='authorized', authorized_at=$1, reg_key=$2 WHERE transaction_id=$3`
+	}
+	if _, err := tx.ExecContext(ctx, settle, c.now, regKey, id); err != nil {
+		return answer{}, fmt.Errorf("confirm transaction %d: %w", id, err)
 	}
 	if regKey != nil {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_linepay_reg_keys (reg_key, channel_id, card_id, transaction_id, created_at)
@@ -382,6 +395,52 @@ func (s *sandbox) confirm(ctx context.Context, c apiCall) (answer, error) {
 		info["regKey"] = *regKey
 	}
 	return success(info), nil
+}
+
+// Return codes of the Void API besides 1150 (no such transaction, or one
+// never authorized). LINE Pay documents both for Void: 1165 for an
+// authorization voided already, 1155 (a transaction number this API cannot
+// process) for a captured payment, which can only be refunded. (1164 is
+// "exceeded refundable amount", a Refund code.)
+const (
+	CodeNotVoidable   = "1155" // not an authorization: a captured payment is refunded, not voided
+	CodeAlreadyVoided = "1165" // the authorization was voided already
+)
+
+// voidAuthorization is the Void API: it releases an authorized payment (a
+// capture=false request, confirmed). Nothing was charged and nothing is; the
+// regKey that Confirm issued stays usable.
+func (s *sandbox) voidAuthorization(ctx context.Context, c apiCall) (answer, error) {
+	id, err := strconv.ParseInt(c.r.PathValue("transactionId"), 10, 64)
+	if err != nil {
+		return refuse(CodeNoTransaction, "Transaction record not found."), nil
+	}
+	var status string
+	err = s.db.GetContext(ctx, &status, `UPDATE sandbox_linepay_transactions SET status='voided', voided_at=$1
+		WHERE transaction_id=$2 AND channel_id=$3 AND status='authorized' RETURNING status`, c.now, id, s.cfg.ChannelID)
+	if err == nil {
+		return success(nil), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return answer{}, fmt.Errorf("void transaction %d: %w", id, err)
+	}
+	err = s.db.GetContext(ctx, &status, `SELECT status FROM sandbox_linepay_transactions
+		WHERE transaction_id=$1 AND channel_id=$2`, id, s.cfg.ChannelID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return refuse(CodeNoTransaction, "Transaction record not found."), nil
+	}
+	if err != nil {
+		return answer{}, fmt.Errorf("load transaction %d: %w", id, err)
+	}
+	switch status {
+	case "voided":
+		return refuse(CodeAlreadyVoided, "A transaction has already been voided."), nil
+	case "paid":
+		return refuse(CodeNotVoidable, "The transaction was captured and cannot be voided; refund it instead."), nil
+	}
+	// Requested, approved, cancelled or failed: never authorized, so there
+	// is no authorization to find.
+	return refuse(CodeNoTransaction, "Transaction record not found."), nil
 }
 
 // payPreapproved is the Preapproved Payment API: it pays with the card
@@ -495,8 +554,11 @@ func (s *sandbox) expireRegKey(ctx context.Context, c apiCall) (answer, error) {
 	return success(nil), nil
 }
 
-// paymentDetails is the Payment Details API: the paid transactions with the
-// given orderIds or transactionIds (each may repeat or be comma-separated).
+// paymentDetails is the Payment Details API: the paid, authorized and voided
+// transactions with the given orderIds or transactionIds (each may repeat or
+// be comma-separated). All are transactionType PAYMENT; payStatus tells a
+// captured payment (CAPTURE) from an authorization (AUTHORIZATION) and a
+// voided one (VOIDED_AUTHORIZATION).
 func (s *sandbox) paymentDetails(ctx context.Context, c apiCall) (answer, error) {
 	q := c.r.URL.Query()
 	orders := splitList(q["orderId"])
@@ -513,7 +575,7 @@ func (s *sandbox) paymentDetails(ctx context.Context, c apiCall) (answer, error)
 	}
 	var rows []txnRow
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+txnCols+` FROM sandbox_linepay_transactions
-		WHERE channel_id=$1 AND status='paid' AND (order_id = ANY($2) OR transaction_id = ANY($3))
+		WHERE channel_id=$1 AND status IN ('paid', 'authorized', 'voided') AND (order_id = ANY($2) OR transaction_id = ANY($3))
 		ORDER BY transaction_id`, s.cfg.ChannelID, pq.Array(orders), pq.Array(ids)); err != nil {
 		return answer{}, fmt.Errorf("list payments: %w", err)
 	}
@@ -523,10 +585,18 @@ func (s *sandbox) paymentDetails(ctx context.Context, c apiCall) (answer, error)
 	info := make([]map[string]any, 0, len(rows))
 	for _, t := range rows {
 		card, _ := findCard(t.CardID)
+		date, payStatus := t.PaidAt.Time, "CAPTURE"
+		switch t.Status {
+		case "authorized":
+			date, payStatus = t.AuthorizedAt.Time, "AUTHORIZATION"
+		case "voided":
+			date, payStatus = t.AuthorizedAt.Time, "VOIDED_AUTHORIZATION"
+		}
 		info = append(info, map[string]any{
 			"transactionId":   t.TransactionID,
-			"transactionDate": t.PaidAt.Time.UTC().Format("2006-01-02T15:04:05Z"),
+			"transactionDate": date.UTC().Format("2006-01-02T15:04:05Z"),
 			"transactionType": "PAYMENT",
+			"payStatus":       payStatus,
 			"orderId":         t.OrderID,
 			"productName":     t.ProductName,
 			"currency":        t.Currency,
