@@ -78,6 +78,7 @@ func browser(t *testing.T, width, height int64) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("lang", "zh-TW"),
+		chromedp.Flag("accept-lang", "zh-TW,zh"),
 		chromedp.WindowSize(int(width), int(height)),
 	)
 	if p := os.Getenv("CHROMIUM"); p != "" {
@@ -96,9 +97,15 @@ func browser(t *testing.T, width, height int64) context.Context {
 // tid selects by data-testid.
 func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
 
+// stepTimeout bounds one do or text call, so a missing element fails the
+// test with the page's text instead of hanging it.
+const stepTimeout = 20 * time.Second
+
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 		t.Fatalf("%v\nat %s\npage text:\n%s", err, loc, body)
@@ -107,7 +114,9 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 
 func text(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	s, err := chromedp.Run(sctx, chromedp.Text(sel))
 	if err != nil {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
@@ -123,7 +132,7 @@ func signIn(t *testing.T, ctx context.Context, base, login string) {
 		chromedp.SendKeys(tid("login"), login),
 		chromedp.SendKeys(tid("password"), db.DemoPassword),
 		chromedp.Click(tid("signin")),
-		chromedp.WaitReady(chromedp.CSS("main")),
+		chromedp.WaitNotPresent(tid("signin")),
 	)
 }
 

@@ -73,11 +73,11 @@ func TestPhoneFirstPurchaseWithLinePayAndCode(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a.btn`)),
 		chromedp.Click(chromedp.CSS(`input[name=card][value="`+linepay.CardCathayVisa+`"]`)),
 		chromedp.Click(chromedp.CSS(`form.section button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action*="/app/payment/approve"] button[type=submit]`)),
 	)
 	shot(t, ctx, "phone-linepay-confirm")
 	do(t, ctx,
-		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.Click(chromedp.CSS(`form[action*="/app/payment/approve"] button[type=submit]`)),
 		chromedp.WaitVisible(tid("main-method")),
 	)
 	if got := text(t, ctx, tid("main-method")); !strings.Contains(got, "LINE Pay") {

@@ -39,10 +39,12 @@ type pageData struct {
 	Product     string
 	Amount      string
 	Preapproved bool
-	ReserveID   string
-	Cards       []cardChoice
-	Card        sandboxCard
-	Error       string
+	// AuthorizeOnly: the amount is held, then released, not charged.
+	AuthorizeOnly bool
+	ReserveID     string
+	Cards         []cardChoice
+	Card          sandboxCard
+	Error         string
 
 	PhoneURL      string
 	CardAction    string
@@ -90,6 +92,7 @@ func (s *sandbox) pageFor(r *http.Request, t txnRow, title string) pageData {
 		Product:       t.ProductName,
 		Amount:        billing.Money(t.Amount).String(),
 		Preapproved:   t.PayType == string(Preapproved),
+		AuthorizeOnly: !t.Capture,
 		ReserveID:     t.ReserveID.String,
 		PhoneURL:      s.absURL(r, "/app/payment", q),
 		CardAction:    s.absURL(r, "/app/payment/card", nil),
