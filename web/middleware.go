@@ -14,6 +14,7 @@ import (
 
 const (
 	ctxSession    = "session"
+	ctxSurface    = "surface"
 	ctxMembership = "membership"
 	cookieSession = "ws_session"
 	cookieLang    = "ws_lang"
@@ -51,6 +52,30 @@ func (s *Server) setLang(c echo.Context) error {
 	c.SetCookie(&http.Cookie{Name: cookieLang, Value: string(to), Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
 	return c.Redirect(http.StatusSeeOther, localNext(c.QueryParam("next"), "/"))
+}
+
+// The two surfaces an account's pages are served on.
+const (
+	surfacePhone   = "a" // the phone webstore
+	surfaceDesktop = "m" // the desktop manager
+)
+
+// withSurface marks the request's surface for pathFor and the views.
+func withSurface(surface string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(ctxSurface, surface)
+			return next(c)
+		}
+	}
+}
+
+// surface is the request's surface (phone when outside an account).
+func surface(c echo.Context) string {
+	if v, ok := c.Get(ctxSurface).(string); ok {
+		return v
+	}
+	return surfacePhone
 }
 
 // loadSession attaches the signed-in user, if any.

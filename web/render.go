@@ -29,7 +29,7 @@ func render(c echo.Context, status int, comp templ.Component) error {
 
 // page builds the layout's view model for the request.
 func page(c echo.Context, title string) views.Page {
-	p := views.Page{Lang: lang(c), Title: title, Path: c.Request().URL.RequestURI()}
+	p := views.Page{Lang: lang(c), Title: title, Path: c.Request().URL.RequestURI(), Desktop: surface(c) == surfaceDesktop}
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		p.CSRF = tok
 	}

@@ -82,31 +82,39 @@ func (s *Server) routes() {
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)
 
-	// The phone webstore: every page of one official account.
-	a := app.Group("/a/:acct", requireUser, s.requireMember, noStore)
-	a.GET("", s.menu)
-	a.GET("/menu", s.menu)
-	a.GET("/plan", s.plan)
-	a.POST("/plan/downgrade", s.downgrade, requireAdmin)
-	a.POST("/plan/downgrade/cancel", s.cancelDowngrade, requireAdmin)
-	a.GET("/checkout", s.checkout)
-	a.POST("/checkout/code", s.checkoutCode, requireAdmin)
-	a.POST("/checkout", s.purchase, requireAdmin)
-	a.GET("/charges/:id", s.charge)
-	a.GET("/history", s.history)
-	a.GET("/scheduled", s.scheduled)
-	a.GET("/promo", s.promo)
-	a.POST("/promo", s.registerCode, requireAdmin)
-	a.GET("/einvoice", s.einvoice)
-	a.POST("/einvoice", s.saveEinvoice, requireAdmin)
-	a.GET("/payment-methods", s.methods)
-	a.GET("/payment-methods/new", s.newMethod, requireAdmin)
-	a.POST("/payment-methods/new", s.startMethod, requireAdmin)
-	a.GET("/payment-methods/linepay/confirm", s.linePayConfirm, requireAdmin)
-	a.GET("/payment-methods/linepay/cancel", s.methodCancelled, requireAdmin)
-	a.GET("/payment-methods/card/return", s.cardReturn, requireAdmin)
-	a.POST("/payment-methods/:id/main", s.setMainMethod, requireAdmin)
-	a.POST("/payment-methods/:id/remove", s.removeMethod, requireAdmin)
+	// Every page of one official account, on two surfaces over the same
+	// handlers: /a/ the phone webstore, /m/ the desktop manager's 設定 →
+	// 帳務專區. Only the views differ.
+	for _, surface := range []string{surfacePhone, surfaceDesktop} {
+		s.accountRoutes(app.Group("/"+surface+"/:acct", requireUser, s.requireMember, noStore, withSurface(surface)))
+	}
+}
+
+// accountRoutes are an account's pages under g (/a/:acct or /m/:acct).
+func (s *Server) accountRoutes(g *echo.Group) {
+	g.GET("", s.menu)
+	g.GET("/menu", s.menu)
+	g.GET("/plan", s.plan)
+	g.POST("/plan/downgrade", s.downgrade, requireAdmin)
+	g.POST("/plan/downgrade/cancel", s.cancelDowngrade, requireAdmin)
+	g.GET("/checkout", s.checkout)
+	g.POST("/checkout/code", s.checkoutCode, requireAdmin)
+	g.POST("/checkout", s.purchase, requireAdmin)
+	g.GET("/charges/:id", s.charge)
+	g.GET("/history", s.history)
+	g.GET("/scheduled", s.scheduled)
+	g.GET("/promo", s.promo)
+	g.POST("/promo", s.registerCode, requireAdmin)
+	g.GET("/einvoice", s.einvoice)
+	g.POST("/einvoice", s.saveEinvoice, requireAdmin)
+	g.GET("/payment-methods", s.methods)
+	g.GET("/payment-methods/new", s.newMethod, requireAdmin)
+	g.POST("/payment-methods/new", s.startMethod, requireAdmin)
+	g.GET("/payment-methods/linepay/confirm", s.linePayConfirm, requireAdmin)
+	g.GET("/payment-methods/linepay/cancel", s.methodCancelled, requireAdmin)
+	g.GET("/payment-methods/card/return", s.cardReturn, requireAdmin)
+	g.POST("/payment-methods/:id/main", s.setMainMethod, requireAdmin)
+	g.POST("/payment-methods/:id/remove", s.removeMethod, requireAdmin)
 }
 
 func (s *Server) static(c echo.Context) error {

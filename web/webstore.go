@@ -71,7 +71,10 @@ func (s *Server) afterPlanChange(c echo.Context, err error, notice string) error
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/plan"), notice))
 }
 
-func pathFor(c echo.Context, p string) string { return "/a/" + url.PathEscape(member(c).AccountID) + p }
+// pathFor is an account page's path on the request's surface.
+func pathFor(c echo.Context, p string) string {
+	return "/" + surface(c) + "/" + url.PathEscape(member(c).AccountID) + p
+}
 
 // checkoutView prices the upgrade to plan for the checkout page. A fresh
 // checkout gets a new idempotency key; a re-render keeps the one it had.
