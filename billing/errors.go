@@ -35,6 +35,13 @@ const (
 	EPaymentIneligble Code = "payment_method_not_eligible"
 	ETransitionNotEl  Code = "transition_not_eligible"
 	EWindowClosed     Code = "code_window_closed"
+
+	// Members and invitations (權限管理).
+	ELastAdmin         Code = "last_admin"
+	ENotAMember        Code = "not_a_member"
+	EInvitationInvalid Code = "invitation_invalid"
+	EInvitationUsed    Code = "invitation_used"
+	EInvitationExpired Code = "invitation_expired"
 )
 
 // messages holds every code's sentence, zh-TW first, then English.
@@ -64,6 +71,12 @@ var messages = map[Code][2]string{
 	EPaymentIneligble: {"此付款方式不適用優惠活動代碼(僅限信用卡或 LINE Pay)。", "This payment method is not eligible for the promo code (credit card or LINE Pay only)."},
 	ETransitionNotEl:  {"此優惠活動代碼不適用於這項方案變更。", "This promo code does not apply to this plan change."},
 	EWindowClosed:     {"此優惠活動代碼的有效期間不包含本次付款。", "This payment falls outside the promo code's validity window."},
+
+	ELastAdmin:         {"帳號至少需要一位管理員。請先將其他成員設為管理員,再變更或移除這位管理員。", "An account needs at least one admin. Make another member an admin first, then change or remove this one."},
+	ENotAMember:        {"此使用者不是這個帳號的成員。", "This user is not a member of this account."},
+	EInvitationInvalid: {"此邀請連結無效或已被取消,請向帳號的管理員索取新的連結。", "This invitation link is not valid or was cancelled. Ask the account's admin for a new one."},
+	EInvitationUsed:    {"此邀請連結已被使用,每個連結只能使用一次。請向帳號的管理員索取新的連結。", "This invitation link has already been used; each link works once. Ask the account's admin for a new one."},
+	EInvitationExpired: {"此邀請連結已過期(有效期限為 7 天),請向帳號的管理員索取新的連結。", "This invitation link has expired (links last 7 days). Ask the account's admin for a new one."},
 }
 
 // Error is a refusal with a stable code, a zh-TW message and an English one.

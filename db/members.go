@@ -1,0 +1,329 @@
+package db
+
+import (
+	"context"
+	"encoding/hex"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"webstore/billing"
+)
+
+// Members and invitations of an official account (權限管理). An account
+// always keeps at least one admin: every change that could take the last
+// one away locks the account's membership rows first, then counts.
+
+// InvitationTTL is how long an invitation link works.
+const InvitationTTL = 7 * 24 * time.Hour
+
+// Member is one user's membership as the 權限管理 page lists it.
+type Member struct {
+	UserID      int64     `db:"user_id"`
+	Login       string    `db:"login"`
+	DisplayName string    `db:"display_name"`
+	Role        Role      `db:"role"`
+	Since       time.Time `db:"created_at"`
+}
+
+// Invitation is an invitation to join an account. The link's token is
+// never stored, only its hash; ID is that hash in hex, safe to show.
+type Invitation struct {
+	ID          string     `db:"-"`
+	AccountID   string     `db:"account_id"`
+	AccountName string     `db:"account_name"`
+	Role        Role       `db:"role"`
+	CreatedBy   int64      `db:"created_by"`
+	CreatorName string     `db:"creator_name"`
+	CreatedAt   time.Time  `db:"created_at"`
+	ExpiresAt   time.Time  `db:"expires_at"`
+	UsedBy      *int64     `db:"used_by"`
+	UsedAt      *time.Time `db:"used_at"`
+}
+
+// FindMembers lists an account's members, admins first, then by name.
+func (s *Store) FindMembers(ctx context.Context, accountID string) ([]Member, error) {
+	var ms []Member
+	err := s.DB.SelectContext(ctx, &ms, `SELECT m.user_id, u.login, u.display_name, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id=$1
+		ORDER BY m.role <> 'admin', u.display_name, u.login`, accountID)
+	for i := range ms {
+		ms[i].Since = ms[i].Since.UTC()
+	}
+	return ms, err
+}
+
+// FindInvitations lists an account's pending invitations: not used, not
+// expired, newest first.
+func (s *Store) FindInvitations(ctx context.Context, accountID string) ([]Invitation, error) {
+	var rows []invitationRow
+	err := s.DB.SelectContext(ctx, &rows, invitationSelect+` WHERE i.account_id=$1 AND i.used_at IS NULL AND i.expires_at > $2
+		ORDER BY i.created_at DESC`, accountID, s.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	invs := make([]Invitation, len(rows))
+	for i, r := range rows {
+		invs[i] = r.invitation()
+	}
+	return invs, nil
+}
+
+// FindInvitation returns the invitation a link's token opens, for the
+// acceptance page. It returns EInvitationInvalid for an unknown or revoked
+// token, EInvitationUsed once it was accepted and EInvitationExpired after
+// InvitationTTL.
+func (s *Store) FindInvitation(ctx context.Context, token string) (Invitation, error) {
+	r, err := findInvitation(ctx, s.DB, hashToken(token), false)
+	if err != nil {
+		return Invitation{}, err
+	}
+	if err := r.usable(s.Clock.Now()); err != nil {
+		return Invitation{}, err
+	}
+	return r.invitation(), nil
+}
+
+// CreateInvitation makes a one-time link inviting someone into accountID
+// with role, and returns its token; only the token's hash is stored, and it
+// works for InvitationTTL. The inviter must be an admin of the account
+// (EForbidden otherwise), so an operator can never invite anyone, least of
+// all an admin.
+func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64) (string, Invitation, error) {
+	if !role.Valid() {
+		return "", Invitation{}, billing.Errorf(billing.EInvalid, "請選擇權限。")
+	}
+	tok := NewToken()
+	var inv Invitation
+	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		var by Role
+		err := tx.GetContext(ctx, &by, `SELECT role FROM memberships WHERE account_id=$1 AND user_id=$2`, accountID, byUserID)
+		if isNoRows(err) || (err == nil && by != RoleAdmin) {
+			return billing.Errorf(billing.EForbidden, "")
+		} else if err != nil {
+			return err
+		}
+		h := hashToken(tok)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO invitations (token_hash, account_id, role, created_by, created_at, expires_at)
+			VALUES ($1,$2,$3,$4,$5,$6)`, h, accountID, role, byUserID, now, now.Add(InvitationTTL)); err != nil {
+			return err
+		}
+		r, err := findInvitation(ctx, tx, h, false)
+		if err != nil {
+			return err
+		}
+		inv = r.invitation()
+		return audit(ctx, tx, now, actor, accountID, "invitation.created", nil,
+			map[string]any{"id": inv.ID, "role": role, "created_by": byUserID, "expires_at": inv.ExpiresAt})
+	})
+	if err != nil {
+		return "", Invitation{}, err
+	}
+	return tok, inv, nil
+}
+
+// AcceptInvitation makes userID a member of the invitation's account with
+// its role, and uses the invitation up. It returns EInvitationInvalid,
+// EInvitationUsed or EInvitationExpired as FindInvitation does.
+//
+// A user who is already a member keeps their current role (an admin
+// changes roles on the 權限管理 page, not through a link) and the
+// invitation stays unused, so the person it was meant for can still use
+// it; joined is then false.
+func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string, userID int64) (m Membership, joined bool, err error) {
+	var accountID string
+	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		h := hashToken(token)
+		r, err := findInvitation(ctx, tx, h, true)
+		if err != nil {
+			return err
+		}
+		if err := r.usable(now); err != nil {
+			return err
+		}
+		accountID = r.AccountID
+		res, err := tx.ExecContext(ctx, `INSERT INTO memberships (account_id, user_id, role, created_at)
+			VALUES ($1,$2,$3,$4) ON CONFLICT (account_id, user_id) DO NOTHING`, r.AccountID, userID, r.Role, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		joined = true
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_by=$2, used_at=$3 WHERE token_hash=$1`, h, userID, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, r.AccountID, "member.joined", nil,
+			map[string]any{"user_id": userID, "role": r.Role, "invitation": hex.EncodeToString(h), "invited_by": r.CreatedBy})
+	})
+	if err != nil {
+		return Membership{}, false, err
+	}
+	m, err = s.FindMembership(ctx, userID, accountID)
+	return m, joined, err
+}
+
+// RevokeInvitation cancels a pending invitation of accountID by its ID;
+// EInvitationInvalid if there is no such pending invitation. The caller
+// checks that the actor is an admin of the account.
+func (s *Store) RevokeInvitation(ctx context.Context, actor Actor, accountID, id string) error {
+	h, err := hex.DecodeString(id)
+	if err != nil || len(h) == 0 {
+		return billing.Errorf(billing.EInvitationInvalid, "")
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		var role Role
+		err := tx.GetContext(ctx, &role, `DELETE FROM invitations WHERE token_hash=$1 AND account_id=$2 AND used_at IS NULL
+			RETURNING role`, h, accountID)
+		if isNoRows(err) {
+			return billing.Errorf(billing.EInvitationInvalid, "")
+		} else if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, accountID, "invitation.revoked", map[string]any{"id": id, "role": role}, nil)
+	})
+}
+
+// ChangeRole sets a member's role. Demoting the account's last admin is
+// refused with ELastAdmin; ENotAMember if userID is not a member. A former
+// admin's pending invitations are cancelled with the demotion, so a link
+// made while they were admin cannot outlive their rights. The caller checks
+// that the actor is an admin of the account.
+func (s *Store) ChangeRole(ctx context.Context, actor Actor, accountID string, userID int64, role Role) error {
+	if !role.Valid() {
+		return billing.Errorf(billing.EInvalid, "請選擇權限。")
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		target, admins, err := lockMembers(ctx, tx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		if target.Role == role {
+			return nil
+		}
+		if target.Role == RoleAdmin && admins == 1 {
+			return billing.Errorf(billing.ELastAdmin, "")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role=$3 WHERE account_id=$1 AND user_id=$2`, accountID, userID, role); err != nil {
+			return err
+		}
+		cancelled, err := cancelInvitationsBy(ctx, tx, accountID, userID, target.Role)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, accountID, "member.role_changed",
+			map[string]any{"user_id": userID, "login": target.Login, "role": target.Role},
+			map[string]any{"user_id": userID, "login": target.Login, "role": role, "invitations_cancelled": cancelled})
+	})
+}
+
+// RemoveMember takes a user out of an account. Removing the account's last
+// admin is refused with ELastAdmin; ENotAMember if userID is not a member.
+// An admin's pending invitations go with them. The caller checks that the
+// actor is an admin of the account.
+func (s *Store) RemoveMember(ctx context.Context, actor Actor, accountID string, userID int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		target, admins, err := lockMembers(ctx, tx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		if target.Role == RoleAdmin && admins == 1 {
+			return billing.Errorf(billing.ELastAdmin, "")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE account_id=$1 AND user_id=$2`, accountID, userID); err != nil {
+			return err
+		}
+		cancelled, err := cancelInvitationsBy(ctx, tx, accountID, userID, target.Role)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, accountID, "member.removed",
+			map[string]any{"user_id": userID, "login": target.Login, "role": target.Role, "since": target.Since},
+			map[string]any{"invitations_cancelled": cancelled})
+	})
+}
+
+// lockMembers locks every membership row of the account, in one order so
+// two changes cannot deadlock, and returns the target member and how many
+// admins the account has. Under the locks the count cannot change until the
+// transaction ends, so two concurrent demotions of the only two admins see
+// each other: the second one counts one admin and is refused.
+func lockMembers(ctx context.Context, tx *sqlx.Tx, accountID string, userID int64) (Member, int, error) {
+	var ms []Member
+	err := tx.SelectContext(ctx, &ms, `SELECT m.user_id, u.login, u.display_name, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id=$1
+		ORDER BY m.user_id FOR UPDATE OF m`, accountID)
+	if err != nil {
+		return Member{}, 0, err
+	}
+	var target *Member
+	admins := 0
+	for i, m := range ms {
+		if m.Role == RoleAdmin {
+			admins++
+		}
+		if m.UserID == userID {
+			target = &ms[i]
+		}
+	}
+	if target == nil {
+		return Member{}, 0, billing.Errorf(billing.ENotAMember, "")
+	}
+	return *target, admins, nil
+}
+
+// cancelInvitationsBy deletes the pending invitations a user made in an
+// account once they are no longer its admin, and returns how many.
+func cancelInvitationsBy(ctx context.Context, tx *sqlx.Tx, accountID string, userID int64, was Role) (int64, error) {
+	if was != RoleAdmin {
+		return 0, nil
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE account_id=$1 AND created_by=$2 AND used_at IS NULL`, accountID, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+type invitationRow struct {
+	Hash []byte `db:"token_hash"`
+	Invitation
+}
+
+const invitationSelect = `SELECT i.token_hash, i.account_id, a.name AS account_name, i.role, i.created_by,
+		u.display_name AS creator_name, i.created_at, i.expires_at, i.used_by, i.used_at
+	FROM invitations i JOIN accounts a ON a.id = i.account_id JOIN users u ON u.id = i.created_by`
+
+// findInvitation loads an invitation by its token's hash, locking it when
+// it is about to be used; EInvitationInvalid when there is none.
+func findInvitation(ctx context.Context, q sqlx.QueryerContext, h []byte, lock bool) (invitationRow, error) {
+	query := invitationSelect + ` WHERE i.token_hash=$1`
+	if lock {
+		query += ` FOR UPDATE OF i`
+	}
+	var r invitationRow
+	err := sqlx.GetContext(ctx, q, &r, query, h)
+	if isNoRows(err) {
+		return r, billing.Errorf(billing.EInvitationInvalid, "")
+	}
+	return r, err
+}
+
+// usable refuses an invitation already used or past its expiry.
+func (r invitationRow) usable(now time.Time) error {
+	if r.UsedAt != nil {
+		return billing.Errorf(billing.EInvitationUsed, "")
+	}
+	if !now.Before(r.ExpiresAt) {
+		return billing.Errorf(billing.EInvitationExpired, "")
+	}
+	return nil
+}
+
+func (r invitationRow) invitation() Invitation {
+	inv := r.Invitation
+	inv.ID = hex.EncodeToString(r.Hash)
+	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
+	return inv
+}
