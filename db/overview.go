@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -142,5 +144,33 @@ func (s *Store) SaveInvoiceDetails(ctx context.Context, actor Actor, accountID s
 			b = before
 		}
 		return audit(ctx, tx, now, actor, accountID, "einvoice.saved", b, d)
+	})
+}
+
+// maxAccountName is the longest account name, in characters.
+const maxAccountName = 40
+
+// RenameAccount changes an account's display name (帳號設定). Its region
+// is not editable: it decides which campaigns the account may use.
+func (s *Store) RenameAccount(ctx context.Context, actor Actor, accountID, name string) error {
+	name = strings.TrimSpace(name)
+	if n := utf8.RuneCountInString(name); n == 0 || n > maxAccountName {
+		return billing.Errorf(billing.EInvalid, "帳號名稱須為 1 至 %d 個字。", maxAccountName)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		var before string
+		if err := tx.GetContext(ctx, &before, `SELECT name FROM accounts WHERE id=$1 FOR UPDATE`, accountID); err != nil {
+			if isNoRows(err) {
+				return billing.Errorf(billing.EUnknownAccount, "%s", accountID)
+			}
+			return err
+		}
+		if before == name {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET name=$1 WHERE id=$2`, name, accountID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, accountID, "account.renamed", map[string]string{"name": before}, map[string]string{"name": name})
 	})
 }

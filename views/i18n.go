@@ -182,3 +182,31 @@ func (l Lang) CodeStatus(s billing.CodeStatus) string {
 
 // Num formats an integer with thousands separators.
 func Num(n int) string { return billing.Money(n).Digits() }
+
+// InvoiceSummary is where an account's e-invoices go, in one line.
+func (l Lang) InvoiceSummary(d billing.InvoiceDetails) string {
+	switch d.Kind {
+	case billing.InvoiceMobileBarcode:
+		return l.T("手機條碼載具 ", "Mobile barcode ") + d.Carrier
+	case billing.InvoiceCitizenCertificate:
+		return l.T("自然人憑證載具 ", "Citizen certificate ") + d.Carrier
+	case billing.InvoiceCompany:
+		return d.CompanyTitle + l.T("(統一編號 ", " (tax ID ") + d.TaxID + l.T(")", ")")
+	case billing.InvoiceDonation:
+		return l.T("捐贈碼 ", "Donation code ") + d.DonationCode
+	}
+	return ""
+}
+
+// Region is an account's country or region by name.
+func (l Lang) Region(code string) string {
+	switch code {
+	case "TW":
+		return l.T("台灣 (TW)", "Taiwan (TW)")
+	case "JP":
+		return l.T("日本 (JP)", "Japan (JP)")
+	case "TH":
+		return l.T("泰國 (TH)", "Thailand (TH)")
+	}
+	return code
+}

@@ -59,3 +59,11 @@ type PromoView struct {
 	UsedIn    *db.Charge
 	CodeError string
 }
+
+// codeShown is the applied code as the admin typed it (its issued form).
+func (v CheckoutView) codeShown() string {
+	if v.O.Code != nil && v.O.Code.Code == v.Quote.Code && v.O.Code.Display != "" {
+		return v.O.Code.Display
+	}
+	return v.Quote.Code
+}

@@ -1,6 +1,8 @@
 package views
 
 import (
+	"strings"
+
 	"webstore/db"
 )
 
@@ -36,4 +38,26 @@ func (p Page) A(path string) string {
 		return "/m/" + p.Account.AccountID + path
 	}
 	return "/a/" + p.Account.AccountID + path
+}
+
+// Here reports whether the page is the account page at path or below it
+// (the desktop sidebar marks it).
+func (p Page) Here(path string) bool {
+	under := func(path string) bool {
+		a := p.A(path)
+		return p.Path == a || strings.HasPrefix(p.Path, a+"/") || strings.HasPrefix(p.Path, a+"?")
+	}
+	alias, ok := sideAlias[path]
+	return under(path) || ok && under(alias)
+}
+
+// sideAlias is the page under each sidebar entry that is not below its
+// path: checkout belongs to 推廣方案, a charge to 付款記錄.
+var sideAlias = map[string]string{"/plan": "/checkout", "/history": "/charges"}
+
+// topNav is the manager's top bar before 設定: parts of LINE Official
+// Account Manager this product does not recreate, shown inactive.
+var topNav = [][2]string{
+	{"主頁", "Home"}, {"分析", "Insights"}, {"聊天", "Chats"}, {"基本檔案", "Profile"},
+	{"LINE VOOM", "LINE VOOM"}, {"擴充功能", "Extensions"}, {"購物商城", "Shopping"},
 }

@@ -54,6 +54,8 @@ func noticeText(l views.Lang, id string) string {
 		return l.T("已預定降級,將於下個月1日生效。", "The downgrade is scheduled for the 1st of next month.")
 	case "downgrade-cancelled":
 		return l.T("已取消預定的降級。", "The scheduled downgrade was withdrawn.")
+	case "account-renamed":
+		return l.T("已更新帳號名稱。", "The account name was updated.")
 	case "einvoice":
 		return l.T("已儲存電子發票資訊。", "E-invoice details saved.")
 	case "method-added":

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	app.POST("/signin", s.signIn)
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)
+	s.inviteRoutes(app)
 
 	// Every page of one official account, on two surfaces over the same
 	// handlers: /a/ the phone webstore, /m/ the desktop manager's 設定 →
@@ -101,6 +102,9 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.POST("/checkout/code", s.checkoutCode, requireAdmin)
 	g.POST("/checkout", s.purchase, requireAdmin)
 	g.GET("/charges/:id", s.charge)
+	g.GET("/charges/:id/receipt", s.receipt)
+	g.GET("/account", s.accountSettings)
+	g.POST("/account", s.renameAccount, requireAdmin)
 	g.GET("/history", s.history)
 	g.GET("/scheduled", s.scheduled)
 	g.GET("/promo", s.promo)
@@ -115,6 +119,7 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("/payment-methods/card/return", s.cardReturn, requireAdmin)
 	g.POST("/payment-methods/:id/main", s.setMainMethod, requireAdmin)
 	g.POST("/payment-methods/:id/remove", s.removeMethod, requireAdmin)
+	s.memberRoutes(g)
 }
 
 func (s *Server) static(c echo.Context) error {

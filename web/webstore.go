@@ -1,10 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -196,14 +197,23 @@ func (s *Server) purchase(c echo.Context) error {
 	}
 }
 
-func (s *Server) charge(c echo.Context) error {
+// accountCharge is the charge named in the path, if it is this account's.
+func (s *Server) accountCharge(c echo.Context) (db.Charge, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return db.Charge{}, echo.ErrNotFound
 	}
 	ch, err := s.store.FindChargeByID(c.Request().Context(), id)
 	if err != nil || ch.AccountID != member(c).AccountID {
-		return echo.ErrNotFound
+		return db.Charge{}, echo.ErrNotFound
+	}
+	return ch, nil
+}
+
+func (s *Server) charge(c echo.Context) error {
+	ch, err := s.accountCharge(c)
+	if err != nil {
+		return err
 	}
 	o, err := s.overview(c)
 	if err != nil {
@@ -211,6 +221,23 @@ func (s *Server) charge(c echo.Context) error {
 	}
 	v := views.ChargeView{C: ch, Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
 	return render(c, http.StatusOK, views.ChargeResult(page(c, lang(c).T("付款明細", "Charge details")), v))
+}
+
+// receipt is a paid charge's printable receipt.
+func (s *Server) receipt(c echo.Context) error {
+	ch, err := s.accountCharge(c)
+	if err != nil {
+		return err
+	}
+	if ch.Status != "paid" {
+		return echo.ErrNotFound
+	}
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	v := views.ReceiptView{C: ch, Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Invoice: o.Invoice, Account: o.Name}
+	return render(c, http.StatusOK, views.Receipt(page(c, lang(c).T("付款收據", "Receipt")), v))
 }
 
 func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
@@ -225,23 +252,37 @@ func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
 	return ""
 }
 
+// history lists the account's charges, newest first, optionally of one
+// billing month (?month=YYYY-MM).
 func (s *Server) history(c echo.Context) error {
 	ctx := c.Request().Context()
 	o, err := s.overview(c)
 	if err != nil {
 		return err
 	}
-	cs, err := s.store.FindCharges(ctx, o.ID)
+	all, err := s.store.FindCharges(ctx, o.ID)
 	if err != nil {
 		return err
 	}
-	labels := map[int64]string{}
-	for _, ch := range cs {
+	v := views.HistoryView{Catalog: o.Catalog, Methods: map[int64]string{}, Month: c.QueryParam("month")}
+	if _, err := billing.ParseMonth(v.Month); err != nil {
+		v.Month = ""
+	}
+	for _, ch := range all {
+		m := ch.Month().String()
+		if !slices.Contains(v.Months, m) {
+			v.Months = append(v.Months, m)
+		}
+		if v.Month != "" && m != v.Month {
+			continue
+		}
+		v.Charges = append(v.Charges, ch)
 		if ch.PaymentID.Valid {
-			labels[ch.PaymentID.Int64] = methodLabel(lang(c), o.Methods, ch)
+			v.Methods[ch.PaymentID.Int64] = methodLabel(lang(c), o.Methods, ch)
 		}
 	}
-	return render(c, http.StatusOK, views.History(page(c, lang(c).T("付款記錄", "Payment history")), views.HistoryView{Charges: cs, Catalog: o.Catalog, Methods: labels}))
+	slices.SortFunc(v.Months, func(a, b string) int { return strings.Compare(b, a) })
+	return render(c, http.StatusOK, views.History(page(c, lang(c).T("付款記錄", "Payment history")), v))
 }
 
 func (s *Server) scheduled(c echo.Context) error {
@@ -372,4 +413,30 @@ func (s *Server) removeMethod(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods"), "method-removed"))
 }
 
-var _ = errors.New
+// accountSettings is 帳號設定: the account's name (editable by an admin) and
+// region (read-only: it decides which campaigns apply).
+func (s *Server) accountSettings(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AccountSettings(page(c, lang(c).T("帳號設定", "Account settings")), o, o.Name))
+}
+
+func (s *Server) renameAccount(c echo.Context) error {
+	name := c.FormValue("name")
+	err := s.store.RenameAccount(c.Request().Context(), actor(c), member(c).AccountID, name)
+	if err != nil {
+		if billing.ErrorCode(err) == "" {
+			return err
+		}
+		o, oerr := s.overview(c)
+		if oerr != nil {
+			return oerr
+		}
+		p := page(c, lang(c).T("帳號設定", "Account settings"))
+		p.Error = p.Lang.Err(err)
+		return render(c, http.StatusUnprocessableEntity, views.AccountSettings(p, o, name))
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/account"), "account-renamed"))
+}
