@@ -35,6 +35,7 @@ const (
 	EPaymentIneligble Code = "payment_method_not_eligible"
 	ETransitionNotEl  Code = "transition_not_eligible"
 	EWindowClosed     Code = "code_window_closed"
+	ECodeMistyped     Code = "code_mistyped"
 
 	// Members and invitations (權限管理).
 	ELastAdmin         Code = "last_admin"
@@ -71,6 +72,7 @@ var messages = map[Code][2]string{
 	EPaymentIneligble: {"此付款方式不適用優惠活動代碼(僅限信用卡或 LINE Pay)。", "This payment method is not eligible for the promo code (credit card or LINE Pay only)."},
 	ETransitionNotEl:  {"此優惠活動代碼不適用於這項方案變更。", "This promo code does not apply to this plan change."},
 	EWindowClosed:     {"此優惠活動代碼的有效期間不包含本次付款。", "This payment falls outside the promo code's validity window."},
+	ECodeMistyped:     {"此優惠活動代碼的檢查碼不符,可能有字元打錯,請再核對一次。", "This promo code's check character does not match; a character was probably mistyped. Please check it again."},
 
 	ELastAdmin:         {"帳號至少需要一位管理員。請先將其他成員設為管理員,再變更或移除這位管理員。", "An account needs at least one admin. Make another member an admin first, then change or remove this one."},
 	ENotAMember:        {"此使用者不是這個帳號的成員。", "This user is not a member of this account."},

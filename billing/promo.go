@@ -142,12 +142,18 @@ type Registration struct {
 	// Campaign (any state).
 	UsedCampaign bool
 	At           time.Time
+	// Typed is the code as entered, normalized; a generated-shape code with
+	// a wrong check symbol is refused as mistyped rather than not found.
+	Typed string
 }
 
 // CheckRegistration is the one gate every registration path goes through:
 // the promo page, the checkout box, the simulator and the staff preview.
 // It returns nil if the code may be registered to the account at r.At.
 func CheckRegistration(r Registration) error {
+	if err := CheckCodeTypo(r.Typed); err != nil {
+		return err
+	}
 	if r.Code == nil {
 		return Errorf(ECodeNotFound, "")
 	}

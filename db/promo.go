@@ -201,6 +201,9 @@ func (s *Store) RegisterCode(ctx context.Context, actor Actor, accountID, raw st
 	var out RegisteredCode
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		code := billing.NormalizeCode(raw)
+		if err := billing.CheckCodeTypo(code); err != nil {
+			return err // a typo, caught before any look-up
+		}
 		acct, err := loadAccount(ctx, tx, accountID, billing.MonthOf(now), true)
 		if err != nil {
 			return err
@@ -208,7 +211,7 @@ func (s *Store) RegisterCode(ctx context.Context, actor Actor, accountID, raw st
 		if err := expireHeld(ctx, tx, now, accountID); err != nil {
 			return err
 		}
-		reg := billing.Registration{Account: acct.billing(billing.MonthOf(now)), At: now}
+		reg := billing.Registration{Account: acct.billing(billing.MonthOf(now)), At: now, Typed: code}
 		var r codeRow
 		err = tx.GetContext(ctx, &r, `SELECT `+codeCols+` FROM promo_codes WHERE code=$1 FOR UPDATE`, code)
 		if err != nil && !isNoRows(err) {

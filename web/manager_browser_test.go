@@ -64,6 +64,24 @@ func TestDesktopUpgradeWithCodeHistoryAndReceipt(t *testing.T) {
 		t.Errorf("receipt e-invoice %q, want %q", got, inv)
 	}
 	shot(t, ctx, "desktop-receipt")
+
+	// The other screens of 帳務專區, as the README shows them.
+	for _, page := range []struct{ path, ready, name string }{
+		{"/payment-methods", "add-method", "desktop-methods"},
+		{"/einvoice", "save-einvoice", "desktop-einvoice"},
+		{"/promo", "promo-state", "desktop-promo"},
+		{"/account", "account-region", "desktop-account"},
+	} {
+		do(t, ctx, chromedp.Navigate(a.URL+"/m/bear"+page.path), chromedp.WaitVisible(tid(page.ready)))
+		shot(t, ctx, page.name)
+	}
+	do(t, ctx,
+		chromedp.Navigate(a.URL+"/m/bear/payment-methods/new"),
+		chromedp.Click(tid("kind-linepay")),
+		chromedp.Click(tid("method-next")),
+		chromedp.WaitVisible(chromedp.CSS(`a.btn`)),
+	)
+	shot(t, ctx, "desktop-linepay-wait")
 }
 
 // An invalid 統一編號 is refused with a clear sentence and nothing is saved.

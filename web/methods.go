@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -98,10 +99,11 @@ func (s *Server) linePayConfirm(c echo.Context) error {
 	if err := s.cfg.LinePay.VoidAuthorization(ctx, txID); err != nil {
 		return s.methodError(c, err, next)
 	}
+	// The method is shown as the card LINE Pay charges: "VISA •••• 4242".
 	label := ""
 	for _, pi := range res.PayInfo {
-		if pi.MaskedCreditCardNumber != "" {
-			label = pi.MaskedCreditCardNumber
+		if n := pi.MaskedCreditCardNumber; len(n) >= 4 {
+			label = strings.TrimSpace(pi.CreditCardBrand + " •••• " + n[len(n)-4:])
 		}
 	}
 	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.LinePay,
