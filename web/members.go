@@ -1,0 +1,197 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/views"
+)
+
+// 權限管理: an account's members, their roles and invitation links. The
+// store keeps the rules (only admins invite, the last admin stays); the
+// handlers bind, delegate and answer.
+
+// memberRoutes are the 權限管理 pages under an account (/a/:acct, /m/:acct).
+func (s *Server) memberRoutes(g *echo.Group) {
+	g.GET("/members", s.members)
+	g.POST("/members/invite", s.invite, requireAdmin)
+	g.POST("/members/invitations/:id/revoke", s.revokeInvitation, requireAdmin)
+	g.POST("/members/:user/role", s.changeRole, requireAdmin)
+	g.POST("/members/:user/remove", s.removeMember, requireAdmin)
+}
+
+// inviteRoutes are the invitation link's pages, outside any account: the
+// person opening one is not a member yet.
+func (s *Server) inviteRoutes(app *echo.Group) {
+	app.GET("/invite/:token", s.invitation, requireUser, noStore)
+	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
+}
+
+// memberNotice turns the 權限管理 pages' notice ids into sentences; like
+// noticeText, only known ids are shown.
+func memberNotice(l views.Lang, id string) string {
+	switch id {
+	case "invitation-revoked":
+		return l.T("已取消邀請,該連結已無法使用。", "The invitation was cancelled; its link no longer works.")
+	case "role-changed":
+		return l.T("已變更權限。", "The role was changed.")
+	case "member-removed":
+		return l.T("已移除成員。", "The member was removed.")
+	case "joined":
+		return l.T("您已加入此帳號。", "You have joined this account.")
+	case "already-member":
+		return l.T("您已是此帳號的成員,權限維持不變。", "You are already a member of this account; your role is unchanged.")
+	}
+	return ""
+}
+
+func (s *Server) members(c echo.Context) error {
+	return s.renderMembers(c, http.StatusOK, views.MembersView{}, "")
+}
+
+// renderMembers draws the 權限管理 page around v (an invitation link just
+// made, a removal to confirm) with an optional error.
+func (s *Server) renderMembers(c echo.Context, status int, v views.MembersView, errMsg string) error {
+	ctx := c.Request().Context()
+	p := page(c, lang(c).T("權限管理", "Members and roles"))
+	if p.Notice == "" {
+		p.Notice = memberNotice(p.Lang, c.QueryParam("notice"))
+	}
+	p.Error = errMsg
+	var err error
+	if v.Members, err = s.store.FindMembers(ctx, member(c).AccountID); err != nil {
+		return err
+	}
+	if p.IsAdmin() {
+		if v.Invitations, err = s.store.FindInvitations(ctx, member(c).AccountID); err != nil {
+			return err
+		}
+	}
+	v.Self = session(c).User.ID
+	return render(c, status, views.Members(p, v))
+}
+
+// refused re-renders the 權限管理 page with a refusal's sentence; any other
+// error goes to the error handler.
+func (s *Server) refused(c echo.Context, err error) error {
+	if billing.ErrorCode(err) == "" || billing.ErrorCode(err) == billing.EForbidden {
+		return err
+	}
+	return s.renderMembers(c, http.StatusUnprocessableEntity, views.MembersView{}, lang(c).Err(err))
+}
+
+// invite makes an invitation link and shows it once, on the page itself
+// rather than through a redirect, so the token never sits in a URL of this
+// site's history.
+func (s *Server) invite(c echo.Context) error {
+	role := db.Role(c.FormValue("role"))
+	tok, _, err := s.store.CreateInvitation(c.Request().Context(), actor(c), member(c).AccountID, role, session(c).User.ID)
+	if err != nil {
+		return s.refused(c, err)
+	}
+	link := c.Scheme() + "://" + c.Request().Host + "/invite/" + tok
+	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role}, "")
+}
+
+func (s *Server) revokeInvitation(c echo.Context) error {
+	if err := s.store.RevokeInvitation(c.Request().Context(), actor(c), member(c).AccountID, c.Param("id")); err != nil {
+		return s.refused(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/members"), "invitation-revoked"))
+}
+
+// memberID is the :user path parameter, a user id.
+func memberID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err != nil {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+func (s *Server) changeRole(c echo.Context) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.ChangeRole(c.Request().Context(), actor(c), member(c).AccountID, id, db.Role(c.FormValue("role"))); err != nil {
+		return s.refused(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/members"), "role-changed"))
+}
+
+// removeMember takes two steps without script: the first POST shows the
+// confirmation on the page, the second (confirm=yes) removes.
+func (s *Server) removeMember(c echo.Context) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if c.FormValue("confirm") != "yes" {
+		ms, err := s.store.FindMembers(ctx, member(c).AccountID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.UserID == id {
+				return s.renderMembers(c, http.StatusOK, views.MembersView{Confirm: &m}, "")
+			}
+		}
+		return s.refused(c, billing.Errorf(billing.ENotAMember, ""))
+	}
+	if err := s.store.RemoveMember(ctx, actor(c), member(c).AccountID, id); err != nil {
+		return s.refused(c, err)
+	}
+	if id == session(c).User.ID {
+		// Removed themselves: this account's pages are closed to them now.
+		return c.Redirect(http.StatusSeeOther, "/accounts?pick=1")
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/members"), "member-removed"))
+}
+
+// invitation is the page an invitation link opens (after sign-in).
+func (s *Server) invitation(c echo.Context) error {
+	tok := c.Param("token")
+	inv, err := s.store.FindInvitation(c.Request().Context(), tok)
+	if err != nil {
+		return s.invitationRefused(c, err)
+	}
+	return render(c, http.StatusOK, views.Invite(page(c, lang(c).T("加入官方帳號", "Join an official account")),
+		views.InviteView{Inv: inv, Token: tok, Valid: true}))
+}
+
+// acceptInvitation joins the account and lands on its 權限管理 page in the
+// desktop manager, where invitations are made.
+func (s *Server) acceptInvitation(c echo.Context) error {
+	m, joined, err := s.store.AcceptInvitation(c.Request().Context(), actor(c), c.Param("token"), session(c).User.ID)
+	if err != nil {
+		return s.invitationRefused(c, err)
+	}
+	notice := "joined"
+	if !joined {
+		notice = "already-member"
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice("/"+surfaceDesktop+"/"+url.PathEscape(m.AccountID)+"/members", notice))
+}
+
+// invitationRefused shows why a link cannot be used: 404 for a link that
+// never was or was cancelled, 410 for one used or expired.
+func (s *Server) invitationRefused(c echo.Context, err error) error {
+	status := http.StatusNotFound
+	switch billing.ErrorCode(err) {
+	case billing.EInvitationInvalid:
+	case billing.EInvitationUsed, billing.EInvitationExpired:
+		status = http.StatusGone
+	default:
+		return err
+	}
+	p := page(c, lang(c).T("加入官方帳號", "Join an official account"))
+	p.Error = p.Lang.Err(err)
+	return render(c, status, views.Invite(p, views.InviteView{}))
+}
