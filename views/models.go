@@ -12,6 +12,9 @@ type Usage struct {
 	FreeSent       int
 	AdditionalSent int
 	RefreshedAt    time.Time // zero when never refreshed
+	// Estimate is what the additional messages so far would be charged
+	// after the month ends (nil when there are none).
+	Estimate *billing.UsageCharge
 }
 
 // PlanView is the 方案 page.

@@ -44,8 +44,22 @@ func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg st
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.PlanPage(p, views.PlanView{O: o, Usage: views.Usage{
-		FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent, RefreshedAt: usage.RefreshedAt}}))
+	v := views.PlanView{O: o, Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
+		RefreshedAt: usage.RefreshedAt}}
+	if o.Plan.Additional && usage.AdditionalSent > 0 {
+		// What the additional messages so far would be charged after the
+		// month ends, under the tiers in force.
+		tiers, err := s.store.UsageTiers(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		q, err := billing.QuoteUsage(tiers, billing.MonthOf(o.Now), usage.AdditionalSent)
+		if err != nil {
+			return err
+		}
+		v.Usage.Estimate = &q
+	}
+	return render(c, status, views.PlanPage(p, v))
 }
 
 func (s *Server) downgrade(c echo.Context) error {

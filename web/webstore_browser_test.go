@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -255,4 +256,35 @@ func TestPhoneDoubleSubmitChargesOnce(t *testing.T) {
 	if got := text(t, ctx, tid("line-total")); got != "NT$420.00" {
 		t.Errorf("total = %q, want NT$420.00 (400 + 20 tax)", got)
 	}
+}
+
+// The 方案 page shows this month's real counts as of the daily refresh,
+// and on high the additional messages with their estimated charge:
+// 1,000 additional messages at NT$0.20 = NT$200, +5% = NT$210.
+func TestPhonePlanShowsUsage(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	for i, n := range []int{6000, 1000} {
+		if _, err := a.Store.RecordUsage(ctx, "test", db.UsageBatch{BatchID: fmt.Sprintf("dog-%d", i), AccountID: "dog",
+			Kind: billing.MsgBroadcast, Messages: n, SentAt: testNow.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Free messages never count.
+	if _, err := a.Store.RecordUsage(ctx, "test", db.UsageBatch{BatchID: "dog-chat", AccountID: "dog",
+		Kind: billing.MsgChat, Messages: 500, SentAt: testNow.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.RefreshUsage(ctx, testNow); err != nil {
+		t.Fatal(err)
+	}
+	b := browser(t, phoneW, phoneH)
+	signIn(t, b, a.URL, "alice")
+	do(t, b, chromedp.Navigate(a.URL+"/a/dog/plan"), chromedp.WaitVisible(tid("additional-estimate")))
+	for id, want := range map[string]string{"free-count": "6,000 / 6,000", "additional-count": "1,000", "additional-estimate": "NT$210.00"} {
+		if got := text(t, b, tid(id)); got != want {
+			t.Errorf("%s = %q, want %q", id, got, want)
+		}
+	}
+	shot(t, b, "phone-plan-usage")
 }
