@@ -189,3 +189,23 @@ func TestDesktopMembersOperatorReadOnly(t *testing.T) {
 		t.Errorf("%d invitations, %v", n, err)
 	}
 }
+
+// The same page on the phone webstore, in English: the table scrolls
+// sideways inside its box rather than widening the page.
+func TestPhoneMembersEnglish(t *testing.T) {
+	a := newApp(t)
+	ctx := browser(t, phoneW, phoneH)
+	signIn(t, ctx, a.URL, "alice")
+	do(t, ctx,
+		chromedp.Navigate(a.URL+"/lang?to=en&next=/a/bear/members"),
+		chromedp.WaitVisible(tid("members-table")),
+	)
+	if got := text(t, ctx, chromedp.CSS("h1")); got != "Members and roles" {
+		t.Errorf("h1 = %q", got)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || wide {
+		t.Errorf("the page is wider than the phone: %v, %v", wide, err)
+	}
+	shot(t, ctx, "phone-members-en")
+}
