@@ -63,6 +63,9 @@ func (s *Server) renderMembers(c echo.Context, status int, v views.MembersView, 
 		p.Notice = memberNotice(p.Lang, c.QueryParam("notice"))
 	}
 	p.Error = errMsg
+	// After a POST the page is drawn at the action's URL; the language
+	// switch comes back to the page itself.
+	p.Path = pathFor(c, "/members")
 	var err error
 	if v.Members, err = s.store.FindMembers(ctx, member(c).AccountID); err != nil {
 		return err

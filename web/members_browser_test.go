@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -175,14 +177,26 @@ func TestDesktopMembersOperatorReadOnly(t *testing.T) {
 		}
 	}
 	shot(t, ctx, "desktop-members-operator")
-	// With a valid CSRF token, so only the role can refuse it.
-	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
-		const f = new FormData(); f.append("role", "admin");
-		f.append("_csrf", document.querySelector('input[name=_csrf]').value);
-		const r = await fetch("/m/bear/members/invite", {method: "POST", body: f}); return r.status; })()`,
-		chromedp.EvalAwaitPromise))
-	if err != nil || status != http.StatusForbidden {
-		t.Errorf("operator invite POST: status %d, %v; want 403", status, err)
+	// Each change, posted anyway with a valid CSRF token so only the role
+	// can refuse it, is a 403.
+	var alice int64
+	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/m/bear/members/invite", "/a/bear/members/invite",
+		fmt.Sprintf("/m/bear/members/%d/role", alice), fmt.Sprintf("/m/bear/members/%d/remove", alice),
+		"/m/bear/members/invitations/00/revoke"} {
+		status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
+			const f = new FormData(); f.append("role", "operator"); f.append("confirm", "yes");
+			f.append("_csrf", document.querySelector('input[name=_csrf]').value);
+			const r = await fetch(`+"`"+path+"`"+`, {method: "POST", body: f}); return r.status; })()`,
+			chromedp.EvalAwaitPromise))
+		if err != nil || status != http.StatusForbidden {
+			t.Errorf("operator POST %s: status %d, %v; want 403", path, status, err)
+		}
+	}
+	if got := bearRoles(t, a)["alice"]; got != db.RoleAdmin {
+		t.Errorf("alice's role = %q after the operator's posts", got)
 	}
 	var n int
 	if err := a.Store.DB.Get(&n, `SELECT count(*) FROM invitations`); err != nil || n != 0 {
@@ -208,4 +222,54 @@ func TestPhoneMembersEnglish(t *testing.T) {
 		t.Errorf("the page is wider than the phone: %v, %v", wide, err)
 	}
 	shot(t, ctx, "phone-members-en")
+}
+
+// A cancelled link and an expired one say so, in zh-TW, and offer nothing
+// to click.
+func TestDesktopMembersRevokedAndExpiredLinks(t *testing.T) {
+	a := newApp(t)
+	ctx := browser(t, membersW, membersH)
+	signIn(t, ctx, a.URL, "alice")
+	var alice int64
+	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
+		t.Fatal(err)
+	}
+	older, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Clock.Set(testNow.Add(time.Hour))
+	newer, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleAdmin, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The newest is listed first: cancel it.
+	do(t, ctx,
+		chromedp.Navigate(a.URL+"/m/bear/members"),
+		chromedp.WaitVisible(tid("invitations-table")),
+		chromedp.Click(tid("revoke-0")),
+		chromedp.WaitVisible(tid("notice")),
+	)
+	if got := text(t, ctx, tid("invitations-table")); strings.Contains(got, "管理員") || !strings.Contains(got, "操作人員") {
+		t.Errorf("pending after cancelling the admin link = %q", got)
+	}
+	for _, c := range []struct {
+		tok, want string
+		at        time.Time
+	}{
+		{newer, "此邀請連結無效或已被取消", testNow.Add(time.Hour)},
+		{"no-such-token", "此邀請連結無效或已被取消", testNow.Add(time.Hour)},
+		{older, "此邀請連結已過期", testNow.Add(7 * 24 * time.Hour)},
+	} {
+		a.Clock.Set(c.at)
+		signIn(t, ctx, a.URL, "alice") // a week on, the last session is long over
+		do(t, ctx, chromedp.Navigate(a.URL+"/invite/"+c.tok), chromedp.WaitVisible(tid("error")))
+		if got := text(t, ctx, tid("error")); !strings.HasPrefix(got, c.want) {
+			t.Errorf("link %.8s…: %q, want %s…", c.tok, got, c.want)
+		}
+		if countNodes(t, ctx, `[data-testid="invite-accept"]`) != 0 {
+			t.Errorf("link %.8s… still offers 加入", c.tok)
+		}
+	}
+	shot(t, ctx, "desktop-invite-expired")
 }
