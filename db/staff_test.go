@@ -327,7 +327,10 @@ func TestRenewalRunOnceAndEstimate(t *testing.T) {
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f.s.ClaimRenewalRun(f.ctx, db.Actor(fmt.Sprintf("staff:s%d", i)), july) }()
+		go func() {
+			defer wg.Done()
+			errs[i] = f.s.ClaimRenewalRun(f.ctx, db.Actor(fmt.Sprintf("staff:s%d", i)), july)
+		}()
 	}
 	wg.Wait()
 	if (errs[0] == nil) == (errs[1] == nil) || billing.ErrorCode(errs[0])+billing.ErrorCode(errs[1]) != billing.EConflict {

@@ -26,6 +26,8 @@ type Config struct {
 	CardPublicKey  string
 	SandboxLinePay http.Handler
 	SandboxCards   http.Handler
+	// DatabaseURL is where the staff simulator makes its throwaway schemas.
+	DatabaseURL string
 }
 
 // Server is the web app.
@@ -81,6 +83,7 @@ func (s *Server) routes() {
 	app.POST("/signin", s.signIn)
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)
+	s.staffRoutes(app)
 	s.inviteRoutes(app)
 
 	// Every page of one official account, on two surfaces over the same

@@ -43,6 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer s.DB.Close()
 	webCfg, gw := providers(s.DB, selfURL(*addr))
 	s.Payments = gw
+	webCfg.DatabaseURL = cfg.DatabaseURL
 	app := web.New(webCfg, s)
 	srv := &http.Server{Addr: *addr, Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

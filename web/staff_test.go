@@ -1,0 +1,263 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"webstore/db"
+	"webstore/db/dbtest"
+	"webstore/web"
+	"webstore/web/payments"
+	"webstore/web/payments/cardgw"
+	"webstore/web/payments/linepay"
+)
+
+// newStaffApp is newApp with the simulator's database configured (the
+// staff simulator makes its throwaway schemas there).
+func newStaffApp(t *testing.T) app {
+	t.Helper()
+	ctx := context.Background()
+	d, dbURL := dbtest.New(t)
+	clk := &clock{t: testNow}
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
+	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
+	store := db.New(d, clk, payments.Gateway{LinePay: lp, Cards: cards})
+	if _, err := store.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	handler = web.New(web.Config{
+		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", DatabaseURL: dbURL,
+		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
+		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
+	}, store)
+	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp}
+}
+
+// httpUser is a signed-in HTTP client (no browser) and its CSRF token.
+type httpUser struct {
+	c    *http.Client
+	csrf string
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func httpSignIn(t *testing.T, base, login string, extra url.Values) httpUser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfField.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the sign-in page")
+	}
+	form := url.Values{"login": {login}, "password": {db.DemoPassword}, "_csrf": {string(m[1])}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	res, err = c.PostForm(base+"/signin", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in %s: %s", login, res.Status)
+	}
+	return httpUser{c: c, csrf: string(m[1])}
+}
+
+func (u httpUser) do(t *testing.T, method, target, contentType string, body io.Reader) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, target, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("X-CSRF-Token", u.csrf)
+	req.Header.Set("Accept-Language", "zh-TW")
+	res, err := u.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// staffRoutes is every staff route, with a realistic path and body.
+var staffRouteTable = []struct{ method, path, body string }{
+	{"GET", "/staff", ""},
+	{"GET", "/staff/accounts?q=cat", ""},
+	{"GET", "/staff/accounts/cat", ""},
+	{"GET", "/staff/preview?account=cat&action=upgrade&plan=high", ""},
+	{"GET", "/staff/simulate", ""},
+	{"POST", "/staff/simulate", "scenario=%7B%7D"},
+	{"GET", "/staff/campaigns", ""},
+	{"POST", "/staff/campaigns", "id=x&face=1&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei"},
+	{"GET", "/staff/campaigns/summer-2024", ""},
+	{"POST", "/staff/campaigns/summer-2024", "face=1&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei"},
+	{"POST", "/staff/campaigns/summer-2024/codes", "n=5"},
+	{"GET", "/staff/campaigns/summer-2024/codes.csv", ""},
+	{"GET", "/staff/campaigns/summer-2024/jobs/1", ""},
+	{"GET", "/staff/campaigns/summer-2024/jobs/1/progress", ""},
+	{"GET", "/staff/renewals?month=2026-11", ""},
+	{"GET", "/staff/renewals/2026-11", ""},
+	{"POST", "/staff/renewals/2026-11", ""},
+	{"GET", "/staff/renewals/2026-11/progress", ""},
+	{"POST", "/staff/charges/1/retry", ""},
+	{"GET", "/staff/audit?account=cat", ""},
+	{"GET", "/staff/tokens", ""},
+	{"POST", "/staff/tokens", "label=x"},
+	{"POST", "/staff/tokens/revoke", "id=00"},
+}
+
+// Brand users (admin, operator, another region's admin) reach no staff page
+// or API: every route answers 404 (or 403) and shows nothing of the
+// console; nothing is written. A staff flag in the sign-in form changes
+// nothing.
+func TestStaffRoutesRefuseBrandUsers(t *testing.T) {
+	a := newStaffApp(t)
+	var auditBefore int
+	a.Store.DB.Get(&auditBefore, `SELECT count(*) FROM audit_log`)
+	leaks := []string{"帳務後台", "Billing console", "SUMMER", "貓咪咖啡", "續約作業", "優惠活動代碼"}
+	for _, login := range []string{"alice", "oscar", "kenji"} {
+		u := httpSignIn(t, a.URL, login, url.Values{"is_staff": {"true"}, "staff": {"1"}, "role": {"staff"}})
+		for _, r := range staffRouteTable {
+			ct := ""
+			if r.method == "POST" {
+				ct = "application/x-www-form-urlencoded"
+			}
+			status, body := u.do(t, r.method, a.URL+r.path, ct, strings.NewReader(r.body))
+			if status != http.StatusNotFound && status != http.StatusForbidden {
+				t.Errorf("%s %s %s: %d, want 404 or 403", login, r.method, r.path, status)
+			}
+			for _, l := range leaks {
+				if strings.Contains(body, l) {
+					t.Errorf("%s %s %s: the response mentions %q", login, r.method, r.path, l)
+				}
+			}
+		}
+		// The API, with the brand user's session cookie, and with their
+		// account's usage API token as a bearer token.
+		sc, _ := os.ReadFile(filepath.Join("..", "testdata", "scenarios", "e1-light-to-medium-with-code.json"))
+		if status, body := u.do(t, "POST", a.URL+"/staff/api/simulate", "application/json", bytes.NewReader(sc)); status != http.StatusNotFound || strings.Contains(body, "results") {
+			t.Errorf("%s POST /staff/api/simulate with a session: %d %s", login, status, body)
+		}
+	}
+	tok, err := a.Store.CreateAPIToken(context.Background(), "test", "bear", "usage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range []string{"", "Bearer " + tok, "Bearer wss_nope"} {
+		req, _ := http.NewRequest("POST", a.URL+"/staff/api/simulate", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST /staff/api/simulate with %q: %d, want 401", auth, res.StatusCode)
+		}
+	}
+	// Anonymous visitors are sent to sign in; their POSTs are refused.
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, r := range staffRouteTable {
+		req, _ := http.NewRequest(r.method, a.URL+r.path, strings.NewReader(r.body))
+		res, err := anon.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		ok := r.method == "GET" && res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/signin") ||
+			res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusForbidden
+		if !ok || strings.Contains(string(b), "帳務後台") {
+			t.Errorf("anonymous %s %s: %d", r.method, r.path, res.StatusCode)
+		}
+	}
+	var auditAfter int
+	a.Store.DB.Get(&auditAfter, `SELECT count(*) FROM audit_log WHERE kind NOT LIKE 'api_token.%'`)
+	if auditAfter != auditBefore {
+		t.Errorf("brand users' requests wrote %d audit entries", auditAfter-auditBefore)
+	}
+	// Staff themselves reach every GET page.
+	st := httpSignIn(t, a.URL, "staff", nil)
+	for _, r := range staffRouteTable {
+		if r.method != "GET" || strings.Contains(r.path, "/jobs/") || strings.HasPrefix(r.path, "/staff/renewals/") {
+			continue
+		}
+		if status, body := st.do(t, "GET", a.URL+r.path, "", nil); status != http.StatusOK && status != http.StatusSeeOther {
+			t.Errorf("staff GET %s: %d\n%s", r.path, status, body)
+		}
+	}
+}
+
+// POST /staff/api/simulate takes and returns the CLI's JSON, with a staff
+// API token made in the console or a staff session.
+func TestStaffAPISimulateMatchesCLI(t *testing.T) {
+	a := newStaffApp(t)
+	st := httpSignIn(t, a.URL, "staff", nil)
+	status, body := st.do(t, "POST", a.URL+"/staff/tokens", "application/x-www-form-urlencoded", strings.NewReader("label=ci"))
+	m := regexp.MustCompile(`wss_[A-Za-z0-9_-]+`).FindString(body)
+	if status != http.StatusCreated || m == "" {
+		t.Fatalf("create token: %d", status)
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "scenarios", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no scenario files")
+	}
+	dbURL := dbtest.URL(t)
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		req, _ := http.NewRequest("POST", a.URL+"/staff/api/simulate", bytes.NewReader(data))
+		req.Header.Set("Authorization", "Bearer "+m)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got db.SimOutput
+		err = json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if res.StatusCode != 200 || err != nil {
+			t.Fatalf("%s: %d %v", f, res.StatusCode, err)
+		}
+		sc, _ := db.ParseScenario(data)
+		want, err := db.Simulate(context.Background(), dbURL, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Passed || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: API %+v\nCLI path %+v", filepath.Base(f), got, want)
+		}
+	}
+	// With the session cookie the body must be JSON.
+	if status, _ := st.do(t, "POST", a.URL+"/staff/api/simulate", "text/plain", strings.NewReader("{}")); status != http.StatusUnsupportedMediaType {
+		t.Errorf("session + text/plain: %d, want 415", status)
+	}
+	if status, body := st.do(t, "POST", a.URL+"/staff/api/simulate", "application/json", strings.NewReader(`{"accounts":[{"id":"a","region":"TW","plan":"gold"}]}`)); status != http.StatusBadRequest || !strings.Contains(body, "accounts[0].plan") {
+		t.Errorf("malformed: %d %s", status, body)
+	}
+}
