@@ -8,7 +8,7 @@ BIN     := bin/webstore
 PG_DEV  := .pg/dev
 PG_TEST := .pg/test
 
-.PHONY: run test build generate check-generated vet bench-renew browser-deps
+.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -52,3 +52,20 @@ browser-deps:
 ## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
 bench-renew: build
 	@.ci/bench-renew
+
+## bench-pages: the plan and checkout pages under 64 concurrent clients (figures in README).
+bench-pages: browser-deps
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
+		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
+	fi; \
+	$(GO) test -run '^$$' -bench 'PlanPage|CheckoutPage' -benchtime 5s ./web/
+
+## screenshots: the README's pictures, taken by the browser tests at 375 px and 1280 px.
+screenshots: browser-deps
+	@mkdir -p testdata/screenshots
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
+		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
+	fi; \
+	SCREENSHOTS=$(CURDIR)/testdata/screenshots $(GO) test -count=1 -run 'Phone|Desktop|Members|Staff' ./web/
