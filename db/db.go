@@ -19,7 +19,15 @@ import (
 )
 
 // Open connects to PostgreSQL and sizes the pool for a small server.
+//
+// Sessions run in UTC whatever the server's default: billing months are
+// DATE columns compared with billing.Month.Date() (midnight UTC), and
+// every instant is timestamptz, so nothing depends on the server's zone.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	url, err := withParam(url, "timezone", "UTC")
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
 	d, err := sqlx.Open("postgres", url)
 	if err != nil {
 		return nil, err

@@ -158,7 +158,7 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		       pc.code, pc.campaign_id, pc.registered_at
 		FROM accounts a
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL AND pm.account_id > $1
-		LEFT JOIN account_months am ON am.account_id = a.id AND am.month = $2 AND am.account_id > $1
+		LEFT JOIN LATERAL (SELECT fee_paid FROM account_months WHERE account_id = a.id AND month = $2) am ON true
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered' AND pc.account_id > $1
 		WHERE a.id > $1 AND (a.plan <> 'light' OR a.scheduled_plan IS NOT NULL)
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2 AND c.account_id > $1)

@@ -311,18 +311,22 @@ func Simulate(ctx context.Context, databaseURL string, sc Scenario) (SimOutput, 
 
 // withSearchPath adds a search_path run-time parameter to a lib/pq
 // connection string (URL or key=value form).
-func withSearchPath(dsn, schema string) (string, error) {
+func withSearchPath(dsn, schema string) (string, error) { return withParam(dsn, "search_path", schema) }
+
+// withParam sets a connection parameter (a PostgreSQL run-time setting) on
+// a URL or key=value connection string.
+func withParam(dsn, key, value string) (string, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return "", err
 		}
 		q := u.Query()
-		q.Set("search_path", schema)
+		q.Set(key, value)
 		u.RawQuery = q.Encode()
 		return u.String(), nil
 	}
-	return dsn + " search_path=" + schema, nil
+	return dsn + " " + key + "=" + value, nil
 }
 
 func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock) (SimOutput, error) {

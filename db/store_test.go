@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"webstore/billing"
 	"webstore/db"
 	"webstore/db/dbtest"
@@ -341,5 +343,35 @@ func TestPreviewEqualsChargeProperty(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Errorf("only %d purchases checked; the generator is too narrow", checked)
+	}
+}
+
+// Sessions run in UTC whatever the server's default zone, so billing
+// months (DATE) compare with Month.Date() the same everywhere.
+func TestSessionsRunInUTC(t *testing.T) {
+	ctx := context.Background()
+	d, dsn := dbtest.New(t)
+	if _, err := d.Exec(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET TimeZone = %L', current_database(), 'Asia/Taipei'); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var zone string
+	if err := raw.Get(&zone, `SHOW TimeZone`); err != nil || zone != "Asia/Taipei" {
+		t.Fatalf("the database's default zone = %q, %v; the test needs Asia/Taipei", zone, err)
+	}
+	opened, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	if err := opened.Get(&zone, `SHOW TimeZone`); err != nil {
+		t.Fatal(err)
+	}
+	if zone != "UTC" {
+		t.Fatalf("session TimeZone = %q, want UTC", zone)
 	}
 }

@@ -237,13 +237,20 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// The month before has ended: its additional messages are billed now,
-	// once per account (a repeated run adds nothing).
-	usage, err := s.BillUsage(ctx, "system:renew-cli", billing.MonthOf(t).Prev())
-	if err != nil {
-		return err
+	out := map[string]any{"renewal": sum}
+	// Once the month before has ended, its additional messages are billed
+	// too, once per account (a repeated run adds nothing). A renewal run
+	// ahead of time (a rehearsal) leaves them for the real run.
+	if prev := billing.MonthOf(t).Prev(); !s.Clock.Now().Before(prev.Next().Start()) {
+		usage, err := s.BillUsage(ctx, "system:renew-cli", prev)
+		if err != nil {
+			return err
+		}
+		out["usage"] = usage
+	} else {
+		out["usage"] = fmt.Sprintf("%s has not ended yet: its additional messages are billed by a run after it ends", prev)
 	}
-	out := map[string]any{"renewal": sum, "usage": usage, "max_rss_mb": peakRSSMB()}
+	out["max_rss_mb"] = peakRSSMB()
 	if *collect {
 		gw, stop, err := loopbackProviders(s.DB)
 		if err != nil {
