@@ -52,6 +52,14 @@ func (s *Store) DailyUsage(ctx context.Context, accountID string, m billing.Mont
 	return out, err
 }
 
+// LiveUsage is an account's billable messages so far in month m from the
+// running totals the quota check reads (not the daily snapshot admins see).
+func (s *Store) LiveUsage(ctx context.Context, accountID string, m billing.Month) (free, additional int64, err error) {
+	err = s.DB.QueryRowxContext(ctx, `SELECT coalesce(sum(free), 0), coalesce(sum(additional), 0) FROM usage_totals
+		WHERE account_id = $1 AND month = $2`, accountID, m.Date()).Scan(&free, &additional)
+	return free, additional, err
+}
+
 // AuditEntry is one line of the audit trail.
 type AuditEntry struct {
 	ID        int64          `db:"id"`

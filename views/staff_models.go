@@ -2,6 +2,7 @@ package views
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,8 +35,10 @@ var staffNav = [][4]string{
 type StaffAccountView struct {
 	Overview db.Overview
 	Charges  []db.Charge
-	Usage    db.Usage
-	Month    billing.Month
+	Usage    db.Usage // the daily snapshot the account's admins see
+	// LiveFree and LiveAdditional are the month's running totals.
+	LiveFree, LiveAdditional int64
+	Month                    billing.Month
 	Daily    BarChart
 	Audit    []db.AuditEntry
 }
@@ -246,23 +249,14 @@ func (l Lang) PreviewReasons(p db.Preview, cat billing.Catalog) []string {
 	return out
 }
 
+// regErr is a registration refusal's sentence; a not-yet-valid code says
+// from when (its detail, in zh-TW).
 func (l Lang) regErr(err error) string {
-	var msg = l.Err(err)
-	if c := billing.ErrorCode(err); c == billing.ECodeNotYetValid && l == ZH {
-		var e *billing.Error
-		if ok := asBilling(err, &e); ok && e.Detail != "" {
-			msg = e.Detail
-		}
+	var e *billing.Error
+	if l == ZH && errors.As(err, &e) && e.Code == billing.ECodeNotYetValid && e.Detail != "" {
+		return e.Detail
 	}
-	return msg
-}
-
-func asBilling(err error, target **billing.Error) bool {
-	e, ok := err.(*billing.Error)
-	if ok {
-		*target = e
-	}
-	return ok
+	return l.Err(err)
 }
 
 // refusal says in the staff's words why a held code does not offset q.
@@ -341,10 +335,10 @@ func NewBarChart(days []time.Time, series [][]int64, classes, names []string, wi
 	}
 	plotH := float64(height) - chartTop - chartBottom
 	group := (float64(width) - chartLeft) / float64(len(days))
-	barW := group * 0.8 / float64(len(series))
+	barW := min(group*0.8/float64(len(series)), 14)
 	every := max(1, len(days)/10)
 	for i, d := range days {
-		x0 := chartLeft + float64(i)*group + group*0.1
+		x0 := chartLeft + float64(i)*group + (group-barW*float64(len(series)))/2
 		for si, s := range series {
 			v := s[i]
 			h := 0.0
@@ -358,7 +352,7 @@ func NewBarChart(days []time.Time, series [][]int64, classes, names []string, wi
 				Class: classes[si], Title: fmt.Sprintf("%s %s: %d", d.Format("01/02"), names[si], v)})
 		}
 		if i%every == 0 {
-			ch.Ticks = append(ch.Ticks, Tick{X: x0 + group*0.4, Label: d.Format("1/2")})
+			ch.Ticks = append(ch.Ticks, Tick{X: chartLeft + float64(i)*group + group/2, Label: d.Format("1/2")})
 		}
 	}
 	return ch
@@ -383,17 +377,30 @@ func MonthDays(m billing.Month, counts []db.DayCount) ([]time.Time, []int64) {
 	return days, vals
 }
 
-// CampaignDays spreads a campaign's daily activity over every day from the
-// first to the last with any (at most a year), so quiet days show as gaps.
-func CampaignDays(daily []db.CodeDay) ([]time.Time, [][]int64) {
-	if len(daily) == 0 {
-		return nil, [][]int64{{}, {}}
+// CampaignDays lays a campaign's daily activity over the Taiwan days of its
+// window up to today (at most a year back from the last day shown), so
+// quiet days show as gaps.
+func CampaignDays(daily []db.CodeDay, c billing.Campaign, now time.Time) ([]time.Time, [][]int64) {
+	day := func(t time.Time) time.Time {
+		t = t.In(billing.Taipei)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	}
 	by := map[string]db.CodeDay{}
-	for _, d := range daily {
-		by[d.Day.Format("2006-01-02")] = d
+	first, last := day(c.ValidFrom), day(c.ValidUntil)
+	if n := day(now); n.Before(last) {
+		last = n
 	}
-	first, last := daily[0].Day, daily[len(daily)-1].Day
+	for _, d := range daily {
+		k := d.Day.Format("2006-01-02")
+		by[k] = d
+		dd, _ := time.Parse("2006-01-02", k)
+		if dd.Before(first) {
+			first = dd
+		}
+		if dd.After(last) {
+			last = dd
+		}
+	}
 	if last.Sub(first) > 366*24*time.Hour {
 		first = last.AddDate(-1, 0, 0)
 	}

@@ -842,7 +842,7 @@ func StaffCampaign(p StaffPage, v StaffCampaignView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Chart(v.Chart, p.Lang.T("每日登錄與使用(台灣時間)", "Registrations and redemptions per day (Taiwan)"), "campaign-chart").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Chart(v.Chart, p.Lang.T("每日登錄與使用(台灣時間)", "Registrations and redemptions per day (Taiwan)"), p.Lang.T("尚無登錄或使用", "No registrations or redemptions yet"), "campaign-chart").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -132,6 +132,9 @@ func (s *Server) staffAccount(c echo.Context) error {
 	if v.Usage, err = s.store.FindUsage(ctx, id, v.Month); err != nil {
 		return err
 	}
+	if v.LiveFree, v.LiveAdditional, err = s.store.LiveUsage(ctx, id, v.Month); err != nil {
+		return err
+	}
 	daily, err := s.store.DailyUsage(ctx, id, v.Month)
 	if err != nil {
 		return err
@@ -415,7 +418,7 @@ func (s *Server) campaignView(c echo.Context, id string) (views.StaffCampaignVie
 	if v.Report, err = s.store.FindCampaignReport(ctx, id); err != nil {
 		return v, err
 	}
-	days, series := views.CampaignDays(v.Report.Daily)
+	days, series := views.CampaignDays(v.Report.Daily, camp, s.store.Clock.Now())
 	l := lang(c)
 	v.Chart = views.NewBarChart(days, series, []string{"s1", "s2"}, []string{l.T("登錄", "registered"), l.T("使用", "redeemed")}, 620, 140)
 	v.Jobs, err = s.store.FindCodeJobs(ctx, id)

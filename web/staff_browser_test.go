@@ -38,6 +38,18 @@ func TestStaffConsole(t *testing.T) {
 		Brand: "visa", Last4: "4242", Expiry: "12/30"}, true); err != nil {
 		t.Fatal(err)
 	}
+	// Some history for the charts: cat's messages on a few days, a demo
+	// code registered by bear.
+	for i, n := range []int{120, 340, 80, 510} {
+		at := time.Date(2026, 11, 3+i*5, 10, 0, 0, 0, billing.Taipei)
+		if _, err := a.Store.RecordUsage(ctx, "test", db.UsageBatch{BatchID: "cat-" + strconv.Itoa(i), AccountID: "cat", Kind: billing.MessageKind("broadcast"),
+			Messages: n, SentAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Store.RegisterCode(ctx, "user:alice", "bear", demoCode(5)); err != nil {
+		t.Fatal(err)
+	}
 	b := browser(t, staffW, staffH)
 	signIn(t, b, a.URL, "staff")
 
@@ -54,7 +66,18 @@ func TestStaffConsole(t *testing.T) {
 			t.Errorf("plan %q, want 中用量", got)
 		}
 		do(t, b, chromedp.WaitVisible(tid("usage-chart")), chromedp.WaitVisible(tid("audit")))
+		if n, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="usage-chart"] rect').length`)); err != nil || n != 4 {
+			t.Errorf("usage chart has %d bars, want 4 (%v)", n, err)
+		}
+		if got := text(t, b, tid("usage-live")); !strings.Contains(got, "1,050 / 3,000") {
+			t.Errorf("live usage %q, want 1,050 of 3,000", got)
+		}
 		shot(t, b, "staff-account")
+		do(t, b, chromedp.Click(tid("nav-campaigns")), chromedp.Click(tid("campaign-"+db.DemoCampaignID(testNow))), chromedp.WaitVisible(tid("campaign-chart")))
+		if got := text(t, b, tid("r-registered")); got != "1" {
+			t.Errorf("demo campaign registered %q, want 1", got)
+		}
+		shot(t, b, "staff-demo-campaign")
 	})
 
 	t.Run("preview E5", func(t *testing.T) {
