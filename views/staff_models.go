@@ -39,8 +39,8 @@ type StaffAccountView struct {
 	// LiveFree and LiveAdditional are the month's running totals.
 	LiveFree, LiveAdditional int64
 	Month                    billing.Month
-	Daily    BarChart
-	Audit    []db.AuditEntry
+	Daily                    BarChart
+	Audit                    []db.AuditEntry
 }
 
 // CampaignForm is the campaign form's values, as typed.
