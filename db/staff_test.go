@@ -427,3 +427,25 @@ func BenchmarkGenerate100kCodes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEstimateRenewal times the renewal estimate over 200,000 loadgen
+// accounts (one grouped scan; the figure scales linearly to a million).
+func BenchmarkEstimateRenewal(b *testing.B) {
+	d, _ := dbtest.New(b)
+	ctx := context.Background()
+	clk := &clock{t: tw("2024-06-15 12:00")}
+	s := db.New(d, clk, nil)
+	if _, err := s.Loadgen(ctx, 200_000); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.Exec(`ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	july := billing.MonthOf(clk.Now()).Next()
+	for b.Loop() {
+		est, err := s.EstimateRenewal(ctx, july)
+		if err != nil || est.Charges == 0 {
+			b.Fatal(est, err)
+		}
+	}
+}
