@@ -219,6 +219,16 @@ func TestStaffConsole(t *testing.T) {
 		}
 		do(t, b, chromedp.WaitVisible(tid("failures")))
 		shot(t, b, "staff-renewal-run")
+		// Retrying cat's declined payment tries again and says it failed again.
+		do(t, b, chromedp.Click(tid("retry-cat")), chromedp.WaitVisible(tid("notice")))
+		if got := text(t, b, tid("notice")); !strings.Contains(got, "仍然失敗") {
+			t.Errorf("retry notice %q", got)
+		}
+		var attempts int
+		a.Store.DB.Get(&attempts, `SELECT attempts FROM charges WHERE account_id='cat' AND kind='renewal'`)
+		if attempts != 2 {
+			t.Errorf("cat's renewal charge was attempted %d times, want 2", attempts)
+		}
 		// Again: nothing more is charged, and the page says so.
 		do(t, b,
 			chromedp.Navigate(a.URL+"/staff/renewals?month=2026-12"),
