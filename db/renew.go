@@ -150,18 +150,19 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 	// plan, or a scheduled change. Their rows are locked so a purchase racing
 	// the run waits for it. Every joined table is bounded by "> last" too,
 	// so a merge join starts at this batch instead of rescanning from the
-	// first account (which made a run quadratic).
+	// first account (which made a run quadratic), and the month's paid fee
+	// is a per-account key lookup: a join there trusted statistics that the
+	// run itself makes stale (the month's rows grow as charges settle).
 	err = tx.SelectContext(ctx, &rows, `
 		SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
 		       pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
-		       coalesce(am.fee_paid, 0) AS paid_fee,
+		       coalesce((SELECT am.fee_paid FROM account_months am WHERE am.account_id = a.id AND am.month = $2::date), 0) AS paid_fee,
 		       pc.code, pc.campaign_id, pc.registered_at
 		FROM accounts a
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL AND pm.account_id > $1
-		LEFT JOIN LATERAL (SELECT fee_paid FROM account_months WHERE account_id = a.id AND month = $2) am ON true
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered' AND pc.account_id > $1
 		WHERE a.id > $1 AND (a.plan <> 'light' OR a.scheduled_plan IS NOT NULL)
-		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2 AND c.account_id > $1)
+		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2::date AND c.account_id > $1)
 		ORDER BY a.id
 		LIMIT $3
 		FOR UPDATE OF a`, last, m.Date(), size)
