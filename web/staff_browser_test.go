@@ -17,6 +17,18 @@ import (
 
 const staffW, staffH = 1280, 900
 
+// waitLong waits up to a minute for a background job's page to show sel
+// (a loaded machine can take longer than one step's bound).
+func waitLong(t *testing.T, ctx context.Context, sel chromedp.CSS) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(wctx, chromedp.WaitVisible(sel)); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		t.Fatalf("wait for %s: %v\npage text:\n%s", sel, err, body)
+	}
+}
+
 // setValue sets an input's value by script (date, number and month inputs
 // do not take typed keys reliably).
 func setValue(testid, v string) chromedp.Action[chromedp.Void] {
@@ -103,6 +115,15 @@ func TestStaffConsole(t *testing.T) {
 			}
 		}
 		shot(t, b, "staff-preview-e5")
+		do(t, b, chromedp.Click(tid("lang")), chromedp.WaitVisible(tid("preview-result")))
+		if got := text(t, b, tid("nav-preview")); got != "Charge preview" {
+			t.Errorf("English nav %q", got)
+		}
+		if got := text(t, b, tid("line-offset")); got != "−NT$400" {
+			t.Errorf("after the language switch the offset is %q: the preview's query was lost", got)
+		}
+		shot(t, b, "staff-preview-e5-en")
+		do(t, b, chromedp.Click(tid("lang")), chromedp.WaitVisible(tid("preview-result")))
 		// Nothing was written.
 		if rc, ok, _ := a.Store.AccountCode(ctx, "cat"); ok {
 			t.Errorf("the preview registered %+v", rc)
@@ -122,6 +143,23 @@ func TestStaffConsole(t *testing.T) {
 			t.Errorf("the scenario did not pass: %s", text(t, b, tid("sim-results")))
 		}
 		shot(t, b, "staff-simulate")
+		// The form builder adds to the JSON.
+		do(t, b,
+			setValue("sim-json", ""),
+			chromedp.Click(chromedp.CSS(`[data-testid="sim-builder"] summary`)),
+			chromedp.SendKeys(chromedp.ID("b-acct"), "fox"),
+			chromedp.Click(chromedp.CSS(`[data-build="account"]`)),
+			chromedp.SendKeys(chromedp.ID("b-at"), "2024-06-11T10:00:00+08:00"),
+			chromedp.SetValue(chromedp.ID("b-do"), "upgrade"),
+			chromedp.SendKeys(chromedp.ID("b-eacct"), "fox"),
+			chromedp.SendKeys(chromedp.ID("b-arg"), "high"),
+			chromedp.Click(chromedp.CSS(`[data-build="event"]`)),
+			chromedp.Click(tid("sim-run")),
+			chromedp.WaitVisible(tid("sim-passed")),
+		)
+		if got := text(t, b, tid("sim-results")); !strings.Contains(got, "upgrade") || !strings.Contains(got, "1260") {
+			t.Errorf("built scenario results: %s", got)
+		}
 		// A failed expectation is highlighted.
 		do(t, b,
 			chromedp.SetValue(tid("sim-json"), `{"name":"wrong","accounts":[{"id":"a","region":"TW","plan":"light","payment_method":"line_pay"}],
@@ -152,8 +190,8 @@ func TestStaffConsole(t *testing.T) {
 			setValue("gen-n", "1000"),
 			chromedp.Click(tid("gen-submit")),
 			chromedp.WaitVisible(tid("job-progress")),
-			chromedp.WaitVisible(tid("job-csv")),
 		)
+		waitLong(t, b, tid("job-csv"))
 		shot(t, b, "staff-codes-job")
 		type dl struct {
 			BOM  bool   `json:"bom"`
@@ -209,8 +247,8 @@ func TestStaffConsole(t *testing.T) {
 		do(t, b,
 			chromedp.Click(tid("rn-start")),
 			chromedp.WaitVisible(tid("run")),
-			chromedp.WaitVisible(tid("outcome")),
 		)
+		waitLong(t, b, tid("outcome"))
 		if got := text(t, b, tid("run-phase")); got != "已完成" {
 			t.Errorf("phase %q, want 已完成", got)
 		}
@@ -234,9 +272,8 @@ func TestStaffConsole(t *testing.T) {
 			chromedp.Navigate(a.URL+"/staff/renewals?month=2026-12"),
 			chromedp.WaitVisible(tid("estimate")),
 			chromedp.Click(tid("rn-start")),
-			chromedp.WaitVisible(tid("outcome")),
-			chromedp.WaitVisible(tid("already-done")),
 		)
+		waitLong(t, b, tid("already-done"))
 		if got := text(t, b, tid("run-charges")); got != "0" {
 			t.Errorf("re-run made %s charges", got)
 		}
