@@ -101,21 +101,32 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error)
 	return tok, err
 }
 
+// sessionSlide is how stale a session's expiry may get before a request
+// pushes it out again: reading a page costs a write at most this often.
+const sessionSlide = 10 * time.Minute
+
 // FindSession returns the live session for a cookie value, sliding its
-// expiry; billing.EForbidden when there is none.
+// expiry (at most once per sessionSlide); billing.EForbidden when there is
+// none.
 func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
 	var row struct {
 		User
-		AccountID *string `db:"account_id"`
+		AccountID *string   `db:"account_id"`
+		ExpiresAt time.Time `db:"expires_at"`
 	}
 	now := s.Clock.Now()
-	err := s.DB.GetContext(ctx, &row, `UPDATE sessions ss SET expires_at = $2
-		FROM users u WHERE ss.token_hash = $1 AND ss.expires_at > $3 AND u.id = ss.user_id
-		RETURNING u.id, u.login, u.display_name, u.is_staff, ss.account_id`, hashToken(tok), now.Add(SessionTTL), now)
+	err := s.DB.GetContext(ctx, &row, `SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.expires_at
+		FROM sessions ss JOIN users u ON u.id = ss.user_id WHERE ss.token_hash = $1 AND ss.expires_at > $2`, hashToken(tok), now)
 	if isNoRows(err) {
 		return Session{}, billing.Errorf(billing.EForbidden, "請先登入")
 	} else if err != nil {
 		return Session{}, err
+	}
+	if row.ExpiresAt.Before(now.Add(SessionTTL - sessionSlide)) {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 AND expires_at < $2`,
+			hashToken(tok), now.Add(SessionTTL)); err != nil {
+			return Session{}, err
+		}
 	}
 	sess := Session{User: row.User}
 	if row.AccountID != nil {
@@ -124,7 +135,6 @@ func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
 	return sess, nil
 }
 
-// SelectAccount records the account a session works in.
 func (s *Store) SelectAccount(ctx context.Context, tok, accountID string) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE sessions SET account_id=$2 WHERE token_hash=$1`, hashToken(tok), accountID)
 	return err

@@ -43,7 +43,7 @@ type app struct {
 	LinePay *linepay.Client
 }
 
-func newApp(t *testing.T) app {
+func newApp(t testing.TB) app {
 	t.Helper()
 	ctx := context.Background()
 	d, _ := dbtest.New(t)
