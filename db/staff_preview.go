@@ -39,6 +39,9 @@ type Preview struct {
 	Campaign billing.Campaign
 	// Display is the code as issued.
 	Display string
+	// After an upgrade, Next is the renewal that would follow at the next
+	// month start (the code spent if the upgrade used it); nil otherwise.
+	Next *billing.Quote
 }
 
 // PreviewCharge answers a staff preview through the same path as the real
@@ -104,5 +107,15 @@ func (s *Store) PreviewCharge(ctx context.Context, req PreviewRequest) (Preview,
 		}
 	}
 	p.Quote, p.QuoteErr = cat.Quote(in)
+	if req.Kind == billing.KindUpgrade && p.QuoteErr == nil {
+		next := billing.QuoteInput{Kind: billing.KindRenewal, Account: p.Quote.Apply(in.Account), At: p.Quote.Month.Next().Start(),
+			Code: in.Code, Campaign: in.Campaign}
+		if p.Quote.Code != "" {
+			next.Code = nil // spent by the upgrade
+		}
+		if q, err := cat.Quote(next); err == nil {
+			p.Next = &q
+		}
+	}
 	return p, nil
 }

@@ -194,6 +194,9 @@ func TestStaffPreviewE5AndReasons(t *testing.T) {
 	if n := count(t, f, `SELECT count(*) FROM promo_codes WHERE account_id IS NOT NULL`); n != 0 {
 		t.Errorf("the preview registered %d codes", n)
 	}
+	if p.Next == nil || p.Next.Total != 1260 || p.Next.Code != "" {
+		t.Errorf("the renewal after E5: %+v, want 1,260 without the spent code", p.Next)
+	}
 	// A campaign closing 6/30 12:00: registered 6/20, the 7/1 renewal falls
 	// after the window.
 	if _, err := f.s.CreateCampaign(f.ctx, "test", billing.Campaign{ID: "june", FaceValue: 800,

@@ -243,6 +243,13 @@ func (l Lang) PreviewReasons(p db.Preview, cat billing.Catalog) []string {
 		}
 		out = append(out, l.Tf("消費稅 5%%:%s × 5%% = %s(四捨五入);總計 %s。", "Tax 5%%: %s × 5%% = %s (rounded half up); total %s.", q.Net, q.Tax, q.Total))
 	}
+	if n := p.Next; n != nil && n.Chargeable() {
+		line := l.Tf("之後 %s(台灣時間)的續約:%s %s", "The renewal after, at %s (Taiwan time): %s %s", TWTime(n.EffectiveAt), planName(n.Plan), n.Amount)
+		if n.Offset > 0 {
+			line += l.Tf(" − 折抵 %s", " − offset %s", n.Offset)
+		}
+		out = append(out, line+l.Tf(",總計 %s。", ", total %s.", n.Total))
+	}
 	if p.QuoteErr != nil {
 		out = append(out, l.Tf("實際購買會被拒絕:%s", "The purchase would be refused: %s", l.Err(p.QuoteErr)))
 	}
