@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,6 +189,59 @@ func PrettyJSON(s string) string {
 	}
 	b, _ := json.MarshalIndent(v, "", " ")
 	return string(b)
+}
+
+// AuditChanges summarises an audit entry: for objects, each field that
+// changed as "field: before → after" (or "field: value" when there was no
+// before), in key order; otherwise the after value as it is.
+func AuditChanges(before, after string) []string {
+	var b, a map[string]any
+	if after == "" || json.Unmarshal([]byte(after), &a) != nil {
+		if after == "" {
+			return nil
+		}
+		return []string{after}
+	}
+	if before != "" {
+		json.Unmarshal([]byte(before), &b)
+	}
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	show := func(v any) string {
+		if v == nil {
+			return "∅"
+		}
+		if s, ok := v.(string); ok {
+			if s == "" {
+				return `""`
+			}
+			return s
+		}
+		j, _ := json.Marshal(v)
+		return string(j)
+	}
+	var out []string
+	for _, k := range keys {
+		av, inA := a[k]
+		bv, inB := b[k]
+		switch {
+		case b == nil:
+			out = append(out, k+": "+show(av))
+		case !inA:
+			out = append(out, k+": "+show(bv)+" → ∅")
+		case !inB || !reflect.DeepEqual(av, bv):
+			out = append(out, k+": "+show(bv)+" → "+show(av))
+		}
+	}
+	return out
 }
 
 // PreviewReasons explains a staff preview line by line: why the code was or
