@@ -114,10 +114,21 @@ func (s *Store) CreateCodeJob(ctx context.Context, actor Actor, campaignID strin
 	return j, err
 }
 
+// staleCodeJob is how long a job may run before it is reported as
+// interrupted (a million codes take well under a minute; a job still
+// running after this lost its process, and its transaction with it).
+const staleCodeJob = 30 * time.Minute
+
+// codeJobCols reads a job, reporting a stale running one as failed.
+const codeJobCols = `id, campaign_id, requested, done,
+	CASE WHEN status = 'running' AND started_at < $2 THEN 'failed' ELSE status END AS status,
+	CASE WHEN status = 'running' AND started_at < $2 THEN '作業中斷(伺服器可能已重新啟動),未產生任何代碼,請重新產生。' ELSE error END AS error,
+	started_by, started_at, finished_at`
+
 // FindCodeJob reads a job.
 func (s *Store) FindCodeJob(ctx context.Context, id int64) (CodeJob, error) {
 	var j CodeJob
-	err := s.DB.GetContext(ctx, &j, `SELECT * FROM code_jobs WHERE id=$1`, id)
+	err := s.DB.GetContext(ctx, &j, `SELECT `+codeJobCols+` FROM code_jobs WHERE id=$1`, id, s.Clock.Now().Add(-staleCodeJob))
 	if isNoRows(err) {
 		return j, billing.Errorf(billing.EInvalid, "找不到此產生作業")
 	}
@@ -127,7 +138,8 @@ func (s *Store) FindCodeJob(ctx context.Context, id int64) (CodeJob, error) {
 // FindCodeJobs lists a campaign's jobs, newest first.
 func (s *Store) FindCodeJobs(ctx context.Context, campaignID string) ([]CodeJob, error) {
 	var out []CodeJob
-	err := s.DB.SelectContext(ctx, &out, `SELECT * FROM code_jobs WHERE campaign_id=$1 ORDER BY id DESC LIMIT 20`, campaignID)
+	err := s.DB.SelectContext(ctx, &out, `SELECT `+codeJobCols+` FROM code_jobs WHERE campaign_id=$1 ORDER BY id DESC LIMIT 20`,
+		campaignID, s.Clock.Now().Add(-staleCodeJob))
 	return out, err
 }
 

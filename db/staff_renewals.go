@@ -184,9 +184,14 @@ func (s *Store) FindRenewalRuns(ctx context.Context) ([]RenewalRun, error) {
 	return out, err
 }
 
-// staleRun is how long a run may go without progress before another may
-// take it over (its process is presumed gone; Renew itself is resumable).
-const staleRun = 10 * time.Minute
+// A run that has stopped moving may be taken over (its process is presumed
+// gone; Renew itself is resumable, Collect pays each charge once): after
+// staleRenewing without progress while renewing (every batch reports), or
+// after staleRun in the later phases, which report no progress.
+const (
+	staleRenewing = 10 * time.Minute
+	staleRun      = 2 * time.Hour
+)
 
 // ClaimRenewalRun marks month m's run as started by actor, unless one is
 // in progress: of two staff starting it at once, exactly one claims it
@@ -203,8 +208,9 @@ func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Mont
 		VALUES ($1, 'running', $2, $3, 'renewing', $2, 0, $4)
 		ON CONFLICT (month) DO UPDATE SET phase = 'renewing', phase_at = $2, started_at = $2, started_by = $3, done = 0,
 			expected = $4, result = NULL, error = '', finished_at = NULL
-		WHERE renewal_runs.phase IN ('finished', 'failed') OR renewal_runs.phase_at < $5`,
-		m.Date(), now, string(actor), expected, now.Add(-staleRun))
+		WHERE renewal_runs.phase IN ('finished', 'failed') OR renewal_runs.phase_at < $6
+			OR (renewal_runs.phase = 'renewing' AND renewal_runs.phase_at < $5)`,
+		m.Date(), now, string(actor), expected, now.Add(-staleRenewing), now.Add(-staleRun))
 	if err != nil {
 		return err
 	}
