@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -272,12 +273,13 @@ func (s *Server) simulate(ctx context.Context, data []byte) (db.SimOutput, error
 }
 
 func isInputError(err error) bool {
-	_, ok := err.(*db.InputError)
-	return ok
+	var ie *db.InputError
+	return errors.As(err, &ie)
 }
 
 func simError(l views.Lang, err error) string {
-	if ie, ok := err.(*db.InputError); ok {
+	var ie *db.InputError
+	if errors.As(err, &ie) {
 		return l.Tf("情境格式錯誤:%s:%s", "Malformed scenario: %s: %s", ie.Field, ie.Msg)
 	}
 	if billing.ErrorCode(err) != "" {
@@ -322,7 +324,8 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		return c.JSON(http.StatusRequestEntityTooLarge, map[string]string{"error": string(billing.EInvalid), "message": "情境檔超過 1 MB。"})
 	}
 	out, err := s.simulate(ctx, body)
-	if ie, ok := err.(*db.InputError); ok {
+	var ie *db.InputError
+	if errors.As(err, &ie) {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": string(billing.EInvalid), "field": ie.Field, "message": ie.Msg})
 	} else if err != nil {
 		return err
