@@ -154,7 +154,6 @@ type StaffPreviewView struct {
 	Form    PreviewForm
 	Result  *db.Preview
 	Catalog billing.Catalog
-	Hits    []db.AccountHit
 }
 
 // SimulateView is the scenario simulator page.
