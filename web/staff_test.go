@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"webstore/billing"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web"
@@ -259,5 +261,29 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 	}
 	if status, body := st.do(t, "POST", a.URL+"/staff/api/simulate", "application/json", strings.NewReader(`{"accounts":[{"id":"a","region":"TW","plan":"gold"}]}`)); status != http.StatusBadRequest || !strings.Contains(body, "accounts[0].plan") {
 		t.Errorf("malformed: %d %s", status, body)
+	}
+}
+
+// A running job's page reloads itself without JavaScript (a refresh in
+// <noscript>) and polls its progress fragment with htmx; a finished one
+// offers the CSV and stops.
+func TestStaffJobPageWithoutJS(t *testing.T) {
+	a := newStaffApp(t)
+	st := httpSignIn(t, a.URL, "staff", nil)
+	j, err := a.Store.CreateCodeJob(context.Background(), "staff:staff", "summer-2024", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := a.URL + "/staff/campaigns/summer-2024/jobs/" + strconv.FormatInt(j.ID, 10)
+	status, body := st.do(t, "GET", page, "", nil)
+	if status != http.StatusOK || !strings.Contains(body, `<noscript><meta http-equiv="refresh" content="2">`) || !strings.Contains(body, `hx-trigger="every 1s"`) {
+		t.Fatalf("running job page: %d\n%s", status, body)
+	}
+	if _, err := a.Store.GenerateCodes(context.Background(), "staff:staff", j.ID, billing.CodeGenerator{}); err != nil {
+		t.Fatal(err)
+	}
+	status, body = st.do(t, "GET", page+"/progress", "", nil)
+	if status != http.StatusOK || strings.Contains(body, "hx-trigger") || !strings.Contains(body, "codes.csv") {
+		t.Errorf("finished job fragment: %d\n%s", status, body)
 	}
 }
