@@ -282,3 +282,18 @@ func TestPlanChangeRefusals(t *testing.T) {
 
 func quoteErr(c Catalog, in QuoteInput) error { _, err := c.Quote(in); return err }
 func second[T any](_ T, err error) error      { return err }
+
+func TestNextDaily(t *testing.T) {
+	for _, c := range []struct{ at, want string }{
+		{"2026-11-25T00:59:59+08:00", "2026-11-25T02:00:00+09:00"}, // 01:59:59 JST
+		{"2026-11-25T01:00:00+08:00", "2026-11-26T02:00:00+09:00"}, // exactly 02:00 JST: the next day
+		{"2026-11-30T23:00:00+08:00", "2026-12-01T02:00:00+09:00"}, // 00:00 JST on the 1st
+		{"2026-12-31T18:00:00Z", "2027-01-02T02:00:00+09:00"}, // 03:00 JST on 1/1
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		want, _ := time.Parse(time.RFC3339, c.want)
+		if got := NextDaily(at, 2); !got.Equal(want) {
+			t.Errorf("NextDaily(%s) = %s, want %s", c.at, got, c.want)
+		}
+	}
+}

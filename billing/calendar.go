@@ -87,3 +87,14 @@ func (m Month) Before(o Month) bool {
 }
 
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, int(m.Month)) }
+
+// NextDaily is the first instant after t at hour:00 Japan time: when a
+// daily job (the 02:00 JST usage refresh) next runs.
+func NextDaily(t time.Time, hour int) time.Time {
+	j := t.In(JST)
+	next := time.Date(j.Year(), j.Month(), j.Day(), hour, 0, 0, 0, JST)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"webstore/billing"
 	"webstore/db"
 	"webstore/web"
 )
@@ -52,6 +53,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
+	go dailyJobs(ctx, s, stderr)
 	fmt.Fprintf(stdout, "webstore listening on http://localhost%s\n", *addr)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -111,4 +113,29 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(sum)
+}
+
+// dailyJobs runs the 02:00 JST jobs while the server runs: the message
+// counts admins see (usage refresh) and promo-code expiry. Both are safe to
+// repeat, so several servers may run them. `webstore usage refresh --at`
+// runs the refresh by hand.
+func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
+	for {
+		next := billing.NextDaily(s.Clock.Now(), 2)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(next)):
+		}
+		if sum, err := s.RefreshUsage(ctx, next); err != nil {
+			fmt.Fprintf(log, "daily usage refresh: %v\n", err)
+		} else {
+			fmt.Fprintf(log, "daily usage refresh at %s: %d account-months\n", next.Format(time.RFC3339), sum.Accounts)
+		}
+		if n, err := s.ExpireCodes(ctx); err != nil {
+			fmt.Fprintf(log, "daily code expiry: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "daily code expiry: %d codes expired\n", n)
+		}
+	}
 }
