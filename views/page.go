@@ -1,6 +1,7 @@
 package views
 
 import (
+	"net/url"
 	"strings"
 
 	"webstore/db"
@@ -60,4 +61,10 @@ var sideAlias = map[string]string{"/plan": "/checkout", "/history": "/charges"}
 var topNav = [][2]string{
 	{"主頁", "Home"}, {"分析", "Insights"}, {"聊天", "Chats"}, {"基本檔案", "Profile"},
 	{"LINE VOOM", "LINE VOOM"}, {"擴充功能", "Extensions"}, {"購物商城", "Shopping"},
+}
+
+// LangSwitch is the link to the other language that comes back to this
+// page, query included.
+func (p Page) LangSwitch() string {
+	return "/lang?to=" + string(p.Lang.Other()) + "&next=" + url.QueryEscape(p.Path)
 }
