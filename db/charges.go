@@ -206,8 +206,16 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 		}
 		return ch, err
 	}
-	return s.collect(ctx, actor, ch.ID, pay)
+	// The charge is on record: take the payment and settle it even if the
+	// person's request goes away meanwhile (a double-click aborts the first
+	// request), so no charge is left pending by a closed tab.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	return s.collect(pctx, actor, ch.ID, pay)
 }
+
+// settleTimeout bounds a payment and its settlement once a charge exists.
+const settleTimeout = 2 * time.Minute
 
 // insertCharge writes a charge from a quote, reserving its code.
 func insertCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, q billing.Quote, row accountRow, key string) (Charge, error) {

@@ -21,6 +21,9 @@ type Page struct {
 	// Desktop is the desktop manager's surface (/m/), else the phone
 	// webstore's (/a/).
 	Desktop bool
+	// Refresh reloads the page after this many seconds (0: never), for a
+	// result still being processed.
+	Refresh int
 	// Notice and Error are one-line messages at the top of the page.
 	Notice string
 	Error  string

@@ -234,7 +234,11 @@ func (s *Server) charge(c echo.Context) error {
 		return err
 	}
 	v := views.ChargeView{C: ch, Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
-	return render(c, http.StatusOK, views.ChargeResult(page(c, lang(c).T("付款明細", "Charge details")), v))
+	p := page(c, lang(c).T("付款明細", "Charge details"))
+	if ch.Status == "pending" {
+		p.Refresh = 2 // a payment in progress (another tab, a double-click): show its outcome when it lands
+	}
+	return render(c, http.StatusOK, views.ChargeResult(p, v))
 }
 
 // receipt is a paid charge's printable receipt.
