@@ -84,10 +84,19 @@ func withNotice(u, id string) string {
 // localNext returns next if it is a path on this site, else def, so a
 // redirect cannot be pointed elsewhere.
 func localNext(next, def string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") ||
+		strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
+		return def
 	}
-	return def
+	for _, r := range next {
+		// Browsers drop tabs and newlines from URLs: "/\t/evil" would
+		// become "//evil", another site.
+		if r < 0x20 || r == 0x7f {
+			return def
+		}
+	}
+	return next
 }
 
 // httpStatus maps a billing error code to an HTTP status, in one table.
