@@ -38,6 +38,14 @@ type DeclineError struct {
 
 func (e *DeclineError) Error() string { return "declined: " + e.Reason }
 
+// declined reports whether a payment error is a refusal of the payer's
+// method (a decline, or no method to charge): the charge has failed and
+// nothing was taken. Anything else leaves the outcome unknown.
+func declined(err error) bool {
+	var de *DeclineError
+	return errors.As(err, &de) || billing.ErrorCode(err) == billing.ENoPaymentMethod
+}
+
 // Charge is a stored charge with its lines.
 type Charge struct {
 	ID          int64              `db:"id"`
@@ -197,7 +205,7 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 			return settle(ctx, tx, now, actor, &ch, "", nil)
 		}
 		pay = Payment{ChargeID: ch.ID, AccountID: ch.AccountID, Kind: billing.PaymentKind(row.PaymentKind.String),
-			Token: row.PaymentToken.String, Amount: ch.Total, Key: fmt.Sprintf("charge-%d", ch.ID)}
+			Token: row.PaymentToken.String, Amount: ch.Total, Key: paymentKey(ch.ID, ch.Attempts)}
 		return audit(ctx, tx, now, actor, ch.AccountID, "charge.created", nil, ch)
 	})
 	if err != nil || replay || ch.Status != "pending" {
@@ -267,6 +275,19 @@ func (s *Store) collect(ctx context.Context, actor Actor, chargeID int64, p Paym
 		ref, payErr = s.Payments.Pay(ctx, p)
 	}
 	var ch Charge
+	if payErr != nil && !declined(payErr) {
+		// The provider did not answer, or answered something that is not a
+		// decline (a timeout, a 5xx, a configuration error): the money may
+		// or may not have moved. The charge stays pending with its code
+		// reserved, and the next attempt uses the same key, so the provider
+		// answers with the first payment instead of taking a second one.
+		ch, err := s.FindChargeByID(ctx, chargeID)
+		if err != nil {
+			return ch, err
+		}
+		return ch, fmt.Errorf("charge %d: payment outcome unknown, left pending: %v: %w", chargeID, payErr,
+			billing.Errorf(billing.EPaymentPending, ""))
+	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		// Lock order everywhere: the account, then its charges and codes.
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = (SELECT account_id FROM charges WHERE id=$1) FOR UPDATE`, chargeID); err != nil {

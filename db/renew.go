@@ -347,6 +347,9 @@ type CollectSummary struct {
 	Attempted int64 `json:"attempted"`
 	Paid      int64 `json:"paid"`
 	Failed    int64 `json:"failed"`
+	// Unknown are payments the provider did not answer clearly: left
+	// pending, tried again with the same key by the next collection.
+	Unknown int64 `json:"unknown"`
 }
 
 // Collect takes payment for pending charges (renewals, and purchases whose
@@ -359,10 +362,11 @@ func (s *Store) Collect(ctx context.Context, actor Actor, limit int) (CollectSum
 		ID        int64          `db:"id"`
 		AccountID string         `db:"account_id"`
 		Total     int64          `db:"total"`
+		Attempts  int            `db:"attempts"`
 		Kind      sql.NullString `db:"kind"`
 		Token     sql.NullString `db:"token"`
 	}
-	q := `SELECT c.id, c.account_id, c.total, pm.kind, pm.token FROM charges c
+	q := `SELECT c.id, c.account_id, c.total, c.attempts, pm.kind, pm.token FROM charges c
 		LEFT JOIN payment_methods pm ON pm.id = c.payment_method_id AND pm.removed_at IS NULL
 		WHERE c.status = 'pending' ORDER BY c.id`
 	if limit > 0 {
@@ -382,7 +386,7 @@ func (s *Store) Collect(ctx context.Context, actor Actor, limit int) (CollectSum
 			for i := range work {
 				p := pend[i]
 				ch, err := s.collect(ctx, actor, p.ID, Payment{ChargeID: p.ID, AccountID: p.AccountID, Kind: billing.PaymentKind(p.Kind.String),
-					Token: p.Token.String, Amount: billing.Money(p.Total), Key: fmt.Sprintf("charge-%d", p.ID)})
+					Token: p.Token.String, Amount: billing.Money(p.Total), Key: paymentKey(p.ID, p.Attempts)})
 				mu.Lock()
 				sum.Attempted++
 				switch {
@@ -390,6 +394,8 @@ func (s *Store) Collect(ctx context.Context, actor Actor, limit int) (CollectSum
 					sum.Paid++
 				case ch.Status == "failed":
 					sum.Failed++
+				case billing.ErrorCode(err) == billing.EPaymentPending:
+					sum.Unknown++
 				case err != nil && firstErr == nil:
 					firstErr = err
 				}
@@ -427,6 +433,11 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 		if ch.Status != "failed" {
 			return billing.Errorf(billing.EInvalid, "只有失敗的付款可以重試")
 		}
+		if ch.Kind == billing.KindUpgrade {
+			// An upgrade was priced against the account as it was then; the
+			// admin buys again from the checkout, which quotes it afresh.
+			return billing.Errorf(billing.EInvalid, "升級的付款無法重試,請管理員重新購買。")
+		}
 		if ch.Code != "" {
 			res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='reserved', charge_id=$1 WHERE code=$2 AND account_id=$3 AND status='registered'`, id, ch.Code, ch.AccountID)
 			if err != nil {
@@ -441,11 +452,25 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 			return err
 		}
 		pay = Payment{ChargeID: id, AccountID: ch.AccountID, Kind: billing.PaymentKind(row.PaymentKind.String), Token: row.PaymentToken.String,
-			Amount: ch.Total, Key: fmt.Sprintf("charge-%d-%d", id, ch.Attempts+1)}
+			Amount: ch.Total, Key: paymentKey(id, ch.Attempts)}
 		return audit(ctx, tx, now, actor, ch.AccountID, "charge.retry", nil, map[string]any{"id": id})
 	})
 	if err != nil {
 		return Charge{}, err
 	}
-	return s.collect(ctx, actor, id, pay)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	return s.collect(pctx, actor, id, pay)
+}
+
+// paymentKey is the provider's idempotency key for a charge's next payment
+// after attempts finished tries: every path that pays a charge (purchase,
+// collection, retry) derives it from the row, so two of them racing send
+// the same key and the provider takes one payment. A declined try counts,
+// so a retry does not replay the decline.
+func paymentKey(chargeID int64, attempts int) string {
+	if attempts == 0 {
+		return fmt.Sprintf("charge-%d", chargeID)
+	}
+	return fmt.Sprintf("charge-%d-%d", chargeID, attempts)
 }

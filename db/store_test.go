@@ -25,13 +25,20 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-// gateway records payments; tokens starting with "decline" are declined.
+// gateway records payments; tokens starting with "decline" are declined;
+// while down, every payment ends without an answer (as a timeout does).
 type gateway struct {
 	calls atomic.Int64
+	down  atomic.Bool
+	keys  sync.Map // idempotency keys seen
 }
 
 func (g *gateway) Pay(_ context.Context, p db.Payment) (string, error) {
 	g.calls.Add(1)
+	g.keys.Store(p.Key, true)
+	if g.down.Load() {
+		return "", fmt.Errorf("POST /payments: %w", context.DeadlineExceeded)
+	}
 	if len(p.Token) >= 7 && p.Token[:7] == "decline" {
 		return "", &db.DeclineError{Reason: "信用卡授權失敗"}
 	}
@@ -217,6 +224,40 @@ func TestDeclinedUpgradeChargesNothingAndKeepsCode(t *testing.T) {
 	}
 	if n := count(t, f, `SELECT count(*) FROM account_months WHERE account_id='bear'`); n != 0 {
 		t.Errorf("month marked paid after a decline")
+	}
+}
+
+// A payment whose outcome is unknown (no answer) neither fails the charge
+// nor frees its code: the charge stays pending, and the next collection
+// asks again with the same key, so a payment that did go through is not
+// taken twice.
+func TestUnknownPaymentOutcomeStaysPending(t *testing.T) {
+	f := newFixture(t)
+	f.codes(t, "WAIT-0001")
+	f.account(t, "bear", billing.Light, billing.CreditCard, "tok")
+	if _, err := f.s.RegisterCode(f.ctx, "test", "bear", "WAIT-0001"); err != nil {
+		t.Fatal(err)
+	}
+	f.gw.down.Store(true)
+	ch, err := f.s.Upgrade(f.ctx, "test", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k1"})
+	if billing.ErrorCode(err) != billing.EPaymentPending || ch.Status != "pending" {
+		t.Fatalf("got %+v, %v; want the charge pending", ch, err)
+	}
+	if n := count(t, f, `SELECT count(*) FROM promo_codes WHERE code='WAIT0001' AND status='reserved'`); n != 1 {
+		t.Errorf("the code is not held for the pending charge")
+	}
+	f.gw.down.Store(false)
+	sum, err := f.s.Collect(f.ctx, "test", 0)
+	if err != nil || sum.Paid != 1 {
+		t.Fatalf("collect: %+v, %v", sum, err)
+	}
+	n := 0
+	f.gw.keys.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Errorf("%d idempotency keys used for one charge, want 1", n)
+	}
+	if got := count(t, f, `SELECT count(*) FROM promo_codes WHERE code='WAIT0001' AND status='redeemed'`); got != 1 {
+		t.Errorf("the code was not redeemed by the collected charge")
 	}
 }
 

@@ -198,6 +198,10 @@ func (s *Server) purchase(c echo.Context) error {
 	switch code := billing.ErrorCode(err); {
 	case err == nil:
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
+	case code == billing.EPaymentPending && ch.ID != 0:
+		// The provider's answer is not in yet: the charge page shows it
+		// pending and reloads itself.
+		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
 	case code == billing.EPaymentFailed:
 		msg := l.T("付款失敗,未向您收取任何費用,優惠活動代碼也未被使用。", "The payment failed: nothing was charged and your promo code was not used.")
 		if ch.Failure != "" {

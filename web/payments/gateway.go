@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"webstore/billing"
 	"webstore/db"
@@ -61,8 +62,11 @@ func (g Gateway) payLinePay(ctx context.Context, p db.Payment) (string, error) {
 		return "", &db.DeclineError{Reason: "尚未完成 LINE Pay 自動付款設定,請重新設定 LINE Pay 付款方式。"}
 	}
 	id, err := g.LinePay.PayPreapproved(ctx, p.Token, int64(p.Amount), "TWD", p.Key, ProductName)
+	// Any answer from LINE Pay other than success is a refusal: nothing was
+	// paid. Only its internal error (9000) and no answer at all leave the
+	// outcome unknown, for a later try with the same orderId.
 	var apiErr *linepay.APIError
-	if errors.As(err, &apiErr) && apiErr.Declined() {
+	if errors.As(err, &apiErr) && apiErr.Code != linepay.CodeInternal {
 		return "", &db.DeclineError{Reason: apiErr.UserMessage()}
 	}
 	if err != nil {
@@ -84,6 +88,14 @@ func (g Gateway) payCard(ctx context.Context, p db.Payment) (string, error) {
 	var decline *cardgw.DeclineError
 	if errors.As(err, &decline) {
 		return "", &db.DeclineError{Reason: decline.UserMessage()}
+	}
+	// A 4xx refusal (an unknown or removed card, a malformed request) took
+	// nothing; a 409 (the same key in flight) or a 5xx leaves the outcome
+	// unknown, for a later try with the same key.
+	var apiErr *cardgw.APIError
+	if errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != http.StatusConflict &&
+		apiErr.Status != http.StatusTooManyRequests {
+		return "", &db.DeclineError{Reason: "信用卡扣款失敗:這張卡片已無法使用,請重新新增信用卡。"}
 	}
 	if err != nil {
 		return "", fmt.Errorf("payments: card charge for charge %d: %w", p.ChargeID, err)
