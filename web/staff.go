@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -481,6 +482,7 @@ func (s *Server) staffGenerateCodes(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.StaffCampaign(p, v))
 	}
 	go func() {
+		defer recoverJob("generate codes", j.ID)
 		if _, err := s.store.GenerateCodes(context.Background(), actor, j.ID, billing.CodeGenerator{}); err != nil {
 			slog.Error("generate codes", "job", j.ID, "err", err)
 		}
@@ -604,6 +606,11 @@ func (s *Server) staffStartRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if billing.MonthOf(s.store.Clock.Now()).Before(m) {
+		// A renewal charges for a month and moves scheduled plans: before
+		// the month starts it would end the current month's plans early.
+		return billing.Errorf(billing.EInvalid, "%s 的續約須在該月開始後(日本時間 1 日 00:00)才能執行,目前只能試算。", m)
+	}
 	actor := staffActor(c)
 	err = s.store.ClaimRenewalRun(c.Request().Context(), actor, m)
 	if billing.ErrorCode(err) == billing.EConflict {
@@ -612,6 +619,7 @@ func (s *Server) staffStartRun(c echo.Context) error {
 		return err
 	}
 	go func() {
+		defer recoverJob("renewal run", m.String())
 		if _, err := s.store.RunRenewal(context.Background(), actor, m); err != nil {
 			slog.Error("renewal run", "month", m, "err", err)
 		}
@@ -740,4 +748,12 @@ func (s *Server) staffRevokeToken(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice("/staff/tokens", "token-revoked"))
+}
+
+// recoverJob keeps a panic in a background job from taking the server down;
+// the job's row then reads as interrupted once it goes stale.
+func recoverJob(name string, id any) {
+	if r := recover(); r != nil {
+		slog.Error(name+": panic", "id", id, "panic", r, "stack", string(debug.Stack()))
+	}
 }
