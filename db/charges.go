@@ -252,8 +252,14 @@ func insertCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, q billing.Quo
 		return ch, err
 	}
 	if code != nil {
-		if _, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='reserved', charge_id=$1 WHERE code=$2 AND status='registered'`, ch.ID, q.Code); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='reserved', charge_id=$1 WHERE code=$2 AND account_id=$3 AND status='registered'`,
+			ch.ID, q.Code, q.AccountID)
+		if err != nil {
 			return ch, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			// The code expired or was taken since it was quoted.
+			return ch, billing.Errorf(billing.EQuoteChanged, "")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at) VALUES ($1,$2,'reserved',$3,$4,$5,$6)`,
 			q.Code, q.AccountID, ch.ID, int64(q.Offset), int64(q.Forfeited), now); err != nil {
@@ -356,8 +362,13 @@ func settle(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Ch
 		}
 	}
 	if ch.Code != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='redeemed', redeemed_at=$1, charge_id=$2 WHERE code=$3`, now, ch.ID, ch.Code); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='redeemed', redeemed_at=$1 WHERE code=$3 AND status='reserved' AND charge_id=$2`,
+			now, ch.ID, ch.Code)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("charge %d: code %s is not reserved for it", ch.ID, ch.Code)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at) VALUES ($1,$2,'redeemed',$3,$4,$5,$6)`,
 			ch.Code, ch.AccountID, ch.ID, int64(ch.Offset), int64(ch.Forfeited), now); err != nil {

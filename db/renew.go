@@ -303,11 +303,19 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 			if len(step.codes) == 0 {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = $1, charge_id = u.cid,
+			// Only codes still registered: one reserved or redeemed by a
+			// purchase that committed while this batch waited for its
+			// accounts makes the batch roll back, and the next run quotes
+			// those accounts afresh.
+			res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = $1, charge_id = u.cid,
 				redeemed_at = CASE WHEN $1 = 'redeemed' THEN $2::timestamptz END
-				FROM unnest($3::text[], $4::bigint[]) AS u(code, cid) WHERE p.code = u.code`,
-				step.status, now, pq.StringArray(step.codes), pq.Int64Array(step.ids)); err != nil {
+				FROM unnest($3::text[], $4::bigint[]) AS u(code, cid) WHERE p.code = u.code AND p.status = 'registered'`,
+				step.status, now, pq.StringArray(step.codes), pq.Int64Array(step.ids))
+			if err != nil {
 				return 0, "", err
+			}
+			if n, _ := res.RowsAffected(); n != int64(len(step.codes)) {
+				return 0, "", billing.Errorf(billing.EConflict, "%d 組優惠活動代碼在續約期間已被使用,請重新執行續約", int64(len(step.codes))-n)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at)
 				SELECT c.code, c.account_id, $1, c.id, c.offset_amount, c.forfeited, $2
