@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,6 +45,22 @@ func (s *Server) newMethod(c echo.Context) error {
 	return render(c, http.StatusOK, views.NewMethod(page(c, lang(c).T("新增付款方式", "Add a payment method")), next))
 }
 
+// cookieBind holds the state of a payment-method flow in progress, for
+// bindLifetime (LINE Pay gives the person 20 minutes).
+const (
+	cookieBind   = "ws_bind"
+	bindLifetime = 20 * time.Minute
+)
+
+// bindStateOK checks the provider's return against the state this browser
+// was given, and ends it.
+func (s *Server) bindStateOK(c echo.Context) bool {
+	ck, err := c.Cookie(cookieBind)
+	ok := err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.QueryParam("state"))) == 1
+	c.SetCookie(&http.Cookie{Name: cookieBind, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	return ok
+}
+
 // verificationAmount is what LINE Pay authorizes, then voids, to bind a
 // payment method without a purchase: LINE Pay issues a regKey only with a
 // payment.
@@ -48,7 +68,13 @@ const verificationAmount = 1
 
 func (s *Server) startMethod(c echo.Context) error {
 	next := localNext(c.FormValue("next"), "")
-	q := "?next=" + url.QueryEscape(next)
+	// The provider sends the person back with this state; only the browser
+	// that started the flow holds it (a cookie), so a link crafted with
+	// someone else's card cannot bind that card to this account.
+	state := db.NewToken()
+	c.SetCookie(&http.Cookie{Name: cookieBind, Value: state, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.SecureCookies, MaxAge: int(bindLifetime.Seconds())})
+	q := "?next=" + url.QueryEscape(next) + "&state=" + url.QueryEscape(state)
 	switch billing.PaymentKind(c.FormValue("kind")) {
 	case billing.LinePay:
 		if s.cfg.LinePay == nil {
@@ -89,16 +115,25 @@ func (s *Server) linePayConfirm(c echo.Context) error {
 	ctx := c.Request().Context()
 	next := localNext(c.QueryParam("next"), "")
 	txID := c.QueryParam("transactionId")
-	if txID == "" {
-		return echo.ErrBadRequest
+	if txID == "" || !strings.HasPrefix(c.QueryParam("orderId"), "bind-"+member(c).AccountID+"-") || !s.bindStateOK(c) {
+		return s.bindRefused(c, next)
 	}
 	res, err := s.cfg.LinePay.Confirm(ctx, txID, verificationAmount, "TWD")
 	if err != nil {
 		return s.methodError(c, err, next)
 	}
-	if err := s.cfg.LinePay.VoidAuthorization(ctx, txID); err != nil {
-		return s.methodError(c, err, next)
+	if res.OrderID != c.QueryParam("orderId") {
+		return s.bindRefused(c, next)
 	}
+	// The regKey is kept first; the NT$1 authorization is released after,
+	// even if the person closes the page meanwhile.
+	defer func() {
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := s.cfg.LinePay.VoidAuthorization(vctx, txID); err != nil {
+			slog.Error("linepay: void the binding authorization", "transaction", txID, "err", err)
+		}
+	}()
 	// The method is shown as the card LINE Pay charges: "VISA •••• 4242".
 	label := ""
 	for _, pi := range res.PayInfo {
@@ -124,6 +159,9 @@ func (s *Server) cardReturn(c echo.Context) error {
 	tok := c.QueryParam("card_token")
 	if tok == "" {
 		return s.methodCancelled(c)
+	}
+	if !s.bindStateOK(c) {
+		return s.bindRefused(c, next)
 	}
 	card, err := s.cfg.Cards.AttachCard(ctx, tok)
 	if err != nil {
@@ -156,4 +194,13 @@ func providerMessage(l views.Lang, err error) string {
 		return card.UserMessage()
 	}
 	return l.T("付款服務暫時無法使用,請稍後再試。未收取任何費用。", "The payment service is unavailable right now; please try again later. Nothing was charged.")
+}
+
+// bindRefused answers a provider return this browser did not start (or
+// that does not match what it started).
+func (s *Server) bindRefused(c echo.Context, next string) error {
+	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
+	p.Error = p.Lang.T("這個付款方式設定連結無效或已過期,請重新新增付款方式。未新增任何付款方式。",
+		"This payment-method link is not valid or has expired; please add the method again. Nothing was added.")
+	return render(c, http.StatusBadRequest, views.NewMethod(p, next))
 }
