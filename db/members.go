@@ -97,7 +97,9 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID str
 	var inv Invitation
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var by Role
-		err := tx.GetContext(ctx, &by, `SELECT role FROM memberships WHERE account_id=$1 AND user_id=$2`, accountID, byUserID)
+		// FOR SHARE waits for a demotion in flight (which locks the rows
+		// FOR UPDATE and cancels the demoted admin's invitations).
+		err := tx.GetContext(ctx, &by, `SELECT role FROM memberships WHERE account_id=$1 AND user_id=$2 FOR SHARE`, accountID, byUserID)
 		if isNoRows(err) || (err == nil && by != RoleAdmin) {
 			return billing.Errorf(billing.EForbidden, "")
 		} else if err != nil {
