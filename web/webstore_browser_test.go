@@ -38,6 +38,8 @@ func countCharges(t *testing.T, a app, account string) int {
 func TestPhoneFirstPurchaseWithLinePayAndCode(t *testing.T) {
 	a := newApp(t)
 	ctx := browser(t, phoneW, phoneH)
+	do(t, ctx, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("login")))
+	shot(t, ctx, "phone-signin")
 	signIn(t, ctx, a.URL, "alice")
 	do(t, ctx,
 		chromedp.Navigate(a.URL+"/a/bear/menu"),
@@ -116,6 +118,18 @@ func TestPhoneFirstPurchaseWithLinePayAndCode(t *testing.T) {
 	}
 	if n := countCharges(t, a, "bear"); n != 1 {
 		t.Errorf("%d charges, want 1", n)
+	}
+	// The menu's other pages after the purchase, as the README shows them.
+	for _, pg := range []struct{ path, ready, name string }{
+		{"/menu", "menu-plan", "phone-menu"},
+		{"/history", "charge-1", "phone-history"},
+		{"/scheduled", "next-renewal-card", "phone-scheduled"},
+		{"/payment-methods", "add-method", "phone-methods"},
+		{"/promo", "promo-state", "phone-promo"},
+		{"/einvoice", "save-einvoice", "phone-einvoice"},
+	} {
+		do(t, ctx, chromedp.Navigate(a.URL+"/a/bear"+pg.path), chromedp.WaitVisible(tid(pg.ready)))
+		shot(t, ctx, pg.name)
 	}
 }
 
