@@ -365,6 +365,21 @@ type CollectSummary struct {
 // payments in flight at once. A decline marks the charge failed with its
 // reason and releases its code; RetryCharge tries again.
 func (s *Store) Collect(ctx context.Context, actor Actor, limit int) (CollectSummary, error) {
+	return s.collectWhere(ctx, actor, `TRUE`, nil, limit)
+}
+
+// CollectStalePurchases takes payment for purchases still pending from
+// before `before`: their provider gave no clear answer (or the process
+// stopped) while the person waited. Asked again under the same key, the
+// provider answers with the first payment if there was one. The server
+// runs it every few minutes.
+func (s *Store) CollectStalePurchases(ctx context.Context, actor Actor, before time.Time) (CollectSummary, error) {
+	return s.collectWhere(ctx, actor, `c.kind = 'upgrade' AND c.created_at < $1`, []any{before}, 0)
+}
+
+// collectWhere collects the pending charges matching cond (SQL over c, the
+// charge, with args).
+func (s *Store) collectWhere(ctx context.Context, actor Actor, cond string, args []any, limit int) (CollectSummary, error) {
 	var sum CollectSummary
 	var pend []struct {
 		ID        int64          `db:"id"`
@@ -376,11 +391,11 @@ func (s *Store) Collect(ctx context.Context, actor Actor, limit int) (CollectSum
 	}
 	q := `SELECT c.id, c.account_id, c.total, c.attempts, pm.kind, pm.token FROM charges c
 		LEFT JOIN payment_methods pm ON pm.id = c.payment_method_id AND pm.removed_at IS NULL
-		WHERE c.status = 'pending' ORDER BY c.id`
+		WHERE c.status = 'pending' AND ` + cond + ` ORDER BY c.id`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	if err := s.DB.SelectContext(ctx, &pend, q); err != nil {
+	if err := s.DB.SelectContext(ctx, &pend, q, args...); err != nil {
 		return sum, err
 	}
 	var mu sync.Mutex

@@ -247,7 +247,11 @@ func TestUnknownPaymentOutcomeStaysPending(t *testing.T) {
 		t.Errorf("the code is not held for the pending charge")
 	}
 	f.gw.down.Store(false)
-	sum, err := f.s.Collect(f.ctx, "test", 0)
+	if sum, err := f.s.CollectStalePurchases(f.ctx, "test", f.clk.Now()); err != nil || sum.Attempted != 0 {
+		t.Fatalf("a purchase pending since now is not stale yet: %+v, %v", sum, err)
+	}
+	f.clk.Set(f.clk.Now().Add(10 * time.Minute))
+	sum, err := f.s.CollectStalePurchases(f.ctx, "test", f.clk.Now().Add(-5*time.Minute))
 	if err != nil || sum.Paid != 1 {
 		t.Fatalf("collect: %+v, %v", sum, err)
 	}

@@ -54,6 +54,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		srv.Shutdown(shutdown)
 	}()
 	go dailyJobs(ctx, s, stderr)
+	go sweepPurchases(ctx, s, stderr)
 	fmt.Fprintf(stdout, "webstore listening on http://localhost%s\n", *addr)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -136,6 +137,27 @@ func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 			fmt.Fprintf(log, "daily code expiry: %v\n", err)
 		} else if n > 0 {
 			fmt.Fprintf(log, "daily code expiry: %d codes expired\n", n)
+		}
+	}
+}
+
+// sweepPurchases collects, every few minutes, purchases left pending by a
+// provider that gave no clear answer, so none waits for the next renewal
+// run; each is asked again under its own key, so none is paid twice.
+func sweepPurchases(ctx context.Context, s *db.Store, log io.Writer) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sum, err := s.CollectStalePurchases(ctx, "system:sweep", s.Clock.Now().Add(-5*time.Minute))
+		if err != nil {
+			fmt.Fprintf(log, "purchase sweep: %v\n", err)
+		} else if sum.Attempted > 0 {
+			fmt.Fprintf(log, "purchase sweep: %d paid, %d failed, %d still unknown\n", sum.Paid, sum.Failed, sum.Unknown)
 		}
 	}
 }
