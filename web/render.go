@@ -30,6 +30,14 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // page builds the layout's view model for the request.
 func page(c echo.Context, title string) views.Page {
 	p := views.Page{Lang: lang(c), Title: title, Path: c.Request().URL.RequestURI(), Desktop: surface(c) == surfaceDesktop}
+	if r := c.Request(); r.Method != http.MethodGet {
+		// A form re-rendered after a POST: the language switch goes back to
+		// the page the form was on (a POST URL has no GET route).
+		p.Path = "/"
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+			p.Path = localNext(ref.RequestURI(), "/")
+		}
+	}
 	if tok, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
 		p.CSRF = tok
 	}
