@@ -302,3 +302,63 @@ func TestPhonePlanShowsUsage(t *testing.T) {
 	}
 	shot(t, b, "phone-plan-usage")
 }
+
+// addCard enters a card on the card gateway sandbox's hosted fields, from
+// the account's 新增付款方式 page.
+func addCard(t *testing.T, ctx context.Context, base, account, number string) {
+	t.Helper()
+	do(t, ctx,
+		chromedp.Navigate(base+"/a/"+account+"/payment-methods/new"),
+		chromedp.Click(tid("kind-card")),
+		chromedp.Click(tid("method-next")),
+		chromedp.WaitVisible(chromedp.ID("number")),
+	)
+	shot(t, ctx, "phone-card-fields")
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.ID("number"), number),
+		chromedp.SendKeys(chromedp.ID("exp"), "12/30"),
+		chromedp.SendKeys(chromedp.ID("cvc"), "123"),
+		chromedp.SendKeys(chromedp.ID("name"), "LIN ALICE"),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]:not([name])`)),
+		chromedp.WaitNotPresent(chromedp.ID("number")),
+	)
+}
+
+// Cards go only to the card gateway sandbox: a card declined when added is
+// refused with its reason and nothing is stored; a good card becomes the
+// main method (brand and last four digits only) and pays the upgrade.
+func TestPhoneCardMethodAndPurchase(t *testing.T) {
+	a := newApp(t)
+	if _, err := a.Store.SaveInvoiceDetails(context.Background(), "test", "cat",
+		billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "919", Email: "a@b.example.tw"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t, phoneW, phoneH)
+	signIn(t, ctx, a.URL, "alice")
+	do(t, ctx, chromedp.Navigate(a.URL+"/a/cat/payment-methods/new"), chromedp.WaitVisible(tid("kind-card")))
+	shot(t, ctx, "phone-add-method")
+	addCard(t, ctx, a.URL, "cat", "4000 0000 0000 0002")
+	do(t, ctx, chromedp.WaitVisible(tid("error")))
+	if got := text(t, ctx, tid("error")); !strings.Contains(got, "信用卡") {
+		t.Errorf("declined card: %q", got)
+	}
+	if ms, _ := a.Store.PaymentMethods(context.Background(), "cat"); len(ms) != 0 {
+		t.Fatalf("a declined card was stored: %+v", ms)
+	}
+	addCard(t, ctx, a.URL, "cat", "4242 4242 4242 4242")
+	ms, err := a.Store.PaymentMethods(context.Background(), "cat")
+	if err != nil || len(ms) != 1 || ms[0].Last4 != "4242" || !ms[0].IsMain || strings.Contains(ms[0].Token, "4242424242424242") {
+		t.Fatalf("stored methods: %+v, %v", ms, err)
+	}
+	do(t, ctx,
+		chromedp.Navigate(a.URL+"/a/cat/checkout?plan=high"),
+		chromedp.WaitVisible(tid("main-method")),
+		chromedp.Click(tid("terms")),
+		chromedp.Click(tid("buy")),
+		chromedp.WaitVisible(tid("result-title")),
+	)
+	if got := text(t, ctx, tid("line-total")); got != "NT$420.00" {
+		t.Errorf("charged %q, want NT$420.00", got)
+	}
+	shot(t, ctx, "phone-result-card")
+}
