@@ -2,11 +2,15 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"webstore/billing"
+	"webstore/db"
 	"webstore/web/payments/linepay"
 )
 
@@ -129,4 +133,32 @@ func TestDesktopOperatorReadOnly(t *testing.T) {
 	if n, _ := chromedp.Run(ctx, chromedp.Nodes(tid("account-save"), chromedp.AtLeast(0))); len(n) != 0 {
 		t.Error("an operator can rename the account")
 	}
+}
+
+// A month's additional messages on high are billed after it ends as their
+// own charge (kind usage, 5% tax, no code) and show in 付款記錄: 1,000
+// additional messages at NT$0.20 = NT$200, +5% = NT$210.
+func TestDesktopHistoryShowsUsageCharge(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	oct := time.Date(2026, 10, 15, 12, 0, 0, 0, billing.Taipei)
+	for i, n := range []int{6000, 1000} {
+		if _, err := a.Store.RecordUsage(ctx, "test", db.UsageBatch{BatchID: fmt.Sprintf("oct-%d", i), AccountID: "dog",
+			Kind: billing.MsgPush, Messages: n, SentAt: oct}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Store.BillUsage(ctx, "test", billing.MonthOf(oct)); err != nil {
+		t.Fatal(err)
+	}
+	b := browser(t, deskW, deskH)
+	signIn(t, b, a.URL, "alice")
+	do(t, b, chromedp.Navigate(a.URL+"/m/dog/history"), chromedp.WaitVisible(tid("history-table")))
+	row := text(t, b, chromedp.CSS(`[data-testid="history-table"] tbody tr`))
+	for _, want := range []string{"加購訊息", "2026-10", "NT$200.00", "NT$10.00", "NT$210.00"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("usage charge row %q lacks %q", row, want)
+		}
+	}
+	shot(t, b, "desktop-history-usage")
 }

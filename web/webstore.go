@@ -239,8 +239,8 @@ func (s *Server) charge(c echo.Context) error {
 	}
 	v := views.ChargeView{C: ch, Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
 	p := page(c, lang(c).T("付款明細", "Charge details"))
-	if ch.Status == "pending" {
-		p.Refresh = 2 // a payment in progress (another tab, a double-click): show its outcome when it lands
+	if ch.Status == "pending" && ch.Kind == billing.KindUpgrade {
+		p.Refresh = 2 // a purchase in progress (another tab, a double-click): show its outcome when it lands
 	}
 	return render(c, http.StatusOK, views.ChargeResult(p, v))
 }
