@@ -32,24 +32,6 @@ func (s *Server) inviteRoutes(app *echo.Group) {
 	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
 }
 
-// memberNotice turns the 權限管理 pages' notice ids into sentences; like
-// noticeText, only known ids are shown.
-func memberNotice(l views.Lang, id string) string {
-	switch id {
-	case "invitation-revoked":
-		return l.T("已取消邀請,該連結已無法使用。", "The invitation was cancelled; its link no longer works.")
-	case "role-changed":
-		return l.T("已變更權限。", "The role was changed.")
-	case "member-removed":
-		return l.T("已移除成員。", "The member was removed.")
-	case "joined":
-		return l.T("您已加入此帳號。", "You have joined this account.")
-	case "already-member":
-		return l.T("您已是此帳號的成員,權限維持不變。", "You are already a member of this account; your role is unchanged.")
-	}
-	return ""
-}
-
 func (s *Server) members(c echo.Context) error {
 	return s.renderMembers(c, http.StatusOK, views.MembersView{}, "")
 }
@@ -59,9 +41,6 @@ func (s *Server) members(c echo.Context) error {
 func (s *Server) renderMembers(c echo.Context, status int, v views.MembersView, errMsg string) error {
 	ctx := c.Request().Context()
 	p := page(c, lang(c).T("權限管理", "Members and roles"))
-	if p.Notice == "" {
-		p.Notice = memberNotice(p.Lang, c.QueryParam("notice"))
-	}
 	p.Error = errMsg
 	// After a POST the page is drawn at the action's URL; the language
 	// switch comes back to the page itself.

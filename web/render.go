@@ -54,30 +54,39 @@ func page(c echo.Context, title string) views.Page {
 	return p
 }
 
-// noticeText turns a notice id from a redirect into a sentence: only known
-// ids are shown, so a link cannot put words on the page.
+// notices are the sentences a redirect may ask a page to show, by id:
+// only known ids are shown, so a link cannot put words on the page. One
+// table for every area (webstore, manager, members, staff console).
+var notices = map[string][2]string{
+	"downgrade":           {"已預定降級,將於下個月1日生效。", "The downgrade is scheduled for the 1st of next month."},
+	"downgrade-cancelled": {"已取消預定的降級。", "The scheduled downgrade was withdrawn."},
+	"account-renamed":     {"已更新帳號名稱。", "The account name was updated."},
+	"einvoice":            {"已儲存電子發票資訊。", "E-invoice details saved."},
+	"method-added":        {"已新增主要的付款方式。", "The payment method was added as your main one."},
+	"method-main":         {"已變更主要付款方式。", "The main payment method was changed."},
+	"method-removed":      {"已刪除付款方式。", "The payment method was removed."},
+	"code":                {"已登錄優惠活動代碼。", "The promo code was registered."},
+	"method-cancelled":    {"已取消新增付款方式。", "Adding the payment method was cancelled."},
+	"invitation-revoked":  {"已取消邀請,該連結已無法使用。", "The invitation was cancelled; its link no longer works."},
+	"role-changed":        {"已變更權限。", "The role was changed."},
+	"member-removed":      {"已移除成員。", "The member was removed."},
+	"joined":              {"您已加入此帳號。", "You have joined this account."},
+	"already-member":      {"您已是此帳號的成員,權限維持不變。", "You are already a member of this account; your role is unchanged."},
+	"campaign-created":    {"已建立活動。", "The campaign was created."},
+	"campaign-saved":      {"已儲存活動。", "The campaign was saved."},
+	"retried":             {"已重新嘗試付款。", "The payment was retried."},
+	"retry-failed":        {"重試付款仍然失敗,原因已記錄。", "The retry failed again; the reason is recorded."},
+	"token-revoked":       {"已撤銷權杖。", "The token was revoked."},
+	"run-busy":            {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},
+}
+
+// noticeText is a notice id's sentence in l ("" for an unknown id).
 func noticeText(l views.Lang, id string) string {
-	switch id {
-	case "downgrade":
-		return l.T("已預定降級,將於下個月1日生效。", "The downgrade is scheduled for the 1st of next month.")
-	case "downgrade-cancelled":
-		return l.T("已取消預定的降級。", "The scheduled downgrade was withdrawn.")
-	case "account-renamed":
-		return l.T("已更新帳號名稱。", "The account name was updated.")
-	case "einvoice":
-		return l.T("已儲存電子發票資訊。", "E-invoice details saved.")
-	case "method-added":
-		return l.T("已新增主要的付款方式。", "The payment method was added as your main one.")
-	case "method-main":
-		return l.T("已變更主要付款方式。", "The main payment method was changed.")
-	case "method-removed":
-		return l.T("已刪除付款方式。", "The payment method was removed.")
-	case "code":
-		return l.T("已登錄優惠活動代碼。", "The promo code was registered.")
-	case "method-cancelled":
-		return l.T("已取消新增付款方式。", "Adding the payment method was cancelled.")
+	n, ok := notices[id]
+	if !ok {
+		return ""
 	}
-	return ""
+	return l.T(n[0], n[1])
 }
 
 // withNotice appends a notice id to a local URL.

@@ -79,30 +79,7 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 func staffActor(c echo.Context) db.Actor { return db.Actor("staff:" + session(c).User.Login) }
 
 func staffPage(c echo.Context, section, zh, en string) views.StaffPage {
-	p := page(c, lang(c).T(zh, en))
-	if n := c.QueryParam("notice"); n != "" {
-		p.Notice = staffNotice(p.Lang, n)
-	}
-	return views.StaffPage{Page: p, Section: section}
-}
-
-// staffNotice turns a notice id from a redirect into a sentence.
-func staffNotice(l views.Lang, id string) string {
-	switch id {
-	case "campaign-created":
-		return l.T("已建立活動。", "The campaign was created.")
-	case "campaign-saved":
-		return l.T("已儲存活動。", "The campaign was saved.")
-	case "retried":
-		return l.T("已重新嘗試付款。", "The payment was retried.")
-	case "retry-failed":
-		return l.T("重試付款仍然失敗,原因已記錄。", "The retry failed again; the reason is recorded.")
-	case "token-revoked":
-		return l.T("已撤銷權杖。", "The token was revoked.")
-	case "run-busy":
-		return l.T("此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress.")
-	}
-	return ""
+	return views.StaffPage{Page: page(c, lang(c).T(zh, en)), Section: section}
 }
 
 func (s *Server) staffSearch(c echo.Context) error {
