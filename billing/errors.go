@@ -23,6 +23,9 @@ const (
 	ENotADowngrade     Code = "not_a_downgrade"
 	ENoPaymentMethod   Code = "no_payment_method"
 	EPaymentFailed     Code = "payment_failed"
+	EPaymentPending    Code = "payment_pending"
+	ENothingToRetry    Code = "nothing_to_retry"
+	EMonthNotCurrent   Code = "month_not_current"
 
 	EUnknownPlan      Code = "unknown_plan"
 	EUnknownAccount   Code = "unknown_account"
@@ -31,7 +34,7 @@ const (
 	EInvalid          Code = "invalid_input"
 	EForbidden        Code = "forbidden"
 	EConflict         Code = "conflict"
-	EPaymentPending   Code = "payment_pending"
+	EChargeStale      Code = "charge_stale"
 	EPaymentIneligble Code = "payment_method_not_eligible"
 	ETransitionNotEl  Code = "transition_not_eligible"
 	EWindowClosed     Code = "code_window_closed"
@@ -68,7 +71,13 @@ var messages = map[Code][2]string{
 	EInvalid:          {"輸入內容不正確。", "The input is not valid."},
 	EForbidden:        {"只有此帳號的管理員可以執行此操作。", "Only this account's admin can do this."},
 	EConflict:         {"此操作正在處理中,請稍後再試。", "This operation is already in progress; try again shortly."},
-	EPaymentPending:   {"付款處理中,請稍候。", "The payment is being processed."},
+	EPaymentPending:   {"有一筆付款正在處理中,完成前無法進行此操作,請稍後再試。", "A payment is being processed; this can be done once it is settled. Please try again shortly."},
+	ENothingToRetry:   {"沒有需要重新付款的款項。", "There is nothing left to pay."},
+	EMonthNotCurrent:  {"只能續約進行中的月份。", "Only the month in progress can be renewed."},
+	EChargeStale:      {"此筆付款已不符合帳號目前的方案,不再收取。", "This charge no longer matches the account's plan and will not be collected."},
+
+	Code(FailDeclined):          {"付款遭拒絕。", "The payment was declined."},
+	Code(FailInsufficientFunds): {"餘額或額度不足。", "Insufficient funds."},
 	EPaymentIneligble: {"此付款方式不適用優惠活動代碼(僅限信用卡或 LINE Pay)。", "This payment method is not eligible for the promo code (credit card or LINE Pay only)."},
 	ETransitionNotEl:  {"此優惠活動代碼不適用於這項方案變更。", "This promo code does not apply to this plan change."},
 	EWindowClosed:     {"此優惠活動代碼的有效期間不包含本次付款。", "This payment falls outside the promo code's validity window."},

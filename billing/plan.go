@@ -84,3 +84,14 @@ func (c Catalog) MustPlan(id PlanID) Plan {
 	}
 	return p
 }
+
+// FreePlans lists the plans with no fee: renewal charges nothing for them.
+func (c Catalog) FreePlans() []PlanID {
+	var out []PlanID
+	for _, p := range c.plans {
+		if p.Fee == 0 {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}

@@ -213,10 +213,15 @@ func (s *Store) SetMainPaymentMethod(ctx context.Context, actor Actor, accountID
 
 // RemovePaymentMethod removes a method. If it was the main one, the newest
 // remaining method becomes main; an account on a paid plan left with none
-// has its renewal recorded as a failed charge (no_payment_method).
+// has its renewal recorded as a failed charge (no_payment_method). Returns
+// EPaymentPending while the account has a payment in flight: the provider
+// must be asked about that payment with the method it was made with.
 func (s *Store) RemovePaymentMethod(ctx context.Context, actor Actor, accountID string, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		if _, err := loadAccount(ctx, tx, accountID, billing.MonthOf(now), true); err != nil {
+			return err
+		}
+		if err := refuseIfPending(ctx, tx, accountID); err != nil {
 			return err
 		}
 		var pm PaymentMethod

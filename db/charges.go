@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"webstore/billing"
 )
@@ -30,57 +31,87 @@ type Gateway interface {
 	Pay(ctx context.Context, p Payment) (ref string, err error)
 }
 
-// DeclineError is a payment the provider refused, with its reason in the
-// user's words.
+// DeclineError is a payment the provider refused: nothing was taken.
+// Failure is the refusal's id (declined when unset) and Reason the
+// provider's words for the admin (zh-TW).
 type DeclineError struct {
-	Reason string
+	Failure billing.Failure
+	Reason  string
 }
 
 func (e *DeclineError) Error() string { return "declined: " + e.Reason }
 
-// declined reports whether a payment error is a refusal of the payer's
-// method (a decline, or no method to charge): the charge has failed and
-// nothing was taken. Anything else leaves the outcome unknown.
-func declined(err error) bool {
+// refusal returns the provider's refusal in err, or nil when err is not one
+// (a timeout, a 5xx, no answer: the outcome is unknown).
+func refusal(err error) *DeclineError {
 	var de *DeclineError
-	return errors.As(err, &de) || billing.ErrorCode(err) == billing.ENoPaymentMethod
+	if errors.As(err, &de) {
+		if de.Failure == "" {
+			return &DeclineError{Failure: billing.FailDeclined, Reason: de.Reason}
+		}
+		return de
+	}
+	return nil
 }
 
 // Charge is a stored charge with its lines.
 type Charge struct {
-	ID          int64              `db:"id"`
-	AccountID   string             `db:"account_id"`
-	Kind        billing.ChargeKind `db:"kind"`
-	MonthDate   time.Time          `db:"month"`
-	EffectiveAt time.Time          `db:"effective_at"`
-	FromPlan    billing.PlanID     `db:"from_plan"`
-	Plan        billing.PlanID     `db:"plan"`
-	Amount      billing.Money      `db:"amount"`
-	Offset      billing.Money      `db:"offset_amount"`
-	Forfeited   billing.Money      `db:"forfeited"`
-	Net         billing.Money      `db:"net"`
-	Tax         billing.Money      `db:"tax"`
-	Total       billing.Money      `db:"total"`
-	Code        string             `db:"code"`
-	CodeDisplay string             `db:"code_display"` // the code as issued, e.g. BEAR-0611-AAAA
-	Status      string             `db:"status"`
-	Failure     string             `db:"failure"`
-	Attempts    int                `db:"attempts"`
-	PaymentID   sql.NullInt64      `db:"payment_method_id"`
-	PaymentKind string             `db:"payment_kind"`
-	PaymentRef  string             `db:"payment_ref"`
-	Invoice     string             `db:"invoice_number"`
-	CreatedAt   time.Time          `db:"created_at"`
-	PaidAt      sql.NullTime       `db:"paid_at"`
+	ID          int64                `db:"id"`
+	AccountID   string               `db:"account_id"`
+	Kind        billing.ChargeKind   `db:"kind"`
+	MonthDate   time.Time            `db:"month"`
+	EffectiveAt time.Time            `db:"effective_at"`
+	FromPlan    billing.PlanID       `db:"from_plan"`
+	Plan        billing.PlanID       `db:"plan"`
+	Amount      billing.Money        `db:"amount"`
+	Offset      billing.Money        `db:"offset_amount"`
+	Forfeited   billing.Money        `db:"forfeited"`
+	Net         billing.Money        `db:"net"`
+	Tax         billing.Money        `db:"tax"`
+	Total       billing.Money        `db:"total"`
+	Code        string               `db:"code"`
+	CodeDisplay string               `db:"code_display"` // the code as issued, e.g. BEAR-0611-AAAA
+	Status      billing.ChargeStatus `db:"status"`
+	// Failure is why a failed charge was refused (billing.Failure) or a void
+	// one voided (billing.VoidReason); FailureDetail the provider's words.
+	Failure       string        `db:"failure"`
+	FailureDetail string        `db:"failure_detail"`
+	Attempts      int           `db:"attempts"`
+	AskedAt       sql.NullTime  `db:"asked_at"`
+	NextRetryAt   sql.NullTime  `db:"next_retry_at"`
+	PaymentID     sql.NullInt64 `db:"payment_method_id"`
+	PaymentKind   string        `db:"payment_kind"`
+	PaymentRef    string        `db:"payment_ref"`
+	Invoice       string        `db:"invoice_number"`
+	CreatedAt     time.Time     `db:"created_at"`
+	PaidAt        sql.NullTime  `db:"paid_at"`
 }
 
 // Month is the billing month the charge pays for.
 func (c Charge) Month() billing.Month { return billing.MonthFromDate(c.MonthDate) }
 
+// Lifecycle is the charge as billing's lifecycle rules see it.
+func (c Charge) Lifecycle() billing.Charge {
+	return billing.Charge{Kind: c.Kind, Month: c.Month(), EffectiveAt: c.EffectiveAt, FromPlan: c.FromPlan, Plan: c.Plan,
+		Amount: c.Amount, Status: c.Status, Attempts: c.Attempts}
+}
+
+// Reason is why the charge failed or was voided, in the user's words
+// (zh-TW): the provider's own when it gave one.
+func (c Charge) Reason() string {
+	if c.FailureDetail != "" {
+		return c.FailureDetail
+	}
+	if c.Failure == "" {
+		return ""
+	}
+	return billing.CodeMessage(billing.Code(c.Failure), "zh-TW")
+}
+
 const chargeCols = `id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
 	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
-	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, attempts,
-	payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at`
+	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,
+	asked_at, next_retry_at, payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at`
 
 // FindChargeByID reads one charge.
 func (s *Store) FindChargeByID(ctx context.Context, id int64) (Charge, error) {
@@ -158,14 +189,15 @@ type UpgradeRequest struct {
 }
 
 // Upgrade buys a higher plan now: the difference with what is paid for this
-// month, offset by the account's registered code if it applies. Free charges
-// settle at once; others reserve the code, ask the gateway, then settle or
-// release. Returns the charge, and EPaymentFailed (with the charge) if the
-// payment was declined.
+// month, offset by the account's registered code if it applies. A charge
+// with nothing to pay is paid at once; others reserve the code and are
+// paid through the gateway (see payCharge). Returns the charge;
+// EPaymentFailed (with the charge) if the provider refused;
+// EPaymentPending if the account already has a payment in flight, or (with
+// the charge) if the provider gave no clear answer.
 func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (Charge, error) {
 	var ch Charge
 	var replay bool
-	var pay Payment
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		cat, in, row, err := quoteIn(ctx, tx, now, req.AccountID, billing.KindUpgrade, req.Plan, true)
 		if err != nil {
@@ -183,12 +215,8 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 				return err
 			}
 		}
-		var inFlight bool
-		if err := tx.GetContext(ctx, &inFlight, `SELECT EXISTS (SELECT 1 FROM charges WHERE account_id=$1 AND kind='upgrade' AND status='pending')`, req.AccountID); err != nil {
+		if err := refuseIfPending(ctx, tx, req.AccountID); err != nil {
 			return err
-		}
-		if inFlight {
-			return billing.Errorf(billing.EPaymentPending, "")
 		}
 		q, err := cat.Quote(in)
 		if err != nil {
@@ -197,20 +225,21 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 		if e := req.Expect; e != nil && (e.Plan != q.Plan || e.Total != q.Total || e.Offset != q.Offset || e.Code != q.Code || e.FromPlan != q.FromPlan) {
 			return billing.Errorf(billing.EQuoteChanged, "")
 		}
-		ch, err = insertCharge(ctx, tx, now, q, row, req.Key)
+		written, err := writeCharges(ctx, tx, now, cat, []newCharge{{Quote: q, Row: row, Key: req.Key}})
 		if err != nil {
 			return err
 		}
-		if ch.Total == 0 {
-			return settle(ctx, tx, now, actor, &ch, "", nil)
+		if len(written) != 1 {
+			return billing.Errorf(billing.EPaymentPending, "")
 		}
-		pay = Payment{ChargeID: ch.ID, AccountID: ch.AccountID, Kind: billing.PaymentKind(row.PaymentKind.String),
-			Token: row.PaymentToken.String, Amount: ch.Total, Key: paymentKey(ch.ID, ch.Attempts)}
+		if err := tx.GetContext(ctx, &ch, `SELECT `+chargeCols+` FROM charges WHERE id=$1`, written[0].ID); err != nil {
+			return err
+		}
 		return audit(ctx, tx, now, actor, ch.AccountID, "charge.created", nil, ch)
 	})
-	if err != nil || replay || ch.Status != "pending" {
-		if err == nil && ch.Status == "failed" {
-			err = billing.Errorf(billing.EPaymentFailed, "%s", ch.Failure)
+	if err != nil || replay || ch.Status != billing.StatusPending {
+		if err == nil && ch.Status == billing.StatusFailed {
+			err = billing.Errorf(billing.EPaymentFailed, "%s", ch.Reason())
 		}
 		return ch, err
 	}
@@ -219,163 +248,228 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 	// request), so no charge is left pending by a closed tab.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	return s.collect(pctx, actor, ch.ID, pay)
+	return s.payCharge(pctx, actor, ch.ID)
 }
 
 // settleTimeout bounds a payment and its settlement once a charge exists.
 const settleTimeout = 2 * time.Minute
 
-// insertCharge writes a charge from a quote, reserving its code.
-func insertCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, q billing.Quote, row accountRow, key string) (Charge, error) {
-	var ch Charge
-	var code, idem *string
-	if q.Code != "" {
-		code = &q.Code
-	}
-	if key != "" {
-		idem = &key
-	}
-	status := "pending"
-	if q.Total == 0 {
-		status = "paid"
-	}
-	var paidAt *time.Time
-	if status == "paid" {
-		paidAt = &now
-	}
-	err := tx.GetContext(ctx, &ch, `INSERT INTO charges (account_id, kind, month, effective_at, from_plan, plan, amount, offset_amount,
-		forfeited, net, tax, total, code, status, payment_method_id, payment_kind, idempotency_key, created_at, paid_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING `+chargeCols,
-		q.AccountID, string(q.Kind), q.Month.Date(), q.EffectiveAt, string(q.FromPlan), string(q.Plan), int64(q.Amount), int64(q.Offset),
-		int64(q.Forfeited), int64(q.Net), int64(q.Tax), int64(q.Total), code, status, row.PaymentID, row.PaymentKind, idem, now, paidAt)
-	if err != nil {
-		return ch, err
-	}
-	if code != nil {
-		res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='reserved', charge_id=$1 WHERE code=$2 AND account_id=$3 AND status='registered'`,
-			ch.ID, q.Code, q.AccountID)
-		if err != nil {
-			return ch, err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			// The code expired or was taken since it was quoted.
-			return ch, billing.Errorf(billing.EQuoteChanged, "")
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at) VALUES ($1,$2,'reserved',$3,$4,$5,$6)`,
-			q.Code, q.AccountID, ch.ID, int64(q.Offset), int64(q.Forfeited), now); err != nil {
-			return ch, err
-		}
-	}
-	return ch, nil
-}
-
-// collect asks the gateway for a pending charge's payment and settles it.
-func (s *Store) collect(ctx context.Context, actor Actor, chargeID int64, p Payment) (Charge, error) {
-	var ref string
-	var payErr error
-	if p.Token == "" && p.Kind == "" {
-		payErr = billing.Errorf(billing.ENoPaymentMethod, "")
-	} else if s.Payments == nil {
-		payErr = errors.New("no payment gateway is configured")
-	} else {
-		ref, payErr = s.Payments.Pay(ctx, p)
-	}
-	var ch Charge
-	if payErr != nil && !declined(payErr) {
-		// The provider did not answer, or answered something that is not a
-		// decline (a timeout, a 5xx, a configuration error): the money may
-		// or may not have moved. The charge stays pending with its code
-		// reserved, and the next attempt uses the same key, so the provider
-		// answers with the first payment instead of taking a second one.
-		ch, err := s.FindChargeByID(ctx, chargeID)
-		if err != nil {
-			return ch, err
-		}
-		return ch, fmt.Errorf("charge %d: payment outcome unknown, left pending: %v: %w", chargeID, payErr,
-			billing.Errorf(billing.EPaymentPending, ""))
-	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
-		// Lock order everywhere: the account, then its charges and codes.
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id = (SELECT account_id FROM charges WHERE id=$1) FOR UPDATE`, chargeID); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &ch, `SELECT `+chargeCols+` FROM charges WHERE id=$1 FOR UPDATE`, chargeID); err != nil {
-			return err
-		}
-		if ch.Status != "pending" {
-			return nil // settled by someone else meanwhile
-		}
-		return settle(ctx, tx, now, actor, &ch, ref, payErr)
-	})
-	if err == nil && ch.Status == "failed" {
-		err = billing.Errorf(billing.EPaymentFailed, "%s", ch.Failure)
-	}
-	return ch, err
-}
-
-// settle records a charge's payment outcome. Paid: the account moves to the
-// charge's plan, the month is paid up, the code is redeemed, and an e-invoice
-// number is assigned. Failed: the reason is kept and the code is released.
-func settle(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, ref string, payErr error) error {
-	before := *ch
-	if payErr != nil {
-		reason := payErr.Error()
-		var de *DeclineError
-		if errors.As(payErr, &de) {
-			reason = de.Reason
-		} else if c := billing.ErrorCode(payErr); c != "" {
-			reason = billing.CodeMessage(c, "zh-TW")
-		}
-		if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='failed', failure=$1, attempts=attempts+1 WHERE id=$2 RETURNING `+chargeCols, reason, ch.ID); err != nil {
-			return err
-		}
-		if ch.Code != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='registered', charge_id=NULL WHERE code=$1 AND status='reserved'`, ch.Code); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, at) VALUES ($1,$2,'released',$3,$4)`, ch.Code, ch.AccountID, ch.ID, now); err != nil {
-				return err
-			}
-			// A released code stays on the charge row as what was quoted; the
-			// ledger says it was not spent.
-		}
-		return audit(ctx, tx, now, actor, ch.AccountID, "charge.failed", before, ch)
-	}
-	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='paid', paid_at=$1, payment_ref=$2, attempts=attempts+1,
-		invoice_number = CASE WHEN total > 0 THEN 'WS' || lpad(nextval('invoice_seq')::text, 8, '0') END
-		WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID); err != nil {
+// refuseIfPending returns EPaymentPending if the account (locked by the
+// caller) has a charge whose payment is in flight: a second upgrade, a
+// retry or removing the method it is paid with waits until it is settled.
+func refuseIfPending(ctx context.Context, tx *sqlx.Tx, accountID string) error {
+	var pending bool
+	if err := tx.GetContext(ctx, &pending, `SELECT EXISTS (SELECT 1 FROM charges WHERE account_id=$1 AND status='pending')`, accountID); err != nil {
 		return err
 	}
-	// A usage charge pays for messages already sent: it changes neither the
-	// plan nor what was paid for the month.
-	if ch.Kind != billing.KindUsage {
-		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET plan=$1,
-			scheduled_plan = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_plan END,
-			scheduled_for  = CASE WHEN $3 = 'upgrade' OR scheduled_for <= $4 THEN NULL ELSE scheduled_for END
-			WHERE id=$2`, string(ch.Plan), ch.AccountID, string(ch.Kind), ch.MonthDate); err != nil {
+	if pending {
+		return billing.Errorf(billing.EPaymentPending, "")
+	}
+	return nil
+}
+
+// newCharge is a quote about to be written as a charge, with the account
+// row (locked by the caller) it was quoted from.
+type newCharge struct {
+	billing.Quote
+	Row accountRow
+	Key string // idempotency key, "" for none
+}
+
+// chargeWriteCols is chargeCols without what a fresh row cannot have yet.
+const chargeWriteCols = `id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
+	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code, status, failure, attempts,
+	payment_method_id, coalesce(payment_kind,'') AS payment_kind, created_at, paid_at`
+
+// writeCharges is the one writer of charges (upgrades with one row,
+// renewal and usage runs with a batch): each quote becomes a charge with
+// its lines, paid at once when its total is 0 (its account settled), else
+// pending with its code reserved. A quote that conflicts with a charge
+// already written (one renewal or usage charge per account and month, one
+// idempotency key, one plan charge in flight) is skipped: the result lists
+// only the charges written. Returns EQuoteChanged if a quoted code was
+// taken meanwhile. The caller holds the accounts' row locks.
+func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Catalog, ncs []newCharge) ([]Charge, error) {
+	if len(ncs) == 0 {
+		return nil, nil
+	}
+	n := len(ncs)
+	var (
+		acct, kind, from, plan, status, payKind = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		month, eff                              = make([]time.Time, n), make([]time.Time, n)
+		amount, off, forf, net, tax, total      = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		code, key                               = make([]sql.NullString, n), make([]sql.NullString, n)
+		payID                                   = make([]sql.NullInt64, n)
+	)
+	for i, c := range ncs {
+		acct[i], kind[i], from[i], plan[i] = c.AccountID, string(c.Kind), string(c.FromPlan), string(c.Plan)
+		status[i] = string(billing.InitialStatus(c.Total))
+		month[i], eff[i] = c.Month.Date(), c.EffectiveAt
+		amount[i], off[i], forf[i], net[i], tax[i], total[i] = int64(c.Amount), int64(c.Offset), int64(c.Forfeited), int64(c.Net), int64(c.Tax), int64(c.Total)
+		code[i] = sql.NullString{String: c.Code, Valid: c.Code != ""}
+		key[i] = sql.NullString{String: c.Key, Valid: c.Key != ""}
+		payID[i], payKind[i] = c.Row.PaymentID, c.Row.PaymentKind.String
+	}
+	var out []Charge
+	err := tx.SelectContext(ctx, &out, `
+		INSERT INTO charges (account_id, kind, month, effective_at, from_plan, plan, amount, offset_amount, forfeited,
+			net, tax, total, code, status, payment_method_id, payment_kind, idempotency_key, created_at, paid_at, attempts)
+		SELECT u.acct, u.kind, u.month, u.eff, nullif(u.from_plan, ''), nullif(u.plan, ''), u.amount, u.off, u.forf, u.net, u.tax, u.total,
+			u.code, u.status, u.pay_id, nullif(u.pay_kind, ''), u.key, $1, CASE WHEN u.status = 'paid' THEN $1::timestamptz END, 0
+		FROM unnest($2::text[], $3::text[], $4::date[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[],
+			$11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::text[], $18::text[])
+			AS u(acct, kind, month, eff, from_plan, plan, amount, off, forf, net, tax, total, code, status, pay_id, pay_kind, key)
+		ON CONFLICT DO NOTHING
+		RETURNING `+chargeWriteCols,
+		now, pq.StringArray(acct), pq.StringArray(kind), pq.Array(month), pq.Array(eff), pq.StringArray(from), pq.StringArray(plan),
+		pq.Int64Array(amount), pq.Int64Array(off), pq.Int64Array(forf), pq.Int64Array(net), pq.Int64Array(tax), pq.Int64Array(total),
+		nullStrings(code), pq.StringArray(status), nullInts(payID), pq.StringArray(payKind), nullStrings(key))
+	if err != nil {
+		return nil, fmt.Errorf("write charges: %w", err)
+	}
+	// Every code a written charge applies is reserved for it (only if still
+	// registered to its account: else the quote changed), then redeemed
+	// with the rest of the settlement for those paid at once.
+	var cids []int64
+	var codes, caccts []string
+	var paid []settlement
+	rows := make(map[string]accountRow, len(ncs))
+	for _, c := range ncs {
+		rows[c.AccountID] = c.Row
+	}
+	for _, c := range out {
+		if c.Code != "" {
+			cids, codes, caccts = append(cids, c.ID), append(codes, c.Code), append(caccts, c.AccountID)
+		}
+		if c.Status == billing.StatusPaid && c.Kind != billing.KindUsage {
+			paid = append(paid, settlement{Charge: c, Account: rows[c.AccountID].billing(c.Month()).Settle(now)})
+		}
+	}
+	if len(cids) > 0 {
+		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status='reserved', charge_id=u.cid
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(cid, code, acct)
+			WHERE p.code = u.code AND p.account_id = u.acct AND p.status = 'registered'`,
+			pq.Int64Array(cids), pq.StringArray(codes), pq.StringArray(caccts))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(cids)) {
+			return nil, billing.Errorf(billing.EQuoteChanged, "%d 組優惠活動代碼在計價後已被使用或過期", int64(len(cids))-n)
+		}
+		if err := codeEvents(ctx, tx, now, "reserved", cids); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyPaid(ctx, tx, now, cat, paid); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// codeEvents appends kind to the code ledger for the codes of charges ids.
+func codeEvents(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, ids []int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at)
+		SELECT c.code, c.account_id, $1, c.id, CASE WHEN $1 = 'released' THEN 0 ELSE c.offset_amount END,
+			CASE WHEN $1 = 'released' THEN 0 ELSE c.forfeited END, $2
+		FROM charges c WHERE c.id = ANY($3) AND c.code IS NOT NULL`, kind, now, pq.Int64Array(ids))
+	return err
+}
+
+// settlement is a paid charge with its account as it stands (locked,
+// settled to now) before the charge is applied.
+type settlement struct {
+	Charge  Charge
+	Account billing.Account
+}
+
+// applyPaid applies paid charges (already marked paid) to their accounts,
+// set-based: billing.Settled decides each account's plan and month (never
+// a lower plan, never more than the plan's fee for a month; a breach is an
+// error and nothing is written), the month's other failed plan charges are
+// void (superseded: one month is paid once), and codes are redeemed.
+// Usage charges change no account.
+func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Catalog, paid []settlement) error {
+	var acct, plan, sched, months, mplan []string
+	var schedFor []sql.NullTime
+	var amt []int64
+	var codeIDs []int64
+	for _, p := range paid {
+		c := p.Charge
+		if c.Code != "" {
+			codeIDs = append(codeIDs, c.ID)
+		}
+		if c.Kind == billing.KindUsage {
+			continue
+		}
+		after, err := cat.Settled(c.Lifecycle(), p.Account)
+		if err != nil {
+			return fmt.Errorf("charge %d of %s: %w", c.ID, c.AccountID, err)
+		}
+		acct, plan, sched = append(acct, c.AccountID), append(plan, string(after.Plan)), append(sched, string(after.ScheduledPlan))
+		schedFor = append(schedFor, sql.NullTime{Time: after.ScheduledFor.Date(), Valid: after.ScheduledPlan != ""})
+		months, mplan, amt = append(months, c.Month().Date().Format("2006-01-02")), append(mplan, string(c.Plan)), append(amt, int64(c.Amount))
+	}
+	if len(acct) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts a SET plan = u.plan, scheduled_plan = nullif(u.sched, ''), scheduled_for = u.sched_for
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS u(id, plan, sched, sched_for) WHERE a.id = u.id`,
+			pq.StringArray(acct), pq.StringArray(plan), pq.StringArray(sched), nullTimes(schedFor)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO account_months (account_id, month, plan, fee_paid) VALUES ($1,$2,$3,$4)
-			ON CONFLICT (account_id, month) DO UPDATE SET plan=EXCLUDED.plan, fee_paid=account_months.fee_paid + EXCLUDED.fee_paid`,
-			ch.AccountID, ch.MonthDate, string(ch.Plan), int64(ch.Amount)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_months (account_id, month, plan, fee_paid)
+			SELECT u.id, u.month, u.plan, u.amt FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[]) AS u(id, month, plan, amt)
+			ON CONFLICT (account_id, month) DO UPDATE SET plan = EXCLUDED.plan, fee_paid = account_months.fee_paid + EXCLUDED.fee_paid`,
+			pq.StringArray(acct), pq.StringArray(months), pq.StringArray(mplan), pq.Int64Array(amt)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE charges c SET status = 'void', failure = 'superseded', next_retry_at = NULL
+			FROM unnest($1::text[], $2::date[]) AS u(id, month)
+			WHERE c.account_id = u.id AND c.month = u.month AND c.status = 'failed' AND c.kind IN ('upgrade', 'renewal')`,
+			pq.StringArray(acct), pq.StringArray(months)); err != nil {
 			return err
 		}
 	}
-	if ch.Code != "" {
-		res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='redeemed', redeemed_at=$1 WHERE code=$3 AND status='reserved' AND charge_id=$2`,
-			now, ch.ID, ch.Code)
+	if len(codeIDs) > 0 {
+		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = 'redeemed', redeemed_at = $1
+			FROM unnest($2::bigint[]) AS u(cid) WHERE p.charge_id = u.cid AND p.status = 'reserved'`, now, pq.Int64Array(codeIDs))
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("charge %d: code %s is not reserved for it", ch.ID, ch.Code)
+		if n, _ := res.RowsAffected(); n != int64(len(codeIDs)) {
+			return fmt.Errorf("%d paid charges' codes were not reserved for them", int64(len(codeIDs))-n)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at) VALUES ($1,$2,'redeemed',$3,$4,$5,$6)`,
-			ch.Code, ch.AccountID, ch.ID, int64(ch.Offset), int64(ch.Forfeited), now); err != nil {
+		if err := codeEvents(ctx, tx, now, "redeemed", codeIDs); err != nil {
 			return err
 		}
 	}
-	return audit(ctx, tx, now, actor, ch.AccountID, "charge.paid", before, ch)
+	return nil
+}
+
+// releaseCode gives a failed or void charge's code back to its account:
+// registered again, for the next eligible charge. The charge row keeps the
+// code as what was quoted; the ledger says it was not spent.
+func releaseCode(ctx context.Context, tx *sqlx.Tx, now time.Time, ch Charge) error {
+	if ch.Code == "" {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE promo_codes SET status='registered', charge_id=NULL WHERE charge_id=$1 AND status='reserved'`, ch.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return codeEvents(ctx, tx, now, "released", []int64{ch.ID})
+}
+
+func nullTimes(v []sql.NullTime) any {
+	out := make([]*string, len(v))
+	for i := range v {
+		if v[i].Valid {
+			s := v[i].Time.Format("2006-01-02")
+			out[i] = &s
+		}
+	}
+	return pq.Array(out)
 }
 
 // ScheduleDowngrade schedules a lower plan for the next month start (to

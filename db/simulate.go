@@ -10,9 +10,13 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"webstore/billing"
 )
@@ -24,6 +28,9 @@ type Scenario struct {
 	Accounts  []SimAccount  `json:"accounts"`
 	Campaigns []SimCampaign `json:"campaigns"`
 	Events    []SimEvent    `json:"events"`
+	// ExpectAccounts, optional, lists fields of the final accounts that
+	// must hold (each listed field only).
+	ExpectAccounts []map[string]json.RawMessage `json:"expect_accounts,omitempty"`
 }
 
 // SimAccount is an account at the start of a scenario.
@@ -52,6 +59,8 @@ type SimEvent struct {
 	Plan          string          `json:"plan,omitempty"`
 	Action        string          `json:"action,omitempty"`
 	PaymentMethod *string         `json:"payment_method,omitempty"`
+	Outcome       string          `json:"outcome,omitempty"` // set_payment_outcome (version 2)
+	Month         string          `json:"month,omitempty"`   // renew: YYYY-MM, the month containing at if empty (version 2)
 	Expect        json.RawMessage `json:"expect,omitempty"`
 }
 
@@ -69,6 +78,7 @@ type SimCharge struct {
 	Total     int64   `json:"total"`
 	Code      *string `json:"code"`
 	Status    string  `json:"status,omitempty"`
+	Failure   string  `json:"failure,omitempty"` // why a failed charge was refused, or a void one voided
 }
 
 // SimResult is one event's outcome.
@@ -104,6 +114,8 @@ type SimOutput struct {
 	Results  []SimResult `json:"results"`
 	Accounts []SimFinal  `json:"accounts"`
 	Passed   bool        `json:"passed"`
+	// AccountMismatches are the expect_accounts fields that did not hold.
+	AccountMismatches []string `json:"account_mismatches,omitempty"`
 }
 
 // Mismatches lists every expectation that did not hold, one per line.
@@ -114,7 +126,7 @@ func (o SimOutput) Mismatches() []string {
 			out = append(out, fmt.Sprintf("events[%d] (%s %s): %s", i, r.Do, r.At, m))
 		}
 	}
-	return out
+	return append(out, o.AccountMismatches...)
 }
 
 // InputError is a malformed scenario: Field names where (e.g. events[2].at).
@@ -132,7 +144,11 @@ type simExpect struct {
 }
 
 var eventKinds = map[string]bool{"register_code": true, "upgrade": true, "downgrade": true, "cancel_downgrade": true,
-	"set_payment_method": true, "renew": true, "preview": true}
+	"set_payment_method": true, "renew": true, "preview": true,
+	"set_payment_outcome": true, "collect": true, "retry": true, "remove_payment_method": true}
+
+// accountFree are the events that name no account.
+var accountFree = map[string]bool{"renew": true, "collect": true}
 
 // ParseScenario reads and checks a scenario. Every problem is an
 // *InputError naming the field.
@@ -212,9 +228,10 @@ func ParseScenario(data []byte) (Scenario, error) {
 		}
 		prev = at
 		if !eventKinds[e.Do] {
-			return sc, &InputError{f + ".do", "want register_code, upgrade, downgrade, cancel_downgrade, set_payment_method, renew or preview"}
+			return sc, &InputError{f + ".do", "want register_code, upgrade, downgrade, cancel_downgrade, set_payment_method, renew, preview, " +
+				"set_payment_outcome, collect, retry or remove_payment_method"}
 		}
-		if e.Do != "renew" && !ids[e.Account] {
+		if !accountFree[e.Do] && !ids[e.Account] {
 			return sc, &InputError{f + ".account", fmt.Sprintf("no account %q in accounts", e.Account)}
 		}
 		switch e.Do {
@@ -237,6 +254,22 @@ func ParseScenario(data []byte) (Scenario, error) {
 			if e.PaymentMethod != nil && !billing.PaymentKind(*e.PaymentMethod).Valid() {
 				return sc, &InputError{f + ".payment_method", "want credit_card, line_pay, bank_transfer or null"}
 			}
+		case "set_payment_outcome":
+			if !Outcome(e.Outcome).Valid() {
+				return sc, &InputError{f + ".outcome", "want ok, declined, insufficient_funds or timeout"}
+			}
+		case "renew":
+			if e.Month != "" {
+				if _, err := billing.ParseMonth(e.Month); err != nil {
+					return sc, &InputError{f + ".month", "want YYYY-MM, e.g. 2024-07"}
+				}
+			}
+		}
+		if e.Outcome != "" && e.Do != "set_payment_outcome" {
+			return sc, &InputError{f + ".outcome", "only for set_payment_outcome"}
+		}
+		if e.Month != "" && e.Do != "renew" {
+			return sc, &InputError{f + ".month", "only for renew"}
 		}
 		if len(e.Expect) > 0 {
 			var x simExpect
@@ -245,6 +278,12 @@ func ParseScenario(data []byte) (Scenario, error) {
 			if err := d.Decode(&x); err != nil {
 				return sc, &InputError{f + ".expect", err.Error()}
 			}
+		}
+	}
+	for i, x := range sc.ExpectAccounts {
+		var id string
+		if err := json.Unmarshal(x["id"], &id); err != nil || !ids[id] {
+			return sc, &InputError{fmt.Sprintf("expect_accounts[%d].id", i), "want the id of an account in accounts"}
 		}
 	}
 	return sc, nil
@@ -267,46 +306,60 @@ type simClock struct {
 func (c *simClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *simClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
-// simGateway approves every payment: a simulation replays billing rules, not
-// a payment provider.
-type simGateway struct{}
-
-func (simGateway) Pay(_ context.Context, p Payment) (string, error) {
-	return "sim-" + p.Key, nil
-}
-
 // Simulate runs a scenario with the real service code against a throwaway
 // schema of the database at databaseURL, dropped afterwards, so nothing
 // outlives the run.
 func Simulate(ctx context.Context, databaseURL string, sc Scenario) (SimOutput, error) {
+	d, drop, err := Throwaway(ctx, databaseURL, "sim")
+	if err != nil {
+		return SimOutput{}, err
+	}
+	defer drop()
+	clock := &simClock{}
+	prov := NewSimProvider()
+	s := New(d, clock, prov)
+	return s.simulate(ctx, sc, clock, prov)
+}
+
+// Throwaway makes a fresh, migrated schema named prefix_<random> in the
+// database at databaseURL and returns a small pool scoped to it; drop closes
+// the pool and drops the schema, so nothing outlives the caller.
+func Throwaway(ctx context.Context, databaseURL, prefix string) (d *sqlx.DB, drop func(), err error) {
 	var b [6]byte
 	rand.Read(b[:])
-	schema := "sim_" + hex.EncodeToString(b[:])
+	schema := prefix + "_" + hex.EncodeToString(b[:])
 	admin, err := Open(ctx, databaseURL)
 	if err != nil {
-		return SimOutput{}, err
+		return nil, nil, err
 	}
-	defer admin.Close()
+	admin.SetMaxOpenConns(1)
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		return SimOutput{}, err
+		admin.Close()
+		return nil, nil, err
 	}
-	defer admin.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+schema+` CASCADE`)
+	drop = func() {
+		if d != nil {
+			d.Close()
+		}
+		admin.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+schema+` CASCADE`)
+		admin.Close()
+	}
 	scoped, err := withSearchPath(databaseURL, schema)
 	if err != nil {
-		return SimOutput{}, err
+		drop()
+		return nil, nil, err
 	}
-	d, err := Open(ctx, scoped)
-	if err != nil {
-		return SimOutput{}, err
+	if d, err = Open(ctx, scoped); err != nil {
+		drop()
+		return nil, nil, err
 	}
-	defer d.Close()
 	d.SetMaxOpenConns(8)
+	d.SetMaxIdleConns(8)
 	if _, err := Migrate(ctx, d); err != nil {
-		return SimOutput{}, err
+		drop()
+		return nil, nil, err
 	}
-	clock := &simClock{}
-	s := New(d, clock, simGateway{})
-	return s.simulate(ctx, sc, clock)
+	return d, drop, nil
 }
 
 // withSearchPath adds a search_path run-time parameter to a lib/pq
@@ -329,7 +382,7 @@ func withParam(dsn, key, value string) (string, error) {
 	return dsn + " " + key + "=" + value, nil
 }
 
-func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock) (SimOutput, error) {
+func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock, prov *SimProvider) (SimOutput, error) {
 	out := SimOutput{Name: sc.Name, Passed: true, Results: []SimResult{}, Accounts: []SimFinal{}}
 	start := time.Now()
 	if len(sc.Events) > 0 {
@@ -363,7 +416,7 @@ func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock) (Sim
 		at, _ := parseInstant(e.At)
 		clock.Set(at)
 		res := SimResult{At: e.At, Do: e.Do, Account: e.Account, Charges: []SimCharge{}}
-		charges, err := s.simEvent(ctx, e, at)
+		charges, err := s.simEvent(ctx, e, at, prov)
 		if err != nil {
 			code := billing.ErrorCode(err)
 			if code == "" {
@@ -393,14 +446,35 @@ func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock) (Sim
 		}
 		out.Accounts = append(out.Accounts, f)
 	}
+	out.AccountMismatches = compareAccounts(sc.ExpectAccounts, out.Accounts)
+	if len(out.AccountMismatches) > 0 {
+		out.Passed = false
+	}
 	return out, nil
+}
+
+// compareAccounts checks the listed fields of each expected final account.
+func compareAccounts(want []map[string]json.RawMessage, got []SimFinal) []string {
+	var out []string
+	for i, w := range want {
+		var id string
+		json.Unmarshal(w["id"], &id)
+		for _, g := range got {
+			if g.ID == id {
+				for _, m := range compareFields(w, g) {
+					out = append(out, fmt.Sprintf("expect_accounts[%d] (%s).%s", i, id, m))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func simMethod(accountID, kind string) PaymentMethod {
 	return PaymentMethod{AccountID: accountID, Kind: billing.PaymentKind(kind), Token: "sim", Label: "simulated " + kind}
 }
 
-func (s *Store) simEvent(ctx context.Context, e SimEvent, at time.Time) ([]Charge, error) {
+func (s *Store) simEvent(ctx context.Context, e SimEvent, at time.Time, prov *SimProvider) ([]Charge, error) {
 	const actor = Actor("sim")
 	switch e.Do {
 	case "register_code":
@@ -410,6 +484,9 @@ func (s *Store) simEvent(ctx context.Context, e SimEvent, at time.Time) ([]Charg
 		ch, err := s.Upgrade(ctx, actor, UpgradeRequest{AccountID: e.Account, Plan: billing.PlanID(e.Plan)})
 		if ch.ID == 0 {
 			return nil, err
+		}
+		if ch.Status == billing.StatusPending && billing.ErrorCode(err) == billing.EPaymentPending {
+			err = nil // no clear answer: the upgrade is made, its payment pending
 		}
 		return []Charge{ch}, err
 	case "downgrade":
@@ -433,20 +510,50 @@ func (s *Store) simEvent(ctx context.Context, e SimEvent, at time.Time) ([]Charg
 		}
 		_, err := s.AddPaymentMethod(ctx, actor, simMethod(e.Account, *e.PaymentMethod), true)
 		return nil, err
+	case "remove_payment_method":
+		pms, err := s.PaymentMethods(ctx, e.Account)
+		if err != nil {
+			return nil, err
+		}
+		if len(pms) == 0 || !pms[0].IsMain {
+			return nil, billing.Errorf(billing.ENoPaymentMethod, "")
+		}
+		return nil, s.RemovePaymentMethod(ctx, actor, e.Account, pms[0].ID)
+	case "set_payment_outcome":
+		prov.SetOutcome(e.Account, Outcome(e.Outcome))
+		return nil, nil
 	case "renew":
+		m := billing.MonthOf(at)
+		if e.Month != "" {
+			m, _ = billing.ParseMonth(e.Month)
+		}
 		var before int64
 		if err := s.DB.GetContext(ctx, &before, `SELECT coalesce(max(id), 0) FROM charges`); err != nil {
 			return nil, err
 		}
-		if _, err := s.Renew(ctx, actor, at, RenewOptions{}); err != nil {
+		if err := s.ClaimRenewalRun(ctx, actor, m); err != nil {
 			return nil, err
 		}
-		if _, err := s.Collect(ctx, actor, 0); err != nil {
+		if _, err := s.RunRenewal(ctx, actor, m, true); err != nil {
 			return nil, err
 		}
 		var cs []Charge
 		err := s.DB.SelectContext(ctx, &cs, `SELECT `+chargeCols+` FROM charges WHERE id > $1 AND kind = 'renewal' ORDER BY id`, before)
 		return cs, err
+	case "collect":
+		return s.changedBy(ctx, func() error {
+			_, err := s.Collect(ctx, actor, 0)
+			return err
+		})
+	case "retry":
+		ch, err := s.RetryLatest(ctx, actor, e.Account)
+		if ch.ID == 0 || billing.ErrorCode(err) == billing.ENothingToRetry {
+			return nil, err
+		}
+		if ch.Status == billing.StatusPending && billing.ErrorCode(err) == billing.EPaymentPending {
+			err = nil
+		}
+		return []Charge{ch}, err
 	case "preview":
 		kind := billing.KindUpgrade
 		if e.Action == "renew" {
@@ -466,6 +573,30 @@ func (s *Store) simEvent(ctx context.Context, e SimEvent, at time.Time) ([]Charg
 	return nil, billing.Errorf(billing.EInvalid, "unknown event %q", e.Do)
 }
 
+// changedBy runs fn and returns the charges whose status it changed,
+// oldest first.
+func (s *Store) changedBy(ctx context.Context, fn func() error) ([]Charge, error) {
+	var before []struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+	}
+	if err := s.DB.SelectContext(ctx, &before, `SELECT id, status FROM charges`); err != nil {
+		return nil, err
+	}
+	if err := fn(); err != nil {
+		return nil, err
+	}
+	ids, statuses := make([]int64, len(before)), make([]string, len(before))
+	for i, b := range before {
+		ids[i], statuses[i] = b.ID, b.Status
+	}
+	var cs []Charge
+	err := s.DB.SelectContext(ctx, &cs, `SELECT `+chargeCols+` FROM charges
+		WHERE NOT EXISTS (SELECT 1 FROM unnest($1::bigint[], $2::text[]) AS b(id, status) WHERE b.id = charges.id AND b.status = charges.status)
+		ORDER BY id`, pq.Int64Array(ids), pq.StringArray(statuses))
+	return cs, err
+}
+
 func (s *Store) codeDisplay(ctx context.Context, code string) (string, error) {
 	if code == "" {
 		return "", nil
@@ -478,7 +609,7 @@ func (s *Store) codeDisplay(ctx context.Context, code string) (string, error) {
 func simCharge(c Charge) SimCharge {
 	sc := SimCharge{Account: c.AccountID, Kind: string(c.Kind), FromPlan: string(c.FromPlan), Plan: string(c.Plan),
 		Amount: int64(c.Amount), Offset: int64(c.Offset), Forfeited: int64(c.Forfeited), Net: int64(c.Net), Tax: int64(c.Tax),
-		Total: int64(c.Total), Status: c.Status}
+		Total: int64(c.Total), Status: string(c.Status), Failure: c.Failure}
 	if c.Code != "" {
 		d := c.CodeDisplay
 		if d == "" {
@@ -541,23 +672,34 @@ func compareExpect(raw json.RawMessage, res SimResult) []string {
 			out = append(out, fmt.Sprintf("charges: got %d, want %d", len(res.Charges), len(want)))
 		}
 		for i := 0; i < len(want) && i < len(res.Charges); i++ {
-			gotJSON, _ := json.Marshal(res.Charges[i])
-			var got map[string]json.RawMessage
-			json.Unmarshal(gotJSON, &got)
-			for field, w := range want[i] {
-				g, ok := got[field]
-				if !ok {
-					out = append(out, fmt.Sprintf("charges[%d].%s: no such field", i, field))
-					continue
-				}
-				var gv, wv any
-				json.Unmarshal(g, &gv)
-				json.Unmarshal(w, &wv)
-				if !reflect.DeepEqual(gv, wv) {
-					out = append(out, fmt.Sprintf("charges[%d].%s: got %s, want %s", i, field, g, w))
-				}
+			for _, m := range compareFields(want[i], res.Charges[i]) {
+				out = append(out, fmt.Sprintf("charges[%d].%s", i, m))
 			}
 		}
 	}
+	return out
+}
+
+// compareFields compares each field listed in want with the same field of
+// got's JSON form.
+func compareFields(want map[string]json.RawMessage, got any) []string {
+	gotJSON, _ := json.Marshal(got)
+	var g map[string]json.RawMessage
+	json.Unmarshal(gotJSON, &g)
+	var out []string
+	for field, w := range want {
+		gv, ok := g[field]
+		if !ok {
+			out = append(out, field+": no such field")
+			continue
+		}
+		var a, b any
+		json.Unmarshal(gv, &a)
+		json.Unmarshal(w, &b)
+		if !reflect.DeepEqual(a, b) {
+			out = append(out, fmt.Sprintf("%s: got %s, want %s", field, gv, w))
+		}
+	}
+	sort.Strings(out)
 	return out
 }

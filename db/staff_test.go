@@ -11,6 +11,7 @@ import (
 	"webstore/billing"
 	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/db/loadgen"
 )
 
 // The staff preview with a code that is not registered yet equals what
@@ -339,7 +340,7 @@ func TestRenewalRunOnceAndEstimate(t *testing.T) {
 	if (errs[0] == nil) == (errs[1] == nil) || billing.ErrorCode(errs[0])+billing.ErrorCode(errs[1]) != billing.EConflict {
 		t.Fatalf("two claims: %v, %v; want exactly one conflict", errs[0], errs[1])
 	}
-	res, err := f.s.RunRenewal(f.ctx, "staff:s", july)
+	res, err := f.s.RunRenewal(f.ctx, "staff:s", july, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestRenewalRunOnceAndEstimate(t *testing.T) {
 	if err := f.s.ClaimRenewalRun(f.ctx, "staff:s", july); err != nil {
 		t.Fatal(err)
 	}
-	res, err = f.s.RunRenewal(f.ctx, "staff:s", july)
+	res, err = f.s.RunRenewal(f.ctx, "staff:s", july, true)
 	if err != nil || !res.Renewal.AlreadyDone || res.Renewal.Charges != 0 {
 		t.Errorf("re-run %+v %v; want already done, nothing charged", res.Renewal, err)
 	}
@@ -438,7 +439,7 @@ func BenchmarkEstimateRenewal(b *testing.B) {
 	ctx := context.Background()
 	clk := &clock{t: tw("2024-06-15 12:00")}
 	s := db.New(d, clk, nil)
-	if _, err := s.Loadgen(ctx, 200_000); err != nil {
+	if _, err := loadgen.Accounts(ctx, s.DB, s.Clock.Now(), 200_000); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := d.Exec(`ANALYZE`); err != nil {

@@ -211,7 +211,7 @@ func TestDeclinedUpgradeChargesNothingAndKeepsCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch, err := f.s.Upgrade(f.ctx, "test", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k1"})
-	if billing.ErrorCode(err) != billing.EPaymentFailed || ch.Status != "failed" || ch.Failure != "信用卡授權失敗" {
+	if billing.ErrorCode(err) != billing.EPaymentFailed || ch.Status != billing.StatusFailed || ch.Failure != string(billing.FailDeclined) || ch.Reason() != "信用卡授權失敗" {
 		t.Fatalf("got %+v, %v; want a failed charge with the reason", ch, err)
 	}
 	rc, _, _ := f.s.AccountCode(f.ctx, "bear")

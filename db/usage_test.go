@@ -617,9 +617,9 @@ func TestBillUsage(t *testing.T) {
 			c.Month() != june || !c.EffectiveAt.Equal(july.Start()) || c.Code != "" || c.Plan != "" || c.PaymentKind != "credit_card" {
 			t.Errorf("%s (%d additional): %+v, want amount %d", id, adds[id], c, amt)
 		}
-		wantStatus := "pending"
+		wantStatus := billing.StatusPending
 		if amt == 0 {
-			wantStatus = "paid"
+			wantStatus = billing.StatusPaid
 		}
 		if c.Status != wantStatus {
 			t.Errorf("%s status %s, want %s", id, c.Status, wantStatus)

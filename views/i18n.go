@@ -153,16 +153,18 @@ func (l Lang) ChargeKind(k billing.ChargeKind) string {
 }
 
 // ChargeStatus names a charge status.
-func (l Lang) ChargeStatus(s string) string {
+func (l Lang) ChargeStatus(s billing.ChargeStatus) string {
 	switch s {
-	case "paid":
+	case billing.StatusPaid:
 		return l.T("已付款", "Paid")
-	case "pending":
+	case billing.StatusPending:
 		return l.T("處理中", "Processing")
-	case "failed":
+	case billing.StatusFailed:
 		return l.T("付款失敗", "Failed")
+	case billing.StatusVoid:
+		return l.T("已取消", "Void")
 	}
-	return s
+	return string(s)
 }
 
 // CodeStatus names a code status.

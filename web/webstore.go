@@ -205,7 +205,7 @@ func (s *Server) purchase(c echo.Context) error {
 	case code == billing.EPaymentFailed:
 		msg := l.T("付款失敗,未向您收取任何費用,優惠活動代碼也未被使用。", "The payment failed: nothing was charged and your promo code was not used.")
 		if ch.Failure != "" {
-			msg += " " + ch.Failure
+			msg += " " + ch.Reason()
 		}
 		return rerender(http.StatusPaymentRequired, msg)
 	case code != "":

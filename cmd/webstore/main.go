@@ -24,11 +24,11 @@ import (
 const usage = `webstore — the LINE Official Account billing webstore
 
 Usage:
-  webstore serve     [--addr :8080] [--migrate]   run the web app
+  webstore serve     [--addr :8080] [--migrate]   run the web app (SIGTERM: graceful stop)
   webstore migrate                                 apply database migrations
   webstore seed                                    load demo data (idempotent)
   webstore simulate  FILE...                       replay billing scenarios (JSON out)
-  webstore renew     --at RFC3339 [--collect]      renew every account for a month
+  webstore renew     [--month M] [--at T] [--collect]  renew every account for the month in progress
   webstore collect                                 take payment for pending charges
   webstore loadgen   --accounts N                  fill the database with N accounts
   webstore usage     SUBCOMMAND                    record, refresh and bill message usage
@@ -39,6 +39,9 @@ Every command reads DATABASE_URL. Run "webstore COMMAND --help" for its flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks the command to stop cleanly; a second one ends
+	// the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -213,16 +216,32 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("renew --at RFC3339 [--collect]", "renew --at RFC3339\n\nRenews the billing month (JST) containing the instant for every account, bills\nthe month before's additional messages, and prints a JSON summary. Safe to run twice or from two processes at once.", stderr)
-	at := fs.String("at", "", "an instant in the month to renew, RFC 3339 with offset (e.g. 2024-07-01T00:00:00+09:00)")
-	batch := fs.Int("batch", 10000, "accounts per transaction")
-	collect := fs.Bool("collect", false, "then take payment for the pending charges")
+	fs := newFlags("renew [--month YYYY-MM] [--at RFC3339] [--collect]", "renew [--month YYYY-MM] [--at RFC3339] [--collect]\n\n"+
+		"Runs the month's renewal, the same operation as the staff console: gives up\nfailed renewals of months that have ended, renews every account for the month,\n"+
+		"bills the month before's additional messages, and with --collect takes payment.\nOnly the month in progress may be renewed. Prints a JSON summary. Safe to run twice.", stderr)
+	month := fs.String("month", "", "the month to renew, YYYY-MM (default: the month containing the clock)")
+	at := fs.String("at", "", "run as if the clock read this instant, RFC 3339 with offset (a rehearsal, e.g. 2024-07-01T00:00:00+09:00)")
+	collect := fs.Bool("collect", false, "then take payment for the pending charges and make the due retries")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	t, err := time.Parse(time.RFC3339, *at)
-	if err != nil {
-		return usageError{fmt.Errorf("--at: want RFC 3339 with an offset, e.g. 2024-07-01T00:00:00+09:00")}
+	clock := billing.SystemClock
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			return usageError{fmt.Errorf("--at: want RFC 3339 with an offset, e.g. 2024-07-01T00:00:00+09:00")}
+		}
+		clock = billing.ClockFunc(func() time.Time { return t })
+	}
+	m := billing.MonthOf(clock.Now())
+	if *month != "" {
+		var err error
+		if m, err = billing.ParseMonth(*month); err != nil {
+			return usageError{fmt.Errorf("--month: %w", err)}
+		}
+	}
+	if err := billing.MayRenew(m, clock.Now()); err != nil {
+		return usageError{err}
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -233,24 +252,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.DB.Close()
-	sum, err := s.Renew(ctx, "system:renew-cli", t, db.RenewOptions{BatchSize: *batch})
-	if err != nil {
-		return err
-	}
-	out := map[string]any{"renewal": sum}
-	// Once the month before has ended, its additional messages are billed
-	// too, once per account (a repeated run adds nothing). A renewal run
-	// ahead of time (a rehearsal) leaves them for the real run.
-	if prev := billing.MonthOf(t).Prev(); !s.Clock.Now().Before(prev.Next().Start()) {
-		usage, err := s.BillUsage(ctx, "system:renew-cli", prev)
-		if err != nil {
-			return err
-		}
-		out["usage"] = usage
-	} else {
-		out["usage"] = fmt.Sprintf("%s has not ended yet: its additional messages are billed by a run after it ends", prev)
-	}
-	out["max_rss_mb"] = peakRSSMB()
+	s.Clock = clock
 	if *collect {
 		gw, stop, err := loopbackProviders(s.DB)
 		if err != nil {
@@ -258,11 +260,18 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer stop()
 		s.Payments = gw
-		cs, err := s.Collect(ctx, "system:renew-cli", 0)
-		if err != nil {
-			return err
-		}
-		out["collection"] = cs
+	}
+	const actor = "system:renew-cli"
+	if err := s.ClaimRenewalRun(ctx, actor, m); err != nil {
+		return err
+	}
+	res, err := s.RunRenewal(ctx, actor, m, *collect)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"renewal": res.Renewal, "usage": res.Usage, "max_rss_mb": peakRSSMB()}
+	if *collect {
+		out["collection"] = res.Collection
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

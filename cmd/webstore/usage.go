@@ -12,6 +12,7 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/db/loadgen"
 )
 
 const usageHelp = `usage SUBCOMMAND — message usage
@@ -255,7 +256,7 @@ func usageBench(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	sum, err := db.BenchUsage(ctx, cfg.DatabaseURL, db.UsageBenchOptions{Events: *events, Batch: *batch, Workers: *workers,
+	sum, err := loadgen.BenchUsage(ctx, cfg.DatabaseURL, loadgen.UsageBenchOptions{Events: *events, Batch: *batch, Workers: *workers,
 		Accounts: *accounts, At: time.Now()})
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func (g Gateway) payLinePay(ctx context.Context, p db.Payment) (string, error) {
 		return "", errors.New("payments: LINE Pay is not configured")
 	}
 	if p.Token == "" {
-		return "", &db.DeclineError{Reason: "尚未完成 LINE Pay 自動付款設定,請重新設定 LINE Pay 付款方式。"}
+		return "", &db.DeclineError{Failure: billing.FailNoPaymentMethod, Reason: "尚未完成 LINE Pay 自動付款設定,請重新設定 LINE Pay 付款方式。"}
 	}
 	id, err := g.LinePay.PayPreapproved(ctx, p.Token, int64(p.Amount), "TWD", p.Key, ProductName)
 	// Any answer from LINE Pay other than success is a refusal: nothing was
@@ -81,13 +81,17 @@ func (g Gateway) payCard(ctx context.Context, p db.Payment) (string, error) {
 		return "", errors.New("payments: the card gateway is not configured")
 	}
 	if p.Token == "" {
-		return "", &db.DeclineError{Reason: "尚未設定信用卡,請重新新增信用卡。"}
+		return "", &db.DeclineError{Failure: billing.FailNoPaymentMethod, Reason: "尚未設定信用卡,請重新新增信用卡。"}
 	}
 	description := fmt.Sprintf("%s 付款編號 %d", ProductName, p.ChargeID)
 	id, err := g.Cards.Charge(ctx, p.Token, int64(p.Amount), description, p.Key)
 	var decline *cardgw.DeclineError
 	if errors.As(err, &decline) {
-		return "", &db.DeclineError{Reason: decline.UserMessage()}
+		failure := billing.FailDeclined
+		if decline.Code == cardgw.CodeInsufficientFunds {
+			failure = billing.FailInsufficientFunds
+		}
+		return "", &db.DeclineError{Failure: failure, Reason: decline.UserMessage()}
 	}
 	// A 4xx refusal (an unknown or removed card, a malformed request) took
 	// nothing; a 409 (the same key in flight) or a 5xx leaves the outcome

@@ -194,7 +194,7 @@ func TestStoreUpgrade(t *testing.T) {
 		t.Fatalf("upgrade: %+v %v", ch, err)
 	}
 	ch, err = s.Upgrade(f.ctx, "test", db.UpgradeRequest{AccountID: "sally", Plan: billing.Medium, Key: "checkout-2"})
-	if billing.ErrorCode(err) != billing.EPaymentFailed || ch.Status != "failed" || !strings.Contains(ch.Failure, "額度不足") {
+	if billing.ErrorCode(err) != billing.EPaymentFailed || ch.Status != "failed" || !strings.Contains(ch.Reason(), "額度不足") {
 		t.Fatalf("declined upgrade: %+v %v", ch, err)
 	}
 }

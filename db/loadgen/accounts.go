@@ -1,14 +1,19 @@
-package db
+// Package loadgen fills a database with realistic accounts and measures the
+// store under load: the harness for `webstore loadgen`, `webstore usage
+// bench` and the renewal benchmark, kept out of the store itself.
+package loadgen
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"webstore/billing"
 )
 
-// LoadgenSummary says what Loadgen wrote.
+// LoadgenSummary says what Accounts wrote.
 type LoadgenSummary struct {
 	Accounts int64   `json:"accounts"`
 	Paid     int64   `json:"paid_accounts"`
@@ -17,20 +22,19 @@ type LoadgenSummary struct {
 	Seconds  float64 `json:"seconds"`
 }
 
-// Loadgen fills the database with n realistic accounts (ids L00000001...),
+// Accounts fills the database with n realistic accounts (ids L00000001...),
 // set-based, in chunks: about 60% light, 25% medium, 15% high; one in ten in
 // Japan; paid accounts with a card or LINE Pay (a few by bank transfer) and
 // the month containing now already paid; one paid account in fifty with a
 // downgrade scheduled; and about one TW account in seven holding a registered code of
 // a campaign open through next month. Existing ids are left alone, so it can
 // be re-run to grow a database.
-func (s *Store) Loadgen(ctx context.Context, n int64) (LoadgenSummary, error) {
+func Accounts(ctx context.Context, d *sqlx.DB, now time.Time, n int64) (LoadgenSummary, error) {
 	started := time.Now()
-	now := s.Clock.Now()
 	m := billing.MonthOf(now)
 	sum := LoadgenSummary{Month: m.String()}
 	campID := "loadgen-" + m.String()
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO campaigns (id, name, face_value, valid_from, valid_until, regions, payment_kinds, upgrades, renewal_plans, created_at)
+	if _, err := d.ExecContext(ctx, `INSERT INTO campaigns (id, name, face_value, valid_from, valid_until, regions, payment_kinds, upgrades, renewal_plans, created_at)
 		VALUES ($1, $2, 800, $3, $4, '{TW}', '{credit_card,line_pay}', '{light>medium,light>high,medium>high}', '{medium,high}', $5)
 		ON CONFLICT (id) DO NOTHING`, campID, "負載測試活動 "+m.String(), m.Start(), m.Next().End().Add(-time.Second), now); err != nil {
 		return sum, err
@@ -38,7 +42,7 @@ func (s *Store) Loadgen(ctx context.Context, n int64) (LoadgenSummary, error) {
 	const chunk = 100000
 	for lo := int64(1); lo <= n; lo += chunk {
 		hi := min(lo+chunk-1, n)
-		tx, err := s.DB.BeginTxx(ctx, nil)
+		tx, err := d.BeginTxx(ctx, nil)
 		if err != nil {
 			return sum, err
 		}
@@ -82,10 +86,10 @@ func (s *Store) Loadgen(ctx context.Context, n int64) (LoadgenSummary, error) {
 			return sum, err
 		}
 	}
-	if _, err := s.DB.ExecContext(ctx, `ANALYZE`); err != nil {
+	if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
 		return sum, err
 	}
-	err := s.DB.QueryRowxContext(ctx, `SELECT
+	err := d.QueryRowxContext(ctx, `SELECT
 		(SELECT count(*) FROM accounts WHERE id LIKE 'L%'),
 		(SELECT count(*) FROM accounts WHERE id LIKE 'L%' AND plan <> 'light'),
 		(SELECT count(*) FROM promo_codes WHERE campaign_id = $1)`, campID).Scan(&sum.Accounts, &sum.Paid, &sum.Codes)

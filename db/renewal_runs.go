@@ -71,9 +71,9 @@ func (s *Store) EstimateRenewal(ctx context.Context, m billing.Month) (RenewalEs
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
 		LEFT JOIN account_months am ON am.account_id = a.id AND am.month = $1
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered'
-		WHERE (a.plan <> 'light' OR a.scheduled_plan IS NOT NULL)
+		WHERE (a.plan <> ALL($2::text[]) OR a.scheduled_plan IS NOT NULL)
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1)
-		GROUP BY 1, 2, 3, 4, 5, 6`, m.Date()); err != nil {
+		GROUP BY 1, 2, 3, 4, 5, 6`, m.Date(), freePlans(cat)); err != nil {
 		return est, err
 	}
 	start := m.Start()
@@ -125,7 +125,6 @@ func (s *Store) EstimateRenewal(ctx context.Context, m billing.Month) (RenewalEs
 type RenewalResult struct {
 	Renewal      RenewSummary     `json:"renewal"`
 	Usage        UsageBillSummary `json:"usage"`
-	UsageSkipped string           `json:"usage_skipped,omitempty"` // why usage was not billed
 	Collection   CollectSummary   `json:"collection"`
 }
 
@@ -197,11 +196,23 @@ const (
 // in progress: of two staff starting it at once, exactly one claims it
 // (the row's primary key and the conditional upsert), and the other gets
 // EConflict. The claimed run is then executed by RunRenewal.
+//
+// Returns EMonthNotCurrent unless m is the month in progress
+// (billing.MayRenew): a month that has ended is never renewed (nor
+// collected) late, and one that has not begun would end the current
+// month's plans early.
 func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Month) error {
 	now := s.Clock.Now()
+	if err := billing.MayRenew(m, now); err != nil {
+		return err
+	}
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return err
+	}
 	var expected int64
-	if err := s.DB.GetContext(ctx, &expected, `SELECT count(*) FROM accounts a WHERE (a.plan <> 'light' OR a.scheduled_plan IS NOT NULL)
-		AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1)`, m.Date()); err != nil {
+	if err := s.DB.GetContext(ctx, &expected, `SELECT count(*) FROM accounts a WHERE (a.plan <> ALL($2::text[]) OR a.scheduled_plan IS NOT NULL)
+		AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1)`, m.Date(), freePlans(cat)); err != nil {
 		return err
 	}
 	res, err := s.DB.ExecContext(ctx, `INSERT INTO renewal_runs (month, status, started_at, started_by, phase, phase_at, done, expected)
@@ -220,13 +231,16 @@ func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Mont
 	return nil
 }
 
-// RunRenewal executes a run claimed by ClaimRenewalRun: the renewal of
-// month m (Store.Renew, without waiting on another process's run), then the
-// month before's usage charges (once the month has ended), then collection
-// of every pending charge through the store's payment gateway. Progress
-// and the outcome are written to the run's row as it goes. Meant to run
-// detached from any request.
-func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month) (RenewalResult, error) {
+// RunRenewal is the one renewal operation, run by the console, the `renew`
+// command and the simulator alike, once ClaimRenewalRun has claimed the
+// month: the failed renewals of months that have ended are given up
+// (billing.GiveUp), month m is renewed (Store.Renew, without waiting on
+// another process's run), the month before's additional messages are
+// billed (it has always ended, since m is the month in progress), and,
+// with collect, every pending charge is collected and the due retries are
+// made. Progress and the outcome are written to the run's row as it goes.
+// Each batch commits, so a run stopped anywhere resumes where it stopped.
+func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month, collect bool) (RenewalResult, error) {
 	var res RenewalResult
 	phase := func(p string) {
 		s.DB.ExecContext(ctx, `UPDATE renewal_runs SET phase=$2, phase_at=$3 WHERE month=$1`, m.Date(), p, s.Clock.Now())
@@ -241,9 +255,21 @@ func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month) (R
 			}
 		}
 		b, _ := json.Marshal(res)
-		s.DB.ExecContext(ctx, `UPDATE renewal_runs SET phase='failed', phase_at=$2, finished_at=$2, error=$3, result=$4 WHERE month=$1`,
+		s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE renewal_runs SET phase='failed', phase_at=$2, finished_at=$2, error=$3, result=$4 WHERE month=$1`,
 			m.Date(), s.Clock.Now(), msg, string(b))
 		return res, err
+	}
+	if err := billing.MayRenew(m, s.Clock.Now()); err != nil {
+		return fail(err)
+	}
+	var ended []int64
+	if err := s.DB.SelectContext(ctx, &ended, `SELECT id FROM charges WHERE status='failed' AND kind='renewal' AND month < $1 ORDER BY id`, m.Date()); err != nil {
+		return fail(err)
+	}
+	for _, id := range ended {
+		if err := s.GiveUpCharge(ctx, actor, id); err != nil {
+			return fail(err)
+		}
 	}
 	var err error
 	res.Renewal, err = s.Renew(ctx, actor, m.Start(), RenewOptions{NoWait: true, Progress: func(done int64) {
@@ -255,17 +281,20 @@ func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month) (R
 	if _, err := s.DB.ExecContext(ctx, `UPDATE renewal_runs SET done=$2 WHERE month=$1`, m.Date(), res.Renewal.Accounts); err != nil {
 		return fail(err)
 	}
-	if s.Clock.Now().Before(m.Start()) {
-		res.UsageSkipped = fmt.Sprintf("%s 尚未結束,加購訊息費用於月底後計算", m.Prev())
-	} else {
-		phase("billing_usage")
-		if res.Usage, err = s.BillUsage(ctx, actor, m.Prev()); err != nil {
+	phase("billing_usage")
+	if res.Usage, err = s.BillUsage(ctx, actor, m.Prev()); err != nil {
+		return fail(err)
+	}
+	if collect {
+		phase("collecting")
+		if res.Collection, err = s.Collect(ctx, actor, 0); err != nil {
 			return fail(err)
 		}
-	}
-	phase("collecting")
-	if res.Collection, err = s.Collect(ctx, actor, 0); err != nil {
-		return fail(err)
+		retried, err := s.RetryDue(ctx, actor)
+		if err != nil {
+			return fail(err)
+		}
+		res.Collection.add(retried)
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
