@@ -36,11 +36,12 @@ type Server struct {
 	store *db.Store
 	auth  Authenticator
 	e     *echo.Echo
+	jobs  *jobs
 }
 
 // New builds the app and its route table.
 func New(cfg Config, store *db.Store) *Server {
-	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New()}
+	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New(), jobs: newJobs()}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.IPExtractor = echo.ExtractIPDirect()

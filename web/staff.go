@@ -458,12 +458,12 @@ func (s *Server) staffGenerateCodes(c echo.Context) error {
 		p.Title, p.Error = v.Campaign.Name, p.Lang.Err(err)
 		return render(c, http.StatusUnprocessableEntity, views.StaffCampaign(p, v))
 	}
-	go func() {
+	s.background(func(ctx context.Context) {
 		defer recoverJob("generate codes", j.ID)
-		if _, err := s.store.GenerateCodes(context.Background(), actor, j.ID, billing.CodeGenerator{}); err != nil {
+		if _, err := s.store.GenerateCodes(ctx, actor, j.ID, billing.CodeGenerator{}); err != nil {
 			slog.Error("generate codes", "job", j.ID, "err", err)
 		}
-	}()
+	})
 	return c.Redirect(http.StatusSeeOther, "/staff/campaigns/"+url.PathEscape(id)+"/jobs/"+strconv.FormatInt(j.ID, 10))
 }
 
@@ -595,12 +595,12 @@ func (s *Server) staffStartRun(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	go func() {
+	s.background(func(ctx context.Context) {
 		defer recoverJob("renewal run", m.String())
-		if _, err := s.store.RunRenewal(context.Background(), actor, m); err != nil {
+		if _, err := s.store.RunRenewal(ctx, actor, m); err != nil {
 			slog.Error("renewal run", "month", m, "err", err)
 		}
-	}()
+	})
 	return c.Redirect(http.StatusSeeOther, "/staff/renewals/"+m.String())
 }
 

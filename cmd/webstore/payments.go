@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -21,8 +20,9 @@ import (
 //
 // With an *_API_URL unset, the provider is the project's local sandbox,
 // mounted on this process under /sandbox/linepay or /sandbox/card and
-// reached at selfURL (the sandboxes keep their state in the app's
-// database, so a payment made through one process is there for the next).
+// reached at selfURL, this process's own listener (the sandboxes keep
+// their state in the app's database, so a payment made through one process
+// is there for the next).
 const (
 	linePaySandboxPath = "/sandbox/linepay"
 	cardSandboxPath    = "/sandbox/card"
@@ -54,14 +54,6 @@ func providers(d *sqlx.DB, selfURL string) (web.Config, payments.Gateway) {
 	return cfg, payments.Gateway{LinePay: lp, Cards: cards}
 }
 
-// selfURL is how this process reaches its own listener at addr.
-func selfURL(addr string) string {
-	if strings.HasPrefix(addr, ":") {
-		return "http://localhost" + addr
-	}
-	return "http://" + addr
-}
-
 // loopbackProviders is providers for a command that pays but serves no
 // pages (collect): the sandboxes, where used, are served on a loopback port
 // until stop is called.
@@ -70,7 +62,7 @@ func loopbackProviders(d *sqlx.DB) (gw payments.Gateway, stop func(), err error)
 	if err != nil {
 		return payments.Gateway{}, nil, err
 	}
-	cfg, gw := providers(d, "http://"+ln.Addr().String())
+	cfg, gw := providers(d, listenURL(ln.Addr()))
 	mux := http.NewServeMux()
 	if cfg.SandboxLinePay != nil {
 		mux.Handle(linePaySandboxPath+"/", cfg.SandboxLinePay)

@@ -6,19 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/db/loadgen"
 	"webstore/web"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve [--addr :8080] [--migrate]\n\nRuns the web app. Refuses to start on a stale schema unless --migrate is given.", stderr)
+	fs := newFlags("serve", "serve [--addr :8080] [--migrate]\n\nRuns the web app. Refuses to start on a stale schema unless --migrate is given.\nOn SIGTERM or SIGINT it stops accepting connections, lets requests in flight\nand background jobs finish (up to --shutdown-timeout), then exits.", stderr)
 	addr := fs.String("addr", envOr("ADDR", ":8080"), "listen address")
 	migrate := fs.Bool("migrate", false, "apply pending migrations before starting")
+	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long requests in flight and background jobs get to finish on shutdown")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -42,24 +46,80 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer s.DB.Close()
-	webCfg, gw := providers(s.DB, selfURL(*addr))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	self := listenURL(ln.Addr())
+	webCfg, gw := providers(s.DB, self)
 	s.Payments = gw
 	webCfg.DatabaseURL = cfg.DatabaseURL
 	app := web.New(webCfg, s)
-	srv := &http.Server{Addr: *addr, Handler: app, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	go dailyJobs(ctx, s, stderr)
-	go sweepPurchases(ctx, s, stderr)
-	fmt.Fprintf(stdout, "webstore listening on http://localhost%s\n", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
+
+	// The server's own jobs stop when ctx ends (a signal); serve waits for
+	// them below, so none is cut off between two statements by the exit.
+	var jobs sync.WaitGroup
+	jobs.Go(func() { dailyJobs(ctx, s, stderr) })
+	jobs.Go(func() { sweepPurchases(ctx, s, stderr) })
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "webstore listening on %s\n", self)
+	select {
+	case err := <-served:
+		// The listener failed: nothing was in flight for long.
+		srv.Close()
+		app.Shutdown(context.Background())
+		jobs.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	return shutdown(srv, app, &jobs, *grace, stderr)
+}
+
+// shutdown stops a serving app within grace: the listener closes at once,
+// requests in flight finish (a purchase in flight settles, or stays pending
+// for the sweep to collect under its own key), then the console's
+// background jobs and the server's own jobs stop at their next safe
+// boundary. What is still running when grace ends is cut off and reported.
+func shutdown(srv *http.Server, app *web.Server, jobs *sync.WaitGroup, grace time.Duration, log io.Writer) error {
+	fmt.Fprintf(log, "webstore: shutting down (up to %s for requests and jobs in flight)\n", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		errs = append(errs, fmt.Errorf("requests still running after %s were cut off: %w", grace, err))
+	}
+	if err := app.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("background jobs still running after %s were abandoned: %w", grace, err))
+	}
+	done := make(chan struct{})
+	go func() { jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		errs = append(errs, fmt.Errorf("daily jobs or the purchase sweep still running after %s were abandoned", grace))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	fmt.Fprintln(log, "webstore: stopped")
 	return nil
+}
+
+// listenURL is how this process reaches its own listener (and what serve
+// prints): a wildcard address is reached as localhost.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func envOr(key, def string) string {
@@ -109,7 +169,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.DB.Close()
-	sum, err := s.Loadgen(ctx, *n)
+	sum, err := loadgen.Accounts(ctx, s.DB, s.Clock.Now(), *n)
 	if err != nil {
 		return err
 	}
