@@ -71,6 +71,16 @@ func (p *SimProvider) SetOutcome(accountID string, o Outcome) {
 	p.outcome[accountID] = o
 }
 
+// Outcome is what the provider answers for the account now.
+func (p *SimProvider) Outcome(accountID string) Outcome {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if o, ok := p.outcome[accountID]; ok {
+		return o
+	}
+	return OutcomeOK
+}
+
 // Taken lists the payments taken, in the order they were taken.
 func (p *SimProvider) Taken() []SimPayment {
 	p.mu.Lock()

@@ -1,0 +1,433 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"pgregory.net/rapid"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/db/dbtest"
+)
+
+// TestMoneyFaults is the randomized fault campaign: model-checked timelines
+// over three accounts and several months, mixing code registration,
+// upgrades, downgrades, renewal runs (some killed between batches),
+// collections, retries (by the admin and on schedule), payment-method
+// removal and additions, provider refusals, timeouts and lost answers, and
+// processes killed while waiting on the provider. After every step the
+// money invariants are checked against the database and the provider's
+// own ledger.
+//
+// Each case is one seed: a failing case prints its seed and the shrunk
+// timeline (rapid), and `go test -run TestMoneyFaults -rapid.seed=N ./db/`
+// replays it exactly. `make test` runs MONEY_SEEDS (default 300) cases of
+// at least 40 steps; `make fuzz-money` runs 10,000.
+func TestMoneyFaults(t *testing.T) {
+	seeds, workers := 300, 2
+	if v, err := strconv.Atoi(os.Getenv("MONEY_SEEDS")); err == nil && v > 0 {
+		seeds = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("MONEY_WORKERS")); err == nil && v > 0 {
+		workers = v
+	}
+	if flagGiven("rapid.seed") || flagGiven("rapid.failfile") {
+		workers = 1 // a replay
+	} else if f := flag.Lookup("rapid.checks"); f != nil && !flagGiven("rapid.checks") {
+		f.Value.Set(strconv.Itoa((seeds + workers - 1) / workers))
+	}
+	// Each worker runs its share of the seeds against a database of its
+	// own, at the same time as the others.
+	for w := range workers {
+		t.Run(fmt.Sprintf("worker%d", w), func(t *testing.T) {
+			t.Parallel()
+			faultCampaign(t)
+		})
+	}
+}
+
+func faultCampaign(t *testing.T) {
+	d, _ := dbtest.New(t)
+	d.SetMaxOpenConns(8)
+	var tables []string
+	if err := d.Select(&tables, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+		AND tablename NOT IN ('plans', 'schema_migrations', 'usage_tiers')`); err != nil {
+		t.Fatal(err)
+	}
+	truncate := `TRUNCATE ` + strings.Join(tables, ", ") + ` RESTART IDENTITY CASCADE`
+	rapid.Check(t, func(rt *rapid.T) {
+		if _, err := d.Exec(truncate); err != nil {
+			rt.Fatal(err)
+		}
+		newCampaign(rt, d).run(rt)
+	})
+}
+
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+var faultAccounts = []struct {
+	id   string
+	plan billing.PlanID
+	kind billing.PaymentKind
+}{{"cat", billing.Light, billing.CreditCard}, {"dog", billing.Medium, billing.LinePay}, {"owl", billing.High, billing.CreditCard}}
+
+var faultCodes = []string{"FAULT-0001", "FAULT-0002", "FAULT-0003", "FAULT-0004", "FAULT-0005", "FAULT-0006"}
+
+// campaign is one timeline: the store over a shared database (emptied
+// before each case), the simulated provider with its ledger, and the clock.
+type campaign struct {
+	d     *sqlx.DB
+	s     *db.Store
+	prov  *db.SimProvider
+	clk   *clock
+	ctx   context.Context
+	seed  map[string]billing.Month // the month each paid account starts paid for
+	cat   billing.Catalog
+	steps []string
+}
+
+func newCampaign(t *rapid.T, d *sqlx.DB) *campaign {
+	c := &campaign{d: d, prov: db.NewSimProvider(), clk: &clock{t: tw("2024-06-05 10:00")}, ctx: context.Background(),
+		seed: map[string]billing.Month{}}
+	c.s = db.New(d, c.clk, c.prov)
+	var err error
+	if c.cat, err = c.s.Catalog(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s.CreateCampaign(c.ctx, "test", billing.Campaign{ID: "summer-2024", FaceValue: 800,
+		ValidFrom: tw("2024-06-07 00:00"), ValidUntil: tw("2024-08-31 23:59").Add(59 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.s.AddCodes(c.ctx, "test", "summer-2024", faultCodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range faultAccounts {
+		m := billing.MonthOf(c.clk.Now())
+		if err := c.s.CreateAccount(c.ctx, "test", db.NewAccount{ID: a.id, Region: "TW", Plan: a.plan, PaidMonth: m}); err != nil {
+			t.Fatal(err)
+		}
+		if a.plan != billing.Light {
+			c.seed[a.id] = m
+		}
+		c.addMethod(t, a.id, a.kind)
+	}
+	return c
+}
+
+func (c *campaign) addMethod(t *rapid.T, id string, kind billing.PaymentKind) {
+	if _, err := c.s.AddPaymentMethod(c.ctx, "test", db.PaymentMethod{AccountID: id, Kind: kind, Token: "tok-" + id}, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step names, index 0 first: rapid shrinks a choice towards it, so a shrunk
+// timeline is a few real steps among "wait"s.
+var stepNames = []string{"wait", "advance", "register", "upgrade", "downgrade", "cancel_downgrade", "renew", "renew_killed",
+	"renew_wrong_month", "collect", "retry", "retry_due", "remove_method", "add_method", "outcome", "upgrade_killed"}
+
+var outcomes = []db.Outcome{db.OutcomeOK, db.OutcomeDeclined, db.OutcomeInsufficientFunds, db.OutcomeTimeout, db.OutcomeLostAnswer}
+
+func (c *campaign) run(t *rapid.T) {
+	n := rapid.IntRange(40, 60).Draw(t, "steps")
+	for i := range n {
+		name := rapid.SampledFrom(stepNames).Draw(t, fmt.Sprintf("step%d", i))
+		if name == "wait" {
+			continue
+		}
+		desc := c.step(t, name)
+		c.steps = append(c.steps, fmt.Sprintf("%s %s", c.clk.Now().In(billing.Taipei).Format("01-02 15:04"), desc))
+		c.check(t)
+	}
+}
+
+// expected reports whether err is a refusal the product states (a coded
+// billing error) rather than a failure of the store.
+func expected(err error) bool { return err == nil || billing.ErrorCode(err) != "" }
+
+func (c *campaign) fail(t *rapid.T, format string, args ...any) {
+	t.Fatalf("%s\ntimeline:\n  %s", fmt.Sprintf(format, args...), strings.Join(c.steps, "\n  "))
+}
+
+func (c *campaign) step(t *rapid.T, name string) string {
+	acct := faultAccounts[rapid.IntRange(0, len(faultAccounts)-1).Draw(t, "account")].id
+	switch name {
+	case "advance":
+		d := rapid.SampledFrom([]time.Duration{time.Hour, 25 * time.Hour, 4 * 24 * time.Hour, 11 * 24 * time.Hour}).Draw(t, "by")
+		c.clk.Set(c.clk.Now().Add(d))
+		return "advance " + d.String()
+	case "register":
+		code := rapid.SampledFrom(faultCodes).Draw(t, "code")
+		_, err := c.s.RegisterCode(c.ctx, "test", acct, code)
+		c.must(t, err, name)
+		return fmt.Sprintf("%s registers %s: %v", acct, code, err)
+	case "upgrade", "upgrade_killed":
+		plan := rapid.SampledFrom([]billing.PlanID{billing.Medium, billing.High}).Draw(t, "plan")
+		if name == "upgrade_killed" {
+			// The process dies while the provider is being asked: the
+			// provider acts on the request or not, and nothing comes back.
+			was := c.prov.Outcome(acct)
+			c.prov.SetOutcome(acct, rapid.SampledFrom([]db.Outcome{db.OutcomeTimeout, db.OutcomeLostAnswer}).Draw(t, "dies"))
+			defer c.prov.SetOutcome(acct, was)
+		}
+		ch, err := c.s.Upgrade(c.ctx, "test", db.UpgradeRequest{AccountID: acct, Plan: plan})
+		c.must(t, err, name)
+		return fmt.Sprintf("%s %s to %s: charge %d %s %v", acct, name, plan, ch.ID, ch.Status, err)
+	case "downgrade":
+		plan := rapid.SampledFrom([]billing.PlanID{billing.Light, billing.Medium}).Draw(t, "plan")
+		_, err := c.s.ScheduleDowngrade(c.ctx, "test", acct, plan)
+		c.must(t, err, name)
+		return fmt.Sprintf("%s downgrades to %s: %v", acct, plan, err)
+	case "cancel_downgrade":
+		_, err := c.s.CancelDowngrade(c.ctx, "test", acct)
+		c.must(t, err, name)
+		return fmt.Sprintf("%s cancels its downgrade: %v", acct, err)
+	case "renew":
+		collect := rapid.Bool().Draw(t, "collect")
+		m := billing.MonthOf(c.clk.Now())
+		err := c.s.ClaimRenewalRun(c.ctx, "test", m)
+		if err == nil {
+			_, err = c.s.RunRenewal(c.ctx, "test", m, collect)
+		}
+		c.must(t, err, name)
+		return fmt.Sprintf("renew %s (collect %v): %v", m, collect, err)
+	case "renew_killed":
+		// The process dies after k batches of one account each; the next
+		// run resumes.
+		k := rapid.IntRange(1, 2).Draw(t, "batches")
+		ctx, cancel := context.WithCancel(c.ctx)
+		defer cancel()
+		_, err := c.s.Renew(ctx, "test", c.clk.Now(), db.RenewOptions{BatchSize: 1, Progress: func(done int64) {
+			if done >= int64(k) {
+				cancel()
+			}
+		}})
+		if !expected(err) && !errors.Is(err, context.Canceled) {
+			c.fail(t, "renew killed: %v", err)
+		}
+		return fmt.Sprintf("renew killed after %d batches: %v", k, err)
+	case "renew_wrong_month":
+		m := billing.MonthOf(c.clk.Now()).Prev()
+		if rapid.Bool().Draw(t, "next") {
+			m = billing.MonthOf(c.clk.Now()).Next()
+		}
+		before := c.count(t, `SELECT count(*) FROM charges`)
+		err := c.s.ClaimRenewalRun(c.ctx, "test", m)
+		if billing.ErrorCode(err) != billing.EMonthNotCurrent {
+			c.fail(t, "renewing %s at %s: got %v, want month_not_current", m, c.clk.Now(), err)
+		}
+		if _, err := c.s.Renew(c.ctx, "test", m.Start(), db.RenewOptions{}); billing.ErrorCode(err) != billing.EMonthNotCurrent {
+			c.fail(t, "Renew(%s) at %s: got %v, want month_not_current", m, c.clk.Now(), err)
+		}
+		if after := c.count(t, `SELECT count(*) FROM charges`); after != before {
+			c.fail(t, "a refused renewal of %s wrote %d charges", m, after-before)
+		}
+		return fmt.Sprintf("renew %s refused", m)
+	case "collect":
+		healthy := c.healthy()
+		sum, err := c.s.Collect(c.ctx, "test", 0)
+		c.must(t, err, name)
+		if healthy {
+			if n := c.count(t, `SELECT count(*) FROM charges WHERE status='pending'`); n != 0 {
+				c.fail(t, "after a collection against a healthy provider, %d charges are still pending (%+v)", n, sum)
+			}
+		}
+		return fmt.Sprintf("collect: %+v", sum)
+	case "retry":
+		ch, err := c.s.RetryLatest(c.ctx, "test", acct)
+		c.must(t, err, name)
+		return fmt.Sprintf("%s pays now: charge %d %s %v", acct, ch.ID, ch.Status, err)
+	case "retry_due":
+		sum, err := c.s.RetryDue(c.ctx, "test")
+		c.must(t, err, name)
+		return fmt.Sprintf("automatic retries: %+v", sum)
+	case "remove_method":
+		pms, err := c.s.PaymentMethods(c.ctx, acct)
+		if err != nil || len(pms) == 0 {
+			return acct + " has no method to remove"
+		}
+		pending := c.count(t, `SELECT count(*) FROM charges WHERE status='pending' AND account_id=$1`, acct)
+		err = c.s.RemovePaymentMethod(c.ctx, "test", acct, pms[0].ID)
+		if pending > 0 && billing.ErrorCode(err) != billing.EPaymentPending {
+			c.fail(t, "removing %s's method under a pending charge: got %v, want payment_pending", acct, err)
+		}
+		c.must(t, err, name)
+		return fmt.Sprintf("%s removes its method: %v", acct, err)
+	case "add_method":
+		kind := rapid.SampledFrom([]billing.PaymentKind{billing.CreditCard, billing.LinePay}).Draw(t, "kind")
+		c.addMethod(t, acct, kind)
+		return fmt.Sprintf("%s adds %s", acct, kind)
+	case "outcome":
+		o := rapid.SampledFrom(outcomes).Draw(t, "outcome")
+		c.prov.SetOutcome(acct, o)
+		return fmt.Sprintf("provider answers %s for %s", o, acct)
+	}
+	panic(name)
+}
+
+func (c *campaign) must(t *rapid.T, err error, what string) {
+	if !expected(err) {
+		c.fail(t, "%s: %v", what, err)
+	}
+}
+
+// healthy reports whether the provider answers every account's payments.
+func (c *campaign) healthy() bool {
+	for _, a := range faultAccounts {
+		if o := c.prov.Outcome(a.id); o != db.OutcomeOK {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *campaign) count(t *rapid.T, q string, args ...any) int64 {
+	var n int64
+	if err := c.d.Get(&n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var checkMu sync.Mutex
+
+// check asserts the money invariants.
+func (c *campaign) check(t *rapid.T) {
+	checkMu.Lock()
+	defer checkMu.Unlock()
+	now := c.clk.Now()
+	// 1. Per account and month, the plan fee paid equals the fee of the
+	// plan held, never more, and is exactly what its paid charges add up
+	// to (plus the month each account started paid for).
+	var months []struct {
+		Account string `db:"account_id"`
+		Month   string `db:"month"`
+		Plan    string `db:"plan"`
+		Fee     int64  `db:"fee_paid"`
+		Charged int64  `db:"charged"`
+		PlanFee int64  `db:"plan_fee"`
+	}
+	if err := c.d.Select(&months, `SELECT am.account_id, to_char(am.month, 'YYYY-MM') AS month, am.plan, am.fee_paid,
+		coalesce((SELECT sum(amount) FROM charges c WHERE c.account_id = am.account_id AND c.month = am.month
+			AND c.status = 'paid' AND c.kind IN ('upgrade', 'renewal')), 0) AS charged,
+		(SELECT fee FROM plans WHERE id = am.plan) AS plan_fee
+		FROM account_months am`); err != nil {
+		t.Fatal(err)
+	}
+	paidMonth := map[string]string{}
+	for _, m := range months {
+		seeded := int64(0)
+		if sm, ok := c.seed[m.Account]; ok && sm.String() == m.Month {
+			seeded = int64(c.cat.MustPlan(faultPlan(m.Account)).Fee)
+		}
+		if m.Fee != m.PlanFee || m.Fee != m.Charged+seeded {
+			c.fail(t, "%s %s: paid %d for %s (fee %d), its paid charges add up to %d (+%d seeded)",
+				m.Account, m.Month, m.Fee, m.Plan, m.PlanFee, m.Charged, seeded)
+		}
+		if m.Month == billing.MonthOf(now).String() {
+			paidMonth[m.Account] = m.Plan
+		}
+	}
+	// 2. The account's plan is the one its paid charges imply: the plan
+	// paid for this month, or, while this month's renewal has not been made
+	// or is still owed (failed or pending), the plan it carries over.
+	var accts []struct {
+		ID      string `db:"id"`
+		Plan    string `db:"plan"`
+		Fee     int64  `db:"fee"`
+		Renewal string `db:"renewal"`
+	}
+	if err := c.d.Select(&accts, `SELECT a.id, a.plan, p.fee,
+		coalesce((SELECT status FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1), '') AS renewal
+		FROM accounts a JOIN plans p ON p.id = a.plan`, billing.MonthOf(now).Date()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range accts {
+		if p, ok := paidMonth[a.ID]; ok {
+			if p != a.Plan {
+				c.fail(t, "%s holds %s but paid for %s this month", a.ID, a.Plan, p)
+			}
+			continue
+		}
+		if a.Fee > 0 && (a.Renewal == "paid" || a.Renewal == "void") {
+			c.fail(t, "%s holds %s with nothing paid this month, yet its renewal is %s", a.ID, a.Plan, a.Renewal)
+		}
+	}
+	// 3. Every payment the provider took maps to exactly one paid charge
+	// (or one still pending, whose answer was lost), and every paid charge
+	// with something to pay to exactly one payment.
+	byCharge := map[int64]int{}
+	for _, p := range c.prov.Taken() {
+		byCharge[p.ChargeID]++
+		var ch struct {
+			Status string `db:"status"`
+			Total  int64  `db:"total"`
+			Ref    string `db:"payment_ref"`
+		}
+		if err := c.d.Get(&ch, `SELECT status, total, payment_ref FROM charges WHERE id=$1`, p.ChargeID); err != nil {
+			t.Fatal(err)
+		}
+		if !(ch.Status == "paid" && ch.Ref == p.Ref && ch.Total == int64(p.Amount)) && ch.Status != "pending" {
+			c.fail(t, "the provider took %d (%s) for charge %d, which is %s (ref %q, total %d)", p.Amount, p.Ref, p.ChargeID, ch.Status, ch.Ref, ch.Total)
+		}
+	}
+	for id, n := range byCharge {
+		if n > 1 {
+			c.fail(t, "the provider took %d payments for charge %d", n, id)
+		}
+	}
+	var paidIDs []int64
+	if err := c.d.Select(&paidIDs, `SELECT id FROM charges WHERE status='paid' AND total > 0`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range paidIDs {
+		if byCharge[id] != 1 {
+			c.fail(t, "charge %d is paid but the provider took %d payments for it", id, byCharge[id])
+		}
+	}
+	// 4. A code is redeemed at most once, offsets at most its face value,
+	// and is held by no failed or void charge.
+	var codes []struct {
+		Code   string `db:"code"`
+		Paid   int64  `db:"paid"`
+		Offset int64  `db:"offset_sum"`
+		Held   int64  `db:"held_by_dead"`
+		Redeem int64  `db:"redeemed_events"`
+	}
+	if err := c.d.Select(&codes, `SELECT p.code,
+		(SELECT count(*) FROM charges c WHERE c.code = p.code AND c.status = 'paid') AS paid,
+		(SELECT coalesce(sum(offset_amount), 0) FROM charges c WHERE c.code = p.code AND c.status = 'paid') AS offset_sum,
+		(SELECT count(*) FROM charges c WHERE c.id = p.charge_id AND c.status IN ('failed', 'void')) AS held_by_dead,
+		(SELECT count(*) FROM code_events e WHERE e.code = p.code AND e.kind = 'redeemed') AS redeemed_events
+		FROM promo_codes p`); err != nil {
+		t.Fatal(err)
+	}
+	for _, cd := range codes {
+		if cd.Paid > 1 || cd.Redeem > 1 || cd.Offset > 800 || cd.Held > 0 {
+			c.fail(t, "code %s: %d paid charges, redeemed %d times, offset %d in all, held by %d failed or void charges",
+				cd.Code, cd.Paid, cd.Redeem, cd.Offset, cd.Held)
+		}
+	}
+}
+
+func faultPlan(id string) billing.PlanID {
+	for _, a := range faultAccounts {
+		if a.id == id {
+			return a.plan
+		}
+	}
+	return ""
+}
