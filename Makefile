@@ -8,7 +8,7 @@ BIN     := bin/webstore
 PG_DEV  := .pg/dev
 PG_TEST := .pg/test
 
-.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps
+.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps fuzz-money
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -44,6 +44,16 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 300).
+fuzz-money:
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh .pg/fuzz 5436); \
+		trap 'db/localpg.sh stop .pg/fuzz' EXIT; \
+	fi; \
+	start=$$(date +%s); \
+	MONEY_SEEDS=$${MONEY_SEEDS:-10000} MONEY_WORKERS=$${MONEY_WORKERS:-4} $(GO) test -count=1 -timeout 4h -run '^TestMoneyFaults$$' ./db/; \
+	echo "fuzz-money: $${MONEY_SEEDS:-10000} seeds in $$(( $$(date +%s) - start )) s"
 
 ## browser-deps: Debian's chromium and CJK fonts for the browser tests.
 browser-deps:

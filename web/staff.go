@@ -583,11 +583,6 @@ func (s *Server) staffStartRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if billing.MonthOf(s.store.Clock.Now()).Before(m) {
-		// A renewal charges for a month and moves scheduled plans: before
-		// the month starts it would end the current month's plans early.
-		return billing.Errorf(billing.EInvalid, "%s 的續約須在該月開始後(日本時間 1 日 00:00)才能執行,目前只能試算。", m)
-	}
 	actor := staffActor(c)
 	err = s.store.ClaimRenewalRun(c.Request().Context(), actor, m)
 	if billing.ErrorCode(err) == billing.EConflict {
@@ -597,7 +592,7 @@ func (s *Server) staffStartRun(c echo.Context) error {
 	}
 	s.background(func(ctx context.Context) {
 		defer recoverJob("renewal run", m.String())
-		if _, err := s.store.RunRenewal(ctx, actor, m); err != nil {
+		if _, err := s.store.RunRenewal(ctx, actor, m, true); err != nil {
 			slog.Error("renewal run", "month", m, "err", err)
 		}
 	})
