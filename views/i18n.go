@@ -60,7 +60,7 @@ func (l Lang) Label() string {
 func (l Lang) Err(err error) string {
 	var e *billing.Error
 	if c := billing.ErrorCode(err); c != "" {
-		if errors.As(err, &e) && e.Detail != "" && l == ZH && c == billing.EInvalid {
+		if errors.As(err, &e) && e.Detail != "" && l == ZH && (c == billing.EInvalid || c == billing.EMonthNotCurrent) {
 			return e.Detail
 		}
 		return billing.CodeMessage(c, string(l))

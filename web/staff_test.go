@@ -287,3 +287,21 @@ func TestStaffJobPageWithoutJS(t *testing.T) {
 		t.Errorf("finished job fragment: %d\n%s", status, body)
 	}
 }
+
+// The console refuses to renew a month that has ended (or not begun), with
+// the reason in the staff's language, and charges nothing.
+func TestStaffRefusesARenewalOfAMonthNotInProgress(t *testing.T) {
+	a := newStaffApp(t)
+	st := httpSignIn(t, a.URL, "staff", nil)
+	now := billing.MonthOf(a.Clock.Now())
+	for _, m := range []billing.Month{{Year: 2025, Month: 1}, now.Next()} {
+		status, body := st.do(t, "POST", a.URL+"/staff/renewals/"+m.String(), "application/x-www-form-urlencoded", strings.NewReader(""))
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, m.String()) || !strings.Contains(body, "只能續約進行中的月份") {
+			t.Errorf("POST /staff/renewals/%s: %d, want 422 naming the month", m, status)
+		}
+	}
+	var n int
+	if err := a.Store.DB.Get(&n, `SELECT count(*) FROM charges`); err != nil || n != 0 {
+		t.Errorf("%d charges after refused renewals (%v)", n, err)
+	}
+}
