@@ -30,7 +30,9 @@
             break;
           case "event":
             var e = { at: val("b-at"), "do": val("b-do") }, arg = val("b-arg");
-            if (e["do"] !== "renew") e.account = val("b-eacct");
+            if (e["do"] !== "renew" && e["do"] !== "collect") e.account = val("b-eacct");
+            if (e["do"] === "renew" && arg) e.month = arg;
+            if (e["do"] === "set_payment_outcome") e.outcome = arg || "ok";
             if (e["do"] === "register_code") e.code = arg;
             if (e["do"] === "upgrade" || e["do"] === "downgrade") e.plan = arg;
             if (e["do"] === "set_payment_method") e.payment_method = arg || null;
