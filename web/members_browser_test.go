@@ -189,7 +189,7 @@ func TestDesktopMembersOperatorReadOnly(t *testing.T) {
 		status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
 			const f = new FormData(); f.append("role", "operator"); f.append("confirm", "yes");
 			f.append("_csrf", document.querySelector('input[name=_csrf]').value);
-			const r = await fetch(`+"`"+path+"`"+`, {method: "POST", body: f}); return r.status; })()`,
+			const r = await fetch(`+"`"+path+"`"+`, {method: "POST", body: new URLSearchParams(f)}); return r.status; })()`,
 			chromedp.EvalAwaitPromise))
 		if err != nil || status != http.StatusForbidden {
 			t.Errorf("operator POST %s: status %d, %v; want 403", path, status, err)

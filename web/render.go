@@ -161,6 +161,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			}
 		case http.StatusMethodNotAllowed:
 			msg = l.T("不支援此操作。", "This action is not supported.")
+		case http.StatusRequestEntityTooLarge:
+			msg = l.T("送出的資料太大,無法處理(表單上限 64 KB,情境檔上限 1 MB)。",
+				"What was sent is too large (forms take up to 64 KB, scenario files up to 1 MB).")
+		case http.StatusUnsupportedMediaType:
+			msg = l.T("此頁面不接受檔案上傳。", "This page does not take file uploads.")
 		}
 	case billing.ErrorCode(err) != "":
 		code := billing.ErrorCode(err)

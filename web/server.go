@@ -57,6 +57,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.Recover())
+	e.Use(limitBody)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{XFrameOptions: "SAMEORIGIN", ContentTypeNosniff: "nosniff",
 		ReferrerPolicy: "same-origin"}))
 

@@ -236,7 +236,7 @@ func TestPhoneOperatorCannotPurchase(t *testing.T) {
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(async () => {
 		const f = new FormData(); f.append("plan", "medium"); f.append("key", "x"); f.append("terms", "yes");
 		f.append("expect_total", "840"); f.append("expect_offset", "0");
-		const r = await fetch("/a/bear/checkout", {method: "POST", body: f}); return r.status; })()`,
+		const r = await fetch("/a/bear/checkout", {method: "POST", body: new URLSearchParams(f)}); return r.status; })()`,
 		chromedp.EvalAwaitPromise))
 	if err != nil || status != http.StatusForbidden {
 		t.Errorf("operator purchase POST: status %d, %v; want 403", status, err)

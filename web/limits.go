@@ -1,0 +1,81 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Request bodies are bounded before anything reads them (the CSRF check
+// parses the form, so it must not be first): every form and API call gets
+// formBodyLimit, and only the routes in bodyRules get more or may send
+// multipart/form-data.
+const formBodyLimit = 64 << 10
+
+// scenarioLimit is the largest scenario file the simulator takes (its
+// handlers say "1 MB"); a multipart upload of one has some overhead.
+const scenarioLimit = 1 << 20
+
+type bodyRule struct {
+	limit     int64
+	multipart bool // the route takes files
+}
+
+// bodyRules are the routes that need more than a form, by method and route
+// pattern.
+var bodyRules = map[string]bodyRule{
+	"POST /staff/simulate":     {limit: scenarioLimit + 64<<10, multipart: true},
+	"POST /staff/api/simulate": {limit: scenarioLimit},
+}
+
+// errBodyTooLarge and errMultipart are answered by errorHandler.
+var (
+	errBodyTooLarge = echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+	errMultipart    = echo.NewHTTPError(http.StatusUnsupportedMediaType, "multipart/form-data is taken only where a file is uploaded")
+)
+
+// limitBody reads the request body, up to its route's limit, before any
+// other middleware or handler sees it: a larger body is refused with 413
+// (at once when Content-Length says so) and the connection closed, so
+// nothing is spooled to memory or disk; multipart bodies are refused with
+// 415 except on the routes that take files.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		rule, ok := bodyRules[r.Method+" "+c.Path()]
+		if !ok {
+			rule.limit = formBodyLimit
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm && !rule.multipart {
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			return errMultipart
+		}
+		if r.ContentLength > rule.limit {
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			return errBodyTooLarge
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, rule.limit+1))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return errBodyTooLarge
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "the request body could not be read").SetInternal(err)
+		}
+		if int64(len(b)) > rule.limit {
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			return errBodyTooLarge
+		}
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.ContentLength = int64(len(b))
+		return next(c)
+	}
+}

@@ -1,0 +1,112 @@
+package web_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// endless is a body that never ends, counting what was read of it.
+type endless struct{ n atomic.Int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	e.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+func post(t *testing.T, target, contentType, lang string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func multipartBody(t *testing.T, field, file string, content []byte) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	fw, err := w.CreateFormFile(field, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(content)
+	w.Close()
+	return w.FormDataContentType(), &buf
+}
+
+// Bodies are bounded before anything parses them, the CSRF check included:
+// an anonymous oversize sign-in is a 413 in the visitor's language, and an
+// endless one is not read to its end; multipart is refused where no file
+// is taken.
+func TestBodyLimits(t *testing.T) {
+	a := newStaffApp(t)
+	form := "application/x-www-form-urlencoded"
+	big := "login=alice&password=" + strings.Repeat("x", 100<<10)
+
+	res, body := post(t, a.URL+"/signin", form, "", strings.NewReader(big))
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "送出的資料太大") {
+		t.Errorf("100 KB sign-in: %s, want 413 in zh-TW:\n%.300s", res.Status, body)
+	}
+	res, body = post(t, a.URL+"/signin", form, "en-US,en", strings.NewReader(big))
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "too large") {
+		t.Errorf("100 KB sign-in in English: %s:\n%.300s", res.Status, body)
+	}
+
+	// No Content-Length (chunked): still refused after the limit, and the
+	// rest is never read (a form parser alone would read 10 MB; what the
+	// client wrote beyond the limit sits in socket buffers).
+	src := &endless{}
+	res, _ = post(t, a.URL+"/signin", form, "", io.LimitReader(src, 100<<20))
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("endless sign-in: %s, want 413", res.Status)
+	}
+	if n := src.n.Load(); n > 8<<20 {
+		t.Errorf("the server read %d MB of an endless body", n>>20)
+	}
+
+	ct, mp := multipartBody(t, "file", "x.bin", []byte("hello"))
+	if res, body := post(t, a.URL+"/signin", ct, "", mp); res.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(body, "不接受檔案上傳") {
+		t.Errorf("multipart sign-in: %s, want 415:\n%.300s", res.Status, body)
+	}
+
+	// The simulator takes a scenario file of up to 1 MB, as multipart.
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	ct, mp = multipartBody(t, "file", "s.json", append(bytes.Repeat([]byte(" "), 900<<10), `{"name": 1}`...))
+	if status, body := staff.do(t, "POST", a.URL+"/staff/simulate", ct, mp); status != http.StatusUnprocessableEntity {
+		t.Errorf("900 KB scenario upload: %d, want 422 (read and refused as a scenario):\n%.300s", status, body)
+	}
+	ct, mp = multipartBody(t, "file", "s.json", bytes.Repeat([]byte(" "), 1200<<10))
+	if status, _ := staff.do(t, "POST", a.URL+"/staff/simulate", ct, mp); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("1.2 MB scenario upload: %d, want 413", status)
+	}
+	// ...but a staff form elsewhere takes 64 KB.
+	if status, _ := staff.do(t, "POST", a.URL+"/staff/campaigns", form,
+		strings.NewReader(url.Values{"id": {strings.Repeat("x", 70<<10)}}.Encode())); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("70 KB campaign form: %d, want 413", status)
+	}
+	// The usage API and the simulator API answer in JSON.
+	res, body = post(t, a.URL+"/api/usage", "application/json", "", strings.NewReader(`{"batch_id": "`+strings.Repeat("x", 70<<10)+`"}`))
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("70 KB usage report: %s %s", res.Status, res.Header.Get("Content-Type"))
+	}
+}
