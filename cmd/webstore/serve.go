@@ -219,5 +219,14 @@ func sweepPurchases(ctx context.Context, s *db.Store, log io.Writer) {
 		} else if sum.Attempted > 0 {
 			fmt.Fprintf(log, "purchase sweep: %d paid, %d failed, %d still unknown\n", sum.Paid, sum.Failed, sum.Unknown)
 		}
+		// The automatic retries of failed renewals and usage charges that
+		// are due (billing.NextRetry), and the give-up of renewals whose
+		// month has ended (billing.GiveUp).
+		sum, err = s.RetryDue(ctx, "system:retry")
+		if err != nil {
+			fmt.Fprintf(log, "automatic retries: %v\n", err)
+		} else if sum.Attempted > 0 {
+			fmt.Fprintf(log, "automatic retries: %d paid, %d failed, %d void, %d still unknown\n", sum.Paid, sum.Failed, sum.Void, sum.Unknown)
+		}
 	}
 }
