@@ -78,6 +78,10 @@ var messages = map[Code][2]string{
 
 	Code(FailDeclined):          {"付款遭拒絕。", "The payment was declined."},
 	Code(FailInsufficientFunds): {"餘額或額度不足。", "Insufficient funds."},
+	Code(VoidStale):             {"此筆付款在送出前已不符合帳號目前的方案或月份,已取消,未收取任何費用。", "This charge no longer matched the account's plan or month before it was sent; it was cancelled and nothing was charged."},
+	Code(VoidSuperseded):        {"本月費用已由另一筆付款(升級)付清,此筆已取消。", "Another payment (an upgrade) paid this month; this charge was cancelled."},
+	Code(VoidNothingOwed):       {"本月費用已付清,此筆已取消。", "The month is already paid; this charge was cancelled."},
+	Code(VoidGivenUp):           {"續約付款多次失敗或月份已結束,已取消;方案已改為輕用量。", "The renewal payment failed repeatedly or its month ended; it was cancelled and the plan moved to Light."},
 	EPaymentIneligble: {"此付款方式不適用優惠活動代碼(僅限信用卡或 LINE Pay)。", "This payment method is not eligible for the promo code (credit card or LINE Pay only)."},
 	ETransitionNotEl:  {"此優惠活動代碼不適用於這項方案變更。", "This promo code does not apply to this plan change."},
 	EWindowClosed:     {"此優惠活動代碼的有效期間不包含本次付款。", "This payment falls outside the promo code's validity window."},

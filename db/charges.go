@@ -98,14 +98,22 @@ func (c Charge) Lifecycle() billing.Charge {
 
 // Reason is why the charge failed or was voided, in the user's words
 // (zh-TW): the provider's own when it gave one.
-func (c Charge) Reason() string {
-	if c.FailureDetail != "" {
+func (c Charge) Reason() string { return c.ReasonIn("zh-TW") }
+
+// ReasonIn is Reason in lang ("zh-TW" or "en"); the provider's words, which
+// are zh-TW, follow the English sentence in brackets.
+func (c Charge) ReasonIn(lang string) string {
+	if c.Failure == "" {
 		return c.FailureDetail
 	}
-	if c.Failure == "" {
-		return ""
+	msg := billing.CodeMessage(billing.Code(c.Failure), lang)
+	switch {
+	case c.FailureDetail == "":
+		return msg
+	case lang == "en":
+		return msg + " (" + c.FailureDetail + ")"
 	}
-	return billing.CodeMessage(billing.Code(c.Failure), "zh-TW")
+	return c.FailureDetail
 }
 
 const chargeCols = `id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,

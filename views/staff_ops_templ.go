@@ -2121,9 +2121,9 @@ func StaffRun(p StaffPage, v StaffRunView, cat billing.Catalog) templ.Component 
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var121 string
-						templ_7745c5c3_Var121, templ_7745c5c3_Err = templ.JoinStringErrs(c.Reason())
+						templ_7745c5c3_Var121, templ_7745c5c3_Err = templ.JoinStringErrs(c.ReasonIn(string(p.Lang)))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_ops.templ`, Line: 279, Col: 37}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_ops.templ`, Line: 279, Col: 53}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var121))
 						if templ_7745c5c3_Err != nil {
