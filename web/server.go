@@ -107,6 +107,7 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.POST("/checkout/code", s.checkoutCode, requireAdmin)
 	g.POST("/checkout", s.purchase, requireAdmin)
 	g.GET("/charges/:id", s.charge)
+	g.POST("/charges/:id/pay", s.payNow, requireAdmin)
 	g.GET("/charges/:id/receipt", s.receipt)
 	g.GET("/account", s.accountSettings)
 	g.POST("/account", s.renameAccount, requireAdmin)

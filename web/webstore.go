@@ -245,6 +245,25 @@ func (s *Server) charge(c echo.Context) error {
 	return render(c, http.StatusOK, views.ChargeResult(p, v))
 }
 
+// payNow is the admin's 立即付款 on a failed charge: the same retry as the
+// automatic ones and the console's (db.Store.RetryCharge), quoted again
+// against the account as it is now. The charge page then shows the outcome.
+func (s *Server) payNow(c echo.Context) error {
+	ch, err := s.accountCharge(c)
+	if err != nil {
+		return err
+	}
+	back := pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10))
+	_, err = s.store.RetryCharge(c.Request().Context(), actor(c), ch.ID)
+	switch code := billing.ErrorCode(err); {
+	case err == nil, code == billing.EPaymentPending:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "retried"))
+	case code == billing.EPaymentFailed:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-failed"))
+	}
+	return err
+}
+
 // receipt is a paid charge's printable receipt.
 func (s *Server) receipt(c echo.Context) error {
 	ch, err := s.accountCharge(c)
