@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"webstore/billing"
 	"webstore/db"
 	"webstore/web/payments/cardgw"
@@ -84,4 +86,44 @@ func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 		strings.NewReader("")); status != http.StatusForbidden {
 		t.Errorf("operator pay now: %d, want 403", status)
 	}
+}
+
+// In a browser at phone and desktop width: the failed renewal's page shows
+// why and 立即付款; paying with a good card shows it paid.
+func TestPhoneAndDesktopPayNow(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	storeCard(t, a, "cat", "4000000000000341")
+	dec := time.Date(2026, 12, 1, 9, 0, 0, 0, billing.Taipei)
+	a.Clock.Set(dec)
+	if err := a.Store.ClaimRenewalRun(ctx, "system", billing.MonthOf(dec)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.RunRenewal(ctx, "system", billing.MonthOf(dec), true); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := a.Store.DB.Get(&id, `SELECT id FROM charges WHERE account_id='cat' AND kind='renewal' AND status='failed'`); err != nil {
+		t.Fatal(err)
+	}
+	path := "/charges/" + strconv.FormatInt(id, 10)
+
+	desk := browser(t, 1280, 900)
+	signIn(t, desk, a.URL, "alice")
+	do(t, desk, chromedp.Navigate(a.URL+"/m/cat"+path), chromedp.WaitVisible(tid("pay-now-"+strconv.FormatInt(id, 10))))
+	shot(t, desk, "desktop-pay-now")
+
+	b := browser(t, 375, 812)
+	signIn(t, b, a.URL, "alice")
+	do(t, b, chromedp.Navigate(a.URL+"/a/cat"+path), chromedp.WaitVisible(tid("charge-reason")))
+	if got := text(t, b, tid("charge-reason")); !strings.Contains(got, "額度不足") {
+		t.Errorf("reason %q", got)
+	}
+	shot(t, b, "phone-pay-now")
+	storeCard(t, a, "cat", "4242424242424242")
+	do(t, b, chromedp.Click(tid("pay-now-"+strconv.FormatInt(id, 10))), chromedp.WaitVisible(tid("notice")))
+	if got := text(t, b, tid("charge-"+strconv.FormatInt(id, 10))); !strings.Contains(got, "已付款") || !strings.Contains(got, "840") {
+		t.Errorf("after paying now: %q", got)
+	}
+	shot(t, b, "phone-pay-now-paid")
 }

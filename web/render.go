@@ -75,6 +75,7 @@ var notices = map[string][2]string{
 	"campaign-created":    {"已建立活動。", "The campaign was created."},
 	"campaign-saved":      {"已儲存活動。", "The campaign was saved."},
 	"retried":             {"已重新嘗試付款。", "The payment was retried."},
+	"paid-now":            {"付款完成,本月費用已付清。", "Paid: this month is paid in full."},
 	"retry-failed":        {"重試付款仍然失敗,原因已記錄。", "The retry failed again; the reason is recorded."},
 	"token-revoked":       {"已撤銷權杖。", "The token was revoked."},
 	"run-busy":            {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},

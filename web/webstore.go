@@ -254,8 +254,10 @@ func (s *Server) payNow(c echo.Context) error {
 		return err
 	}
 	back := pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10))
-	_, err = s.store.RetryCharge(c.Request().Context(), actor(c), ch.ID)
+	ch, err = s.store.RetryCharge(c.Request().Context(), actor(c), ch.ID)
 	switch code := billing.ErrorCode(err); {
+	case err == nil && ch.Status == billing.StatusPaid:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "paid-now"))
 	case err == nil, code == billing.EPaymentPending:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retried"))
 	case code == billing.EPaymentFailed:
