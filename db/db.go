@@ -6,10 +6,14 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -121,3 +125,64 @@ func pgCode(err error) string {
 func isUndefinedTable(err error) bool { return pgCode(err) == pgUndefinedTable }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Throwaway makes a fresh, migrated schema named prefix_<random> in the
+// database at databaseURL and returns a small pool scoped to it; drop closes
+// the pool and drops the schema, so nothing outlives the caller.
+func Throwaway(ctx context.Context, databaseURL, prefix string) (d *sqlx.DB, drop func(), err error) {
+	var b [6]byte
+	rand.Read(b[:])
+	schema := prefix + "_" + hex.EncodeToString(b[:])
+	admin, err := Open(ctx, databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	admin.SetMaxOpenConns(1)
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return nil, nil, err
+	}
+	drop = func() {
+		if d != nil {
+			d.Close()
+		}
+		admin.ExecContext(context.WithoutCancel(ctx), `DROP SCHEMA `+schema+` CASCADE`)
+		admin.Close()
+	}
+	scoped, err := withSearchPath(databaseURL, schema)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	if d, err = Open(ctx, scoped); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	d.SetMaxOpenConns(8)
+	d.SetMaxIdleConns(8)
+	if _, err := Migrate(ctx, d); err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return d, drop, nil
+}
+
+// withSearchPath adds a search_path run-time parameter to a lib/pq
+// connection string (URL or key=value form).
+func withSearchPath(dsn, schema string) (string, error) { return withParam(dsn, "search_path", schema) }
+
+// withParam sets a connection parameter (a PostgreSQL run-time setting) on
+// a URL or key=value connection string.
+func withParam(dsn, key, value string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", err
+		}
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return dsn + " " + key + "=" + value, nil
+}

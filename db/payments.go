@@ -478,7 +478,7 @@ func (s *Store) requeue(ctx context.Context, tx *sqlx.Tx, now time.Time, actor A
 	if err := audit(ctx, tx, now, actor, ch.AccountID, "charge.retry", before, ch); err != nil {
 		return err
 	}
-	if ch.Total == 0 {
+	if billing.InitialStatus(ch.Total) == billing.StatusPaid {
 		return s.payOff(ctx, tx, now, actor, ch, "")
 	}
 	return nil

@@ -123,9 +123,9 @@ func (s *Store) EstimateRenewal(ctx context.Context, m billing.Month) (RenewalEs
 
 // RenewalResult is what a console run did, phase by phase.
 type RenewalResult struct {
-	Renewal      RenewSummary     `json:"renewal"`
-	Usage        UsageBillSummary `json:"usage"`
-	Collection   CollectSummary   `json:"collection"`
+	Renewal    RenewSummary     `json:"renewal"`
+	Usage      UsageBillSummary `json:"usage"`
+	Collection CollectSummary   `json:"collection"`
 }
 
 // RenewalRun is a month's renewal run as the console shows it.
