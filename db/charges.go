@@ -397,7 +397,7 @@ type settlement struct {
 // void (superseded: one month is paid once), and codes are redeemed.
 // Usage charges change no account.
 func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Catalog, paid []settlement) error {
-	var acct, plan, sched, months, mplan []string
+	var acct, chAcct, plan, sched, months, mplan []string
 	var schedFor []sql.NullTime
 	var amt []int64
 	var codeIDs []int64
@@ -413,16 +413,23 @@ func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Cata
 		if err != nil {
 			return fmt.Errorf("charge %d of %s: %w", c.ID, c.AccountID, err)
 		}
-		acct, plan, sched = append(acct, c.AccountID), append(plan, string(after.Plan)), append(sched, string(after.ScheduledPlan))
-		schedFor = append(schedFor, sql.NullTime{Time: after.ScheduledFor.Date(), Valid: after.ScheduledPlan != ""})
+		if after.Plan != p.Account.Plan || after.ScheduledPlan != p.Account.ScheduledPlan || after.ScheduledFor != p.Account.ScheduledFor {
+			// Only accounts whose plan or schedule moves are written (a
+			// renewal at the plan held changes neither).
+			chAcct, plan, sched = append(chAcct, c.AccountID), append(plan, string(after.Plan)), append(sched, string(after.ScheduledPlan))
+			schedFor = append(schedFor, sql.NullTime{Time: after.ScheduledFor.Date(), Valid: after.ScheduledPlan != ""})
+		}
+		acct = append(acct, c.AccountID)
 		months, mplan, amt = append(months, c.Month().Date().Format("2006-01-02")), append(mplan, string(c.Plan)), append(amt, int64(c.Amount))
 	}
-	if len(acct) > 0 {
+	if len(chAcct) > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts a SET plan = u.plan, scheduled_plan = nullif(u.sched, ''), scheduled_for = u.sched_for
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) AS u(id, plan, sched, sched_for) WHERE a.id = u.id`,
-			pq.StringArray(acct), pq.StringArray(plan), pq.StringArray(sched), nullTimes(schedFor)); err != nil {
+			pq.StringArray(chAcct), pq.StringArray(plan), pq.StringArray(sched), nullTimes(schedFor)); err != nil {
 			return err
 		}
+	}
+	if len(acct) > 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO account_months (account_id, month, plan, fee_paid)
 			SELECT u.id, u.month, u.plan, u.amt FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[]) AS u(id, month, plan, amt)
 			ON CONFLICT (account_id, month) DO UPDATE SET plan = EXCLUDED.plan, fee_paid = account_months.fee_paid + EXCLUDED.fee_paid`,

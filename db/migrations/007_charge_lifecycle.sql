@@ -33,6 +33,8 @@ ALTER TABLE charges ADD CONSTRAINT charges_attempts_check CHECK (attempts >= 0);
 -- a retry or a renewal waits until it is settled.
 CREATE UNIQUE INDEX charges_one_pending_plan ON charges (account_id) WHERE status = 'pending' AND kind IN ('upgrade', 'renewal');
 CREATE INDEX charges_retry_idx ON charges (next_retry_at) WHERE status = 'failed';
+-- The failed charges of an account's month, superseded when the month is paid.
+CREATE INDEX charges_failed_idx ON charges (account_id, month) WHERE status = 'failed';
 
 CREATE FUNCTION charge_transition() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
