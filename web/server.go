@@ -17,6 +17,9 @@ import (
 
 // Config is the web app's configuration.
 type Config struct {
+	// Production is set when the app serves the public over https (see
+	// cmd/webstore's WEBSTORE_ENV): HSTS is sent.
+	Production bool
 	// SecureCookies marks cookies Secure (behind TLS).
 	SecureCookies bool
 	// LinePay and Cards are the payment providers' clients; their sandboxes
@@ -57,9 +60,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 func (s *Server) routes() {
 	e := s.e
 	e.Use(middleware.Recover())
+	e.Use(s.securityHeaders)
 	e.Use(limitBody)
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{XFrameOptions: "SAMEORIGIN", ContentTypeNosniff: "nosniff",
-		ReferrerPolicy: "same-origin"}))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", s.static)
