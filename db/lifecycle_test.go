@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"testing"
+	"time"
 
 	"webstore/billing"
 	"webstore/db"
@@ -39,13 +40,7 @@ func TestStaleRetryNeitherRollsBackNorOvercharges(t *testing.T) {
 	f.clk.Set(tw("2024-06-20 10:00"))
 	f.account(t, "bear", billing.Medium, billing.CreditCard, "decline-me")
 	july := tw("2024-07-01 09:00")
-	f.clk.Set(july)
-	if err := f.s.ClaimRenewalRun(f.ctx, "system", billing.MonthOf(july)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.RunRenewal(f.ctx, "system", billing.MonthOf(july), true); err != nil {
-		t.Fatal(err)
-	}
+	f.runRenewal(t, july)
 	var renewal db.Charge
 	if err := f.s.DB.Get(&renewal, `SELECT id, status, attempts FROM charges WHERE kind='renewal'`); err != nil || renewal.Status != billing.StatusFailed {
 		t.Fatalf("renewal %+v, %v; want failed", renewal, err)
@@ -81,14 +76,8 @@ func TestPendingChargeBlocksUpgradeAndMethodRemoval(t *testing.T) {
 	f.clk.Set(tw("2024-06-20 10:00"))
 	f.account(t, "bear", billing.Medium, billing.CreditCard, "tok")
 	july := tw("2024-07-01 09:00")
-	f.clk.Set(july)
 	f.gw.down.Store(true)
-	if err := f.s.ClaimRenewalRun(f.ctx, "system", billing.MonthOf(july)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.RunRenewal(f.ctx, "system", billing.MonthOf(july), true); err != nil {
-		t.Fatal(err)
-	}
+	f.runRenewal(t, july)
 	if _, err := f.s.Upgrade(f.ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k"}); billing.ErrorCode(err) != billing.EPaymentPending {
 		t.Errorf("upgrade under a pending renewal: %v, want payment_pending", err)
 	}
@@ -121,13 +110,7 @@ func TestRepeatedRefusalsDropToFreePlan(t *testing.T) {
 	f.clk.Set(tw("2024-06-20 10:00"))
 	f.account(t, "bear", billing.Medium, billing.CreditCard, "decline-me")
 	july := tw("2024-07-01 09:00")
-	f.clk.Set(july)
-	if err := f.s.ClaimRenewalRun(f.ctx, "system", billing.MonthOf(july)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.s.RunRenewal(f.ctx, "system", billing.MonthOf(july), true); err != nil {
-		t.Fatal(err)
-	}
+	f.runRenewal(t, july)
 	for i, wait := range billing.RetryAfter {
 		f.clk.Set(f.clk.Now().Add(wait - 1e9))
 		if sum, _ := f.s.RetryDue(f.ctx, "system:retry"); sum.Attempted != 0 {
@@ -146,5 +129,19 @@ func TestRepeatedRefusalsDropToFreePlan(t *testing.T) {
 	}
 	if status != "void" || failure != "given_up" || attempts != billing.MaxAttempts || plan != "light" {
 		t.Errorf("after %d refusals: %s (%s), %d attempts, plan %s; want void (given_up), light", billing.MaxAttempts, status, failure, attempts, plan)
+	}
+}
+
+// runRenewal runs the renewal of the month containing at, at that instant,
+// as the console does (with collection).
+func (f fixture) runRenewal(t *testing.T, at time.Time) {
+	t.Helper()
+	f.clk.Set(at)
+	m := billing.MonthOf(at)
+	if err := f.s.ClaimRenewalRun(f.ctx, "system", m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.RunRenewal(f.ctx, "system", m, true); err != nil {
+		t.Fatal(err)
 	}
 }
