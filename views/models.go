@@ -21,6 +21,8 @@ type Usage struct {
 type PlanView struct {
 	O     db.Overview
 	Usage Usage
+	// Owed are the failed charges the banner shows (db.FindOwedCharges).
+	Owed []db.Charge
 }
 
 // CheckoutView is the checkout page for one target plan.
@@ -43,6 +45,8 @@ type CheckoutView struct {
 	Terms bool
 	// Self is this checkout's URL (payment-method flows come back to it).
 	Self string
+	// Owed are the failed charges the banner shows (db.FindOwedCharges).
+	Owed []db.Charge
 }
 
 // ChargeView is a charge's result or receipt page.

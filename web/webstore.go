@@ -26,7 +26,11 @@ func (s *Server) menu(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o}))
+	owed, err := s.store.FindOwedCharges(c.Request().Context(), o.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o, Owed: owed}))
 }
 
 func (s *Server) plan(c echo.Context) error {
@@ -46,6 +50,9 @@ func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg st
 	}
 	v := views.PlanView{O: o, Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
 		RefreshedAt: usage.RefreshedAt}}
+	if v.Owed, err = s.store.FindOwedCharges(c.Request().Context(), o.ID); err != nil {
+		return err
+	}
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
 		// month ends, under the tiers in force.
@@ -108,6 +115,9 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 	}
 	v := views.CheckoutView{O: o, Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
 		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
+	if v.Owed, err = s.store.FindOwedCharges(ctx, o.ID); err != nil {
+		return v, err
+	}
 	v.Quote, err = s.store.Quote(ctx, o.ID, billing.KindUpgrade, target.ID)
 	switch billing.ErrorCode(err) {
 	case "", billing.ENoPaymentMethod:
