@@ -76,7 +76,7 @@ func (s *Server) invite(c echo.Context) error {
 	if err != nil {
 		return s.refused(c, err)
 	}
-	link := c.Scheme() + "://" + c.Request().Host + "/invite/" + tok
+	link := s.absURL(c, "/invite/"+tok)
 	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role}, "")
 }
 

@@ -22,6 +22,10 @@ type Config struct {
 	Production bool
 	// SecureCookies marks cookies Secure (behind TLS).
 	SecureCookies bool
+	// BaseURL is the app's public URL (no trailing slash): links it hands
+	// out and the providers' return URLs are built on it. Unset, they are
+	// built from the request's Host (development).
+	BaseURL string
 	// LinePay and Cards are the payment providers' clients; their sandboxes
 	// are mounted on this server when the Sandbox* fields are set.
 	LinePay        *linepay.Client
@@ -103,6 +107,8 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("", s.menu)
 	g.GET("/menu", s.menu)
 	g.GET("/plan", s.plan)
+	g.GET("/plan/news", s.planNews)
+	g.GET("/premium-id", s.premiumID)
 	g.POST("/plan/downgrade", s.downgrade, requireAdmin)
 	g.POST("/plan/downgrade/cancel", s.cancelDowngrade, requireAdmin)
 	g.GET("/checkout", s.checkout)

@@ -87,19 +87,6 @@ type usageError struct{ error }
 
 var errNotPassed = errors.New("scenario did not pass")
 
-// config is read from the environment and flags into one struct.
-type config struct {
-	DatabaseURL string
-}
-
-func loadConfig() (config, error) {
-	c := config{DatabaseURL: os.Getenv("DATABASE_URL")}
-	if c.DatabaseURL == "" {
-		return c, usageError{errors.New("DATABASE_URL is not set (make run sets up a local PostgreSQL for you)")}
-	}
-	return c, nil
-}
-
 func newFlags(name, help string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -254,7 +241,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer s.DB.Close()
 	s.Clock = clock
 	if *collect {
-		gw, stop, err := loopbackProviders(s.DB)
+		gw, stop, err := loopbackProviders(cfg, s.DB)
 		if err != nil {
 			return err
 		}
@@ -293,7 +280,7 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.DB.Close()
-	gw, stop, err := loopbackProviders(s.DB)
+	gw, stop, err := loopbackProviders(cfg, s.DB)
 	if err != nil {
 		return err
 	}

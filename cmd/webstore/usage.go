@@ -147,7 +147,7 @@ func usageBill(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := map[string]any{"usage": sum}
 	if *collect {
-		gw, stop, err := loopbackProviders(s.DB)
+		gw, stop, err := loopbackProviders(cfg, s.DB)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// config is read from the environment once, into one struct, by every
+// command:
+//
+//	DATABASE_URL      the PostgreSQL database (required)
+//	WEBSTORE_ENV      development (the default) or production
+//	BASE_URL          the app's public URL, e.g. https://billing.example.com;
+//	                  links and the providers' return URLs are built on it
+//	LINEPAY_API_URL, LINEPAY_CHANNEL_ID, LINEPAY_CHANNEL_SECRET
+//	CARDGW_API_URL, CARDGW_PUBLIC_KEY, CARDGW_SECRET_KEY
+//	METRICS_ADDR      where serve answers /metrics (off when unset)
+//
+// In development a provider whose URL is unset is the local sandbox; in
+// production every command refuses to start unless every provider setting
+// is there and BASE_URL is https (checkProduction), before it touches the
+// database.
+type config struct {
+	DatabaseURL string
+	Production  bool
+	BaseURL     string
+	LinePay     linePaySettings
+	Cards       cardSettings
+	MetricsAddr string
+}
+
+type linePaySettings struct{ APIURL, ChannelID, ChannelSecret string }
+
+type cardSettings struct{ APIURL, PublicKey, SecretKey string }
+
+func loadConfig() (config, error) {
+	c := config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		BaseURL:     strings.TrimSuffix(os.Getenv("BASE_URL"), "/"),
+		LinePay: linePaySettings{APIURL: os.Getenv("LINEPAY_API_URL"), ChannelID: os.Getenv("LINEPAY_CHANNEL_ID"),
+			ChannelSecret: os.Getenv("LINEPAY_CHANNEL_SECRET")},
+		Cards: cardSettings{APIURL: os.Getenv("CARDGW_API_URL"), PublicKey: os.Getenv("CARDGW_PUBLIC_KEY"),
+			SecretKey: os.Getenv("CARDGW_SECRET_KEY")},
+		MetricsAddr: os.Getenv("METRICS_ADDR"),
+	}
+	switch env := os.Getenv("WEBSTORE_ENV"); env {
+	case "", "development":
+	case "production":
+		c.Production = true
+	default:
+		return c, usageError{fmt.Errorf("WEBSTORE_ENV is %q: want development or production", env)}
+	}
+	if c.DatabaseURL == "" {
+		return c, usageError{errors.New("DATABASE_URL is not set (make run sets up a local PostgreSQL for you)")}
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, usageError{fmt.Errorf("BASE_URL is %q: want an absolute URL such as https://billing.example.com", c.BaseURL)}
+		}
+	}
+	return c, c.checkProduction()
+}
+
+// checkProduction refuses, in production, a configuration that would fall
+// back to a sandbox (whose secrets are public) or send cookies and
+// provider secrets over plain http. It names everything missing at once.
+func (c config) checkProduction() error {
+	if !c.Production {
+		return nil
+	}
+	var missing []string
+	for _, s := range []struct{ name, value string }{
+		{"LINEPAY_API_URL", c.LinePay.APIURL}, {"LINEPAY_CHANNEL_ID", c.LinePay.ChannelID},
+		{"LINEPAY_CHANNEL_SECRET", c.LinePay.ChannelSecret}, {"CARDGW_API_URL", c.Cards.APIURL},
+		{"CARDGW_PUBLIC_KEY", c.Cards.PublicKey}, {"CARDGW_SECRET_KEY", c.Cards.SecretKey}, {"BASE_URL", c.BaseURL},
+	} {
+		if s.value == "" {
+			missing = append(missing, s.name)
+		}
+	}
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, "not set: "+strings.Join(missing, ", "))
+	}
+	var plain []string
+	for _, s := range []struct{ name, value string }{
+		{"BASE_URL", c.BaseURL}, {"LINEPAY_API_URL", c.LinePay.APIURL}, {"CARDGW_API_URL", c.Cards.APIURL},
+	} {
+		if s.value != "" && !strings.HasPrefix(s.value, "https://") {
+			plain = append(plain, s.name)
+		}
+	}
+	if len(plain) > 0 {
+		problems = append(problems, "not https: "+strings.Join(plain, ", "))
+	}
+	if len(problems) > 0 {
+		return usageError{fmt.Errorf("WEBSTORE_ENV=production refuses to start: %s (the payment sandboxes are for development only)",
+			strings.Join(problems, "; "))}
+	}
+	return nil
+}

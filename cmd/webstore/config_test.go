@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"webstore/web"
+)
+
+var providerEnv = []string{"LINEPAY_API_URL", "LINEPAY_CHANNEL_ID", "LINEPAY_CHANNEL_SECRET",
+	"CARDGW_API_URL", "CARDGW_PUBLIC_KEY", "CARDGW_SECRET_KEY", "BASE_URL"}
+
+// setEnv sets the environment for one test: every provider setting empty
+// unless given.
+func setEnv(t *testing.T, kv map[string]string) {
+	t.Helper()
+	for _, k := range append(providerEnv, "WEBSTORE_ENV", "METRICS_ADDR") {
+		t.Setenv(k, kv[k])
+	}
+	// Nothing may reach the database before the configuration is checked.
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+}
+
+var production = map[string]string{
+	"WEBSTORE_ENV": "production", "BASE_URL": "https://billing.example.tw",
+	"LINEPAY_API_URL": "https://api-pay.line.me", "LINEPAY_CHANNEL_ID": "1656999999", "LINEPAY_CHANNEL_SECRET": "s3cret",
+	"CARDGW_API_URL": "https://api.cardgw.example", "CARDGW_PUBLIC_KEY": "pk_live_x", "CARDGW_SECRET_KEY": "sk_live_x",
+}
+
+func without(m map[string]string, keys ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := without(m)
+	out[k] = v
+	return out
+}
+
+// WEBSTORE_ENV=production refuses to start, naming what is missing, unless
+// both providers are configured and BASE_URL is https; so does every other
+// command (collect pays, too).
+func TestProductionRefusesIncompleteSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		wants []string
+	}{
+		{"nothing set", map[string]string{"WEBSTORE_ENV": "production"}, []string{"serve"}, providerEnv},
+		{"card gateway forgotten", without(production, "CARDGW_API_URL", "CARDGW_SECRET_KEY"), []string{"serve"},
+			[]string{"not set: CARDGW_API_URL, CARDGW_SECRET_KEY"}},
+		{"plain http", with(production, "BASE_URL", "http://billing.example.tw"), []string{"serve"}, []string{"not https: BASE_URL"}},
+		{"collect", without(production, "LINEPAY_CHANNEL_SECRET"), []string{"collect"}, []string{"LINEPAY_CHANNEL_SECRET"}},
+		{"unknown environment", map[string]string{"WEBSTORE_ENV": "prod"}, []string{"serve"}, []string{`WEBSTORE_ENV is "prod"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &errOut)
+			if code == 0 {
+				t.Fatalf("exit 0, want a refusal; stderr %q", errOut.String())
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr %q does not name %q", errOut.String(), w)
+				}
+			}
+			if strings.Contains(errOut.String(), "connect") || strings.Contains(errOut.String(), "dial") {
+				t.Errorf("the database was reached before the settings were checked: %q", errOut.String())
+			}
+		})
+	}
+}
+
+// In production no sandbox is mounted, cookies are Secure and HSTS is sent;
+// in development (make run) the sandboxes stand in for unset providers.
+func TestProductionServesNoSandbox(t *testing.T) {
+	for _, tc := range []struct {
+		env                   map[string]string
+		sandbox, secure, hsts bool
+	}{
+		{production, false, true, true},
+		{map[string]string{}, true, false, false},
+	} {
+		setEnv(t, tc.env)
+		cfg, err := loadConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		webCfg, gw := providers(cfg, nil, "http://127.0.0.1:8080")
+		if got := webCfg.SandboxLinePay != nil || webCfg.SandboxCards != nil; got != tc.sandbox {
+			t.Errorf("%v: sandboxes mounted %v, want %v", tc.env, got, tc.sandbox)
+		}
+		if tc.env["LINEPAY_API_URL"] != "" && (gw.LinePay.BaseURL != tc.env["LINEPAY_API_URL"] || gw.Cards.SecretKey != tc.env["CARDGW_SECRET_KEY"]) {
+			t.Errorf("clients: %+v %+v", gw.LinePay, gw.Cards)
+		}
+		app := web.New(webCfg, nil)
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/signin", nil))
+		cookies := rec.Result().Cookies()
+		if len(cookies) == 0 {
+			t.Fatalf("%v: the sign-in page set no cookie", tc.env)
+		}
+		for _, ck := range cookies {
+			if ck.Secure != tc.secure {
+				t.Errorf("%v: cookie %s Secure=%v, want %v", tc.env, ck.Name, ck.Secure, tc.secure)
+			}
+		}
+		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != tc.hsts {
+			t.Errorf("%v: HSTS sent %v, want %v", tc.env, got, tc.hsts)
+		}
+		rec = httptest.NewRecorder()
+		app.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sandbox/card/fields?key=pk_sandbox&return_url=/", nil))
+		if got := rec.Code != http.StatusNotFound; got != tc.sandbox {
+			t.Errorf("%v: /sandbox/card/fields answered %d", tc.env, rec.Code)
+		}
+	}
+}
