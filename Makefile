@@ -16,15 +16,23 @@ build: generate
 generate:
 	$(GO) tool templ generate -log-level error
 
-## run: a local PostgreSQL (unless DATABASE_URL is set), migrations, demo data, the app on :8080.
+## run: a local PostgreSQL (unless DATABASE_URL is set), Mailpit (unless SMTP_URL is set),
+## migrations, demo data, the app on :8080.
 run: build
 	@if [ -z "$${DATABASE_URL:-}" ]; then export DATABASE_URL=$$(db/localpg.sh start $(PG_DEV) 5433); fi; \
+	if [ -z "$${SMTP_URL:-}" ]; then \
+		mkdir -p .pg; mp=$$($(GO) tool -n mailpit); \
+		$$mp --smtp 127.0.0.1:1025 --listen 127.0.0.1:8025 --quiet --disable-version-check --database .pg/mailpit.db & \
+		mailpit=$$!; trap 'kill $$mailpit 2>/dev/null' EXIT; \
+		export SMTP_URL=smtp://127.0.0.1:1025; inbox="  mail (Mailpit): http://127.0.0.1:8025"; \
+	fi; \
 	./$(BIN) migrate; \
 	./$(BIN) seed; \
 	echo; echo "  webstore: http://localhost:8080"; \
+	echo "$${inbox:-  mail: $$SMTP_URL}"; \
 	echo "  demo sign-ins (password demo1234): alice (admin of 熊美服飾店 and 貓咪咖啡), oscar (operator), kenji (東京ラーメン), staff (billing team)"; \
 	echo; \
-	exec ./$(BIN) serve
+	./$(BIN) serve
 
 ## test: a throwaway PostgreSQL (unless DATABASE_URL is set), then every check and test.
 test: check-generated vet browser-deps

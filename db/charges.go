@@ -341,6 +341,7 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 	var cids []int64
 	var codes, caccts []string
 	var paid []settlement
+	var receipts []Charge
 	rows := make(map[string]accountRow, len(ncs))
 	for _, c := range ncs {
 		rows[c.AccountID] = c.Row
@@ -349,8 +350,11 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		if c.Code != "" {
 			cids, codes, caccts = append(cids, c.ID), append(codes, c.Code), append(caccts, c.AccountID)
 		}
-		if c.Status == billing.StatusPaid && c.Kind != billing.KindUsage {
-			paid = append(paid, settlement{Charge: c, Account: rows[c.AccountID].billing(c.Month()).Settle(now)})
+		if c.Status == billing.StatusPaid {
+			receipts = append(receipts, c)
+			if c.Kind != billing.KindUsage {
+				paid = append(paid, settlement{Charge: c, Account: rows[c.AccountID].billing(c.Month()).Settle(now)})
+			}
 		}
 	}
 	if len(cids) > 0 {
@@ -369,6 +373,9 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		}
 	}
 	if err := applyPaid(ctx, tx, now, cat, paid); err != nil {
+		return nil, err
+	}
+	if err := queueReceipts(ctx, tx, now, receipts); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -169,6 +169,9 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 	if err := applyPaid(ctx, tx, now, cat, []settlement{{Charge: *ch, Account: row.billing(ch.Month()).Settle(now)}}); err != nil {
 		return err
 	}
+	if err := queueReceipts(ctx, tx, now, []Charge{*ch}); err != nil {
+		return err
+	}
 	return audit(ctx, tx, now, actor, ch.AccountID, "charge.paid", before, ch)
 }
 
@@ -189,7 +192,11 @@ func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch
 	if err := audit(ctx, tx, now, actor, ch.AccountID, "charge.failed", before, ch); err != nil {
 		return err
 	}
-	if billing.GiveUp(ch.Lifecycle(), now) {
+	gaveUp := billing.GiveUp(ch.Lifecycle(), now)
+	if err := queueFailure(ctx, tx, now, *ch, gaveUp); err != nil {
+		return err
+	}
+	if gaveUp {
 		return giveUp(ctx, tx, now, actor, ch)
 	}
 	return nil

@@ -60,6 +60,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The server's own jobs stop when ctx ends (a signal); serve waits for
 	// them below, so none is cut off between two statements by the exit.
 	var jobs sync.WaitGroup
+	if err := startMail(ctx, s, self, &jobs, stderr); err != nil {
+		return err
+	}
 	jobs.Go(func() { dailyJobs(ctx, s, stderr) })
 	jobs.Go(func() { sweepPurchases(ctx, s, stderr) })
 
@@ -192,6 +195,11 @@ func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 			fmt.Fprintf(log, "daily usage refresh: %v\n", err)
 		} else {
 			fmt.Fprintf(log, "daily usage refresh at %s: %d account-months\n", next.Format(time.RFC3339), sum.Accounts)
+		}
+		if n, err := s.QueueReminders(ctx); err != nil {
+			fmt.Fprintf(log, "daily reminders: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "daily reminders: %d messages queued\n", n)
 		}
 		if n, err := s.ExpireCodes(ctx); err != nil {
 			fmt.Fprintf(log, "daily code expiry: %v\n", err)

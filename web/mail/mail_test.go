@@ -1,0 +1,305 @@
+package mail_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/db/dbtest"
+	"webstore/web/mail"
+)
+
+// mailpit is a real Mailpit (the project's Go tool) on loopback ports.
+type mailpit struct {
+	SMTP string // smtp://127.0.0.1:port
+	API  string // http://127.0.0.1:port/api/v1
+}
+
+var mailpitBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startMailpit runs Mailpit for the test: `go tool mailpit`, built once.
+func startMailpit(t *testing.T) mailpit {
+	t.Helper()
+	mailpitBin.once.Do(func() {
+		out, err := exec.Command("go", "tool", "-n", "mailpit").Output()
+		mailpitBin.path, mailpitBin.err = strings.TrimSpace(string(out)), err
+	})
+	if mailpitBin.err != nil {
+		t.Fatalf("go tool -n mailpit: %v", mailpitBin.err)
+	}
+	smtpAddr, httpAddr := freePort(t), freePort(t)
+	cmd := exec.Command(mailpitBin.path, "--smtp", smtpAddr, "--listen", httpAddr, "--quiet",
+		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	mp := mailpit{SMTP: "smtp://" + smtpAddr, API: "http://" + httpAddr + "/api/v1"}
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(mp.API + "/info"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return mp
+			}
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("Mailpit did not start")
+		}
+	}
+}
+
+type message struct {
+	ID        string `json:"ID"`
+	MessageID string `json:"MessageID"`
+	Subject   string `json:"Subject"`
+	To        []struct {
+		Address string `json:"Address"`
+	} `json:"To"`
+	Text string `json:"Text"`
+	HTML string `json:"HTML"`
+}
+
+// messages lists Mailpit's inbox, each with its text and HTML.
+func (mp mailpit) messages(t *testing.T) []message {
+	t.Helper()
+	var list struct {
+		Messages []message `json:"messages"`
+	}
+	get(t, mp.API+"/messages", &list)
+	for i := range list.Messages {
+		get(t, mp.API+"/message/"+list.Messages[i].ID, &list.Messages[i])
+	}
+	return list.Messages
+}
+
+func get(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type fixture struct {
+	s    *db.Store
+	clk  *clock
+	prov *db.SimProvider
+	mp   mailpit
+	w    *mail.Worker
+	ctx  context.Context
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	d, _ := dbtest.New(t)
+	f := fixture{clk: &clock{t: time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)}, prov: db.NewSimProvider(), mp: startMailpit(t), ctx: context.Background()}
+	f.s = db.New(d, f.clk, f.prov)
+	smtp, err := mail.NewSMTP(f.mp.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.w = &mail.Worker{Store: f.s, Sender: smtp, From: "LINE官方帳號 <no-reply@webstore.test>", BaseURL: "https://webstore.test"}
+	return f
+}
+
+// account makes an account paying by card with an e-invoice e-mail address.
+func (f fixture) account(t *testing.T, id string, plan billing.PlanID) {
+	t.Helper()
+	if err := f.s.CreateAccount(f.ctx, "test", db.NewAccount{ID: id, Name: id + " 商店", Region: "TW", Plan: plan, PaidMonth: billing.MonthOf(f.clk.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AddPaymentMethod(f.ctx, "test", db.PaymentMethod{AccountID: id, Kind: billing.CreditCard, Token: "tok"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SaveInvoiceDetails(f.ctx, "test", id, billing.InvoiceDetails{Kind: billing.InvoiceCitizenCertificate,
+		Carrier: "AB12345678901234", Email: id + "@shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f fixture) send(t *testing.T) int {
+	t.Helper()
+	n, err := f.w.RunOnce(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A paid upgrade sends a receipt naming its lines, total and e-invoice
+// number to the e-invoice address, once however often the worker runs.
+func TestReceipt(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.Light)
+	ch, err := f.s.Upgrade(f.ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "k"})
+	if err != nil || ch.Status != billing.StatusPaid {
+		t.Fatalf("upgrade: %+v %v", ch, err)
+	}
+	if n := f.send(t); n != 1 {
+		t.Fatalf("sent %d, want 1", n)
+	}
+	f.send(t)
+	ms := f.mp.messages(t)
+	if len(ms) != 1 {
+		t.Fatalf("%d messages, want 1", len(ms))
+	}
+	m := ms[0]
+	if m.To[0].Address != "bear@shop.test" || !strings.Contains(m.Subject, "NT$840") || !strings.Contains(m.Text, ch.Invoice) ||
+		!strings.Contains(m.Text, "NT$800") || !strings.Contains(m.HTML, "/a/bear/charges/") || m.MessageID == "" {
+		t.Errorf("receipt %+v", m)
+	}
+}
+
+// A refused payment sends the reason, the next automatic retry and a
+// pay-now link; an account without an e-invoice address gets nothing.
+func TestPaymentFailed(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.Medium)
+	if err := f.s.CreateAccount(f.ctx, "test", db.NewAccount{ID: "mute", Region: "TW", Plan: billing.Medium, PaidMonth: billing.MonthOf(f.clk.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	f.prov.SetOutcome("bear", db.OutcomeInsufficientFunds)
+	july := time.Date(2024, 7, 1, 9, 0, 0, 0, billing.Taipei)
+	f.clk.Set(july)
+	if err := f.s.ClaimRenewalRun(f.ctx, "system", billing.MonthOf(july)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.RunRenewal(f.ctx, "system", billing.MonthOf(july), true); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.send(t); n != 1 {
+		t.Fatalf("sent %d, want 1 (mute has no address)", n)
+	}
+	m := f.mp.messages(t)[0]
+	if !strings.Contains(m.Subject, "付款失敗") || !strings.Contains(m.Text, "額度不足") || !strings.Contains(m.Text, "2024/07/02 09:00") ||
+		!strings.Contains(m.Text, "立即付款") {
+		t.Errorf("failed-payment message: %s\n%s", m.Subject, m.Text)
+	}
+}
+
+// Three days before the month ends each paying account is reminded of its
+// renewal (plan, amount, the 1st); seven days before a code's window
+// closes its holder is reminded of it; each once.
+func TestReminders(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.High)
+	f.account(t, "cat", billing.Light)
+	if _, err := f.s.CreateCampaign(f.ctx, "test", billing.Campaign{ID: "summer-2024", FaceValue: 800,
+		ValidFrom: time.Date(2024, 6, 7, 0, 0, 0, 0, billing.Taipei), ValidUntil: time.Date(2024, 6, 30, 22, 59, 59, 0, billing.Taipei)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.AddCodes(f.ctx, "test", "summer-2024", []string{"CAT-0001"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.RegisterCode(f.ctx, "test", "cat", "CAT-0001"); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(time.Date(2024, 6, 20, 2, 0, 0, 0, billing.JST)) // ten days before the code's window closes
+	if n, err := f.s.QueueReminders(f.ctx); err != nil || n != 0 {
+		t.Fatalf("queued %d (%v) on 6/20, want none", n, err)
+	}
+	f.clk.Set(time.Date(2024, 6, 28, 2, 0, 0, 0, billing.JST)) // the month ends in under three days
+	for range 2 {
+		if n, err := f.s.QueueReminders(f.ctx); err != nil {
+			t.Fatal(err)
+		} else if f.send(t); n > 2 {
+			t.Fatalf("queued %d", n)
+		}
+	}
+	ms := f.mp.messages(t)
+	if len(ms) != 2 {
+		t.Fatalf("%d messages, want 2 (bear's renewal, cat's code)", len(ms))
+	}
+	var renewal, code message
+	for _, m := range ms {
+		switch m.To[0].Address {
+		case "bear@shop.test":
+			renewal = m
+		case "cat@shop.test":
+			code = m
+		}
+	}
+	if !strings.Contains(renewal.Subject, "2024/07/01") || !strings.Contains(renewal.Text, "NT$1,260") || !strings.Contains(renewal.Text, "下個月1日") {
+		t.Errorf("renewal reminder: %s\n%s", renewal.Subject, renewal.Text)
+	}
+	if !strings.Contains(code.Subject, "CAT-0001") || !strings.Contains(code.Text, "2024/06/30 22:59") {
+		t.Errorf("code reminder: %s\n%s", code.Subject, code.Text)
+	}
+}
+
+// A worker that dies holding messages leaves them to the next one once its
+// lease ends; an SMTP server that refuses a message has it tried again
+// later. Either way each message arrives once.
+func TestKilledWorkerAndRefusingServer(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.Light)
+	if _, err := f.s.Upgrade(f.ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	// A worker claims the receipt and dies before sending it.
+	if ms, err := f.s.ClaimMail(f.ctx, 10, 2*time.Minute); err != nil || len(ms) != 1 {
+		t.Fatalf("claim: %d, %v", len(ms), err)
+	}
+	if n := f.send(t); n != 0 {
+		t.Fatalf("sent %d while another worker holds it", n)
+	}
+	f.clk.Set(f.clk.Now().Add(2 * time.Minute))
+	// The server is down: the attempt fails and is rescheduled.
+	down := *f.w
+	down.Sender, _ = mail.NewSMTP("smtp://" + freePort(t))
+	if n, err := down.RunOnce(f.ctx); err != nil || n != 0 {
+		t.Fatalf("sent %d (%v) to a server that is down", n, err)
+	}
+	if n := f.send(t); n != 0 {
+		t.Fatalf("sent %d before the retry is due", n)
+	}
+	f.clk.Set(f.clk.Now().Add(10 * time.Minute))
+	if n := f.send(t); n != 1 {
+		t.Fatalf("sent %d once due again, want 1", n)
+	}
+	f.send(t)
+	if ms := f.mp.messages(t); len(ms) != 1 {
+		t.Errorf("%d messages arrived, want 1", len(ms))
+	}
+	var attempts int
+	if err := f.s.DB.Get(&attempts, `SELECT attempts FROM outbox`); err != nil || attempts != 3 {
+		t.Errorf("attempts %d (%v), want 3 (dead worker, server down, sent)", attempts, err)
+	}
+}
