@@ -52,13 +52,19 @@ func (s *Server) signIn(c echo.Context) error {
 		p.Error = p.Lang.T("帳號或密碼不正確。", "The login or password is not correct.")
 		return render(c, http.StatusUnauthorized, views.SignIn(p, c.FormValue("login"), c.FormValue("next")))
 	}
+	return s.startSession(c, user, c.FormValue("next"))
+}
+
+// startSession signs user in (a new session and its cookie) and sends them
+// on to next, if it is a page of this site, or to their accounts.
+func (s *Server) startSession(c echo.Context, user db.User, next string) error {
 	tok, err := s.store.CreateSession(c.Request().Context(), user.ID)
 	if err != nil {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: cookieSession, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(db.SessionTTL.Seconds())})
-	next := localNext(c.FormValue("next"), "/accounts")
+	next = localNext(next, "/accounts")
 	if user.IsStaff && next == "/accounts" {
 		next = "/staff"
 	}
