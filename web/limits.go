@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -77,5 +79,63 @@ func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		r.ContentLength = int64(len(b))
 		return next(c)
+	}
+}
+
+// pageTimeout bounds what a GET may spend, its database queries included
+// (lib/pq cancels a query when its context ends): a page that cannot be
+// built in time is a 503, not a connection held open. slowGets are the
+// exports that stream more.
+const pageTimeout = 15 * time.Second
+
+var slowGets = map[string]bool{"/staff/campaigns/:id/codes.csv": true}
+
+func boundPageTime(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if (r.Method != http.MethodGet && r.Method != http.MethodHead) || slowGets[c.Path()] {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// Scenario simulations each make a throwaway schema with a pool of up to 9
+// connections beside the app's 40, so only maxSimulations run at once; a
+// request waits up to simulationWait for a slot, then gets a 503.
+const (
+	maxSimulations = 2
+	simulationWait = 10 * time.Second
+)
+
+var simulateRoutes = map[string]bool{"POST /staff/simulate": true, "POST /staff/api/simulate": true}
+
+var errBusy = echo.NewHTTPError(http.StatusServiceUnavailable, "busy")
+
+func boundSimulations(slots int, wait time.Duration) echo.MiddlewareFunc {
+	sem := make(chan struct{}, slots)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !simulateRoutes[c.Request().Method+" "+c.Path()] {
+				return next(c)
+			}
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case sem <- struct{}{}:
+			case <-t.C:
+				c.Response().Header().Set("Retry-After", "10")
+				return errBusy
+			case <-c.Request().Context().Done():
+				return c.Request().Context().Err()
+			}
+			defer func() { <-sem }()
+			return next(c)
+		}
 	}
 }

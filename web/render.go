@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -167,6 +168,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 				"What was sent is too large (forms take up to 64 KB, scenario files up to 1 MB).")
 		case http.StatusUnsupportedMediaType:
 			msg = l.T("此頁面不接受檔案上傳。", "This page does not take file uploads.")
+		case http.StatusServiceUnavailable:
+			msg = l.T("系統忙碌中,請稍後再試。", "The system is busy. Please try again shortly.")
 		}
 	case billing.ErrorCode(err) != "":
 		code := billing.ErrorCode(err)
@@ -175,6 +178,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if code == billing.EUnknownAccount {
 			msg = l.T("找不到這個頁面。", "Page not found.")
 		}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(c.Request().Context().Err(), context.DeadlineExceeded):
+		// The page ran out of time (boundPageTime); the database driver
+		// reports a cancelled query as its own error.
+		status = http.StatusServiceUnavailable
+		msg = l.T("頁面處理逾時,請稍後再試。", "The page took too long. Please try again shortly.")
+		slog.Warn("request timed out", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	default:
 		slog.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

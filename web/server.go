@@ -66,6 +66,8 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
 	e.Use(limitBody)
+	e.Use(boundPageTime(pageTimeout))
+	e.Use(boundSimulations(maxSimulations, simulationWait))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", s.static)

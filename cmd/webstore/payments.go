@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -29,10 +30,12 @@ const (
 // configuration that mounts whichever sandboxes stand in for them.
 func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gateway) {
 	cfg := web.Config{Production: c.Production, SecureCookies: c.Production, BaseURL: c.BaseURL}
+	hc := providerHTTP()
 	lp := &linepay.Client{
 		BaseURL:       or(c.LinePay.APIURL, selfURL+linePaySandboxPath),
 		ChannelID:     or(c.LinePay.ChannelID, "1656000000"),
 		ChannelSecret: or(c.LinePay.ChannelSecret, "sandbox-channel-secret"),
+		HTTP:          hc,
 	}
 	if c.LinePay.APIURL == "" && !c.Production {
 		cfg.SandboxLinePay = linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID,
@@ -41,6 +44,7 @@ func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gatew
 	cards := &cardgw.Client{
 		BaseURL:   or(c.Cards.APIURL, selfURL+cardSandboxPath),
 		SecretKey: or(c.Cards.SecretKey, "sk_sandbox"),
+		HTTP:      hc,
 	}
 	cfg.CardPublicKey = or(c.Cards.PublicKey, "pk_sandbox")
 	if c.Cards.APIURL == "" && !c.Production {
@@ -49,6 +53,22 @@ func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gatew
 	}
 	cfg.LinePay, cfg.Cards = lp, cards
 	return cfg, payments.Gateway{LinePay: lp, Cards: cards}
+}
+
+// providerTimeout bounds one call to a payment provider, from dialling to
+// the last byte of the answer. A payment without an answer in time stays
+// pending and is asked again, under the same key, by the sweep.
+const providerTimeout = 30 * time.Second
+
+// providerHTTP is the client both providers are called through: each
+// stage of a call is bounded, and so are the connections to one provider.
+func providerHTTP() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = providerTimeout
+	t.MaxConnsPerHost = 32
+	t.MaxIdleConnsPerHost = 8
+	return &http.Client{Timeout: providerTimeout, Transport: t}
 }
 
 // or is v, or def when v is empty.

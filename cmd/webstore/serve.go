@@ -55,7 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	s.Payments = gw
 	webCfg.DatabaseURL = cfg.DatabaseURL
 	app := web.New(webCfg, s)
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(app)
 
 	// The server's own jobs stop when ctx ends (a signal); serve waits for
 	// them below, so none is cut off between two statements by the exit.
@@ -110,6 +110,22 @@ func shutdown(srv *http.Server, app *web.Server, jobs *sync.WaitGroup, grace tim
 	}
 	fmt.Fprintln(log, "webstore: stopped")
 	return nil
+}
+
+// newHTTPServer bounds what one connection may take: its headers arrive
+// within 10 s and its body (at most a 1 MB scenario) within 30 s, an answer
+// is written within 60 s (a purchase waits for its provider up to 30 s;
+// longer and it is left pending for the sweep), and an idle keep-alive
+// connection is closed after 2 minutes.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // listenURL is how this process reaches its own listener (and what serve

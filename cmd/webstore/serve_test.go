@@ -356,3 +356,31 @@ func TestServeShutdownCutOffLeavesPurchasePending(t *testing.T) {
 		t.Errorf("collected: %+v; charge %q ref %q, want paid with the first payment %s", sum, ch.Status, ch.PaymentRef, first.ID)
 	}
 }
+
+// Every stage of a connection is bounded, and so is every call to a
+// payment provider.
+func TestTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler())
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Errorf("unbounded server: %+v", srv)
+	}
+	if srv.WriteTimeout <= providerTimeout {
+		t.Errorf("WriteTimeout %s would cut off a purchase still waiting (up to %s) for its provider", srv.WriteTimeout, providerTimeout)
+	}
+	t.Setenv("WEBSTORE_ENV", "")
+	t.Setenv("DATABASE_URL", "postgres://x/y")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gw := providers(cfg, nil, "http://127.0.0.1:1")
+	for name, hc := range map[string]*http.Client{"LINE Pay": gw.LinePay.HTTP, "card gateway": gw.Cards.HTTP} {
+		if hc == nil || hc.Timeout != providerTimeout {
+			t.Errorf("%s client: %+v, want a %s timeout", name, hc, providerTimeout)
+			continue
+		}
+		if tr, ok := hc.Transport.(*http.Transport); !ok || tr.ResponseHeaderTimeout <= 0 || tr.TLSHandshakeTimeout <= 0 || tr.MaxConnsPerHost <= 0 {
+			t.Errorf("%s transport not bounded: %+v", name, hc.Transport)
+		}
+	}
+}
