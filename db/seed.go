@@ -59,13 +59,18 @@ func (s *Store) Seed(ctx context.Context) (int, error) {
 		if err != nil {
 			return added, err
 		}
-		res, err := s.DB.ExecContext(ctx, `INSERT INTO users (login, display_name, password_hash, is_staff, created_at)
-			VALUES ($1,$2,$3,$4,$5) ON CONFLICT (login) DO NOTHING`, u.Login, u.Name, string(hash), u.Staff, now)
+		res, err := s.DB.ExecContext(ctx, `INSERT INTO users (login, display_name, password_hash, is_staff, created_at, line_subject)
+			VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (login) DO NOTHING`, u.Login, u.Name, string(hash), u.Staff, now, DemoLineSubject(u.Login))
 		if err != nil {
 			return added, err
 		}
 		n, _ := res.RowsAffected()
 		added += int(n)
+		// Users seeded before LINE Login get their sandbox LINE account.
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET line_subject=$2 WHERE login=$1 AND line_subject IS NULL`,
+			u.Login, DemoLineSubject(u.Login)); err != nil {
+			return added, err
+		}
 		for acct, role := range u.Roles {
 			res, err := s.DB.ExecContext(ctx, `INSERT INTO memberships (account_id, user_id, role, created_at)
 				SELECT $1, id, $2, $3 FROM users WHERE login=$4 ON CONFLICT DO NOTHING`, acct, role, now, u.Login)

@@ -58,10 +58,13 @@ func newApp(t testing.TB) app {
 	if _, err := store.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
+	line, lineSandbox := lineLoginSandbox(t, srv.URL, d)
 	handler = web.New(web.Config{
 		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox",
-		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
-		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
+		SandboxLinePay:   linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
+		SandboxCards:     cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
+		LineLogin:        line,
+		SandboxLineLogin: lineSandbox,
 	}, store)
 	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp}
 }

@@ -11,6 +11,7 @@ import (
 
 	"webstore/db"
 	"webstore/static"
+	"webstore/web/lineauth"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
 )
@@ -33,6 +34,10 @@ type Config struct {
 	CardPublicKey  string
 	SandboxLinePay http.Handler
 	SandboxCards   http.Handler
+	// LineLogin signs people in with LINE (OpenID Connect); its sandbox is
+	// mounted when SandboxLineLogin is set (development).
+	LineLogin        *lineauth.Client
+	SandboxLineLogin http.Handler
 	// DatabaseURL is where the staff simulator makes its throwaway schemas.
 	DatabaseURL string
 }
@@ -77,6 +82,9 @@ func (s *Server) routes() {
 	if s.cfg.SandboxCards != nil {
 		e.Any("/sandbox/card/*", echo.WrapHandler(s.cfg.SandboxCards))
 	}
+	if s.cfg.SandboxLineLogin != nil {
+		e.Any("/sandbox/line-login/*", echo.WrapHandler(s.cfg.SandboxLineLogin))
+	}
 
 	// Usage ingestion authenticates with the account's API token, not a
 	// session, so it stands outside the CSRF-protected group.
@@ -91,6 +99,8 @@ func (s *Server) routes() {
 	app.GET("/terms", s.terms)
 	app.GET("/signin", s.signInPage)
 	app.POST("/signin", s.signIn)
+	app.GET("/signin/line", s.lineSignIn)
+	app.GET("/signin/line/callback", s.lineCallback)
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)
 	s.staffRoutes(app)

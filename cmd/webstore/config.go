@@ -18,6 +18,8 @@ import (
 //	LINEPAY_API_URL, LINEPAY_CHANNEL_ID, LINEPAY_CHANNEL_SECRET
 //	CARDGW_API_URL, CARDGW_PUBLIC_KEY, CARDGW_SECRET_KEY
 //	METRICS_ADDR      where serve answers /metrics (off when unset)
+//	LINE_LOGIN_ISSUER, LINE_LOGIN_CHANNEL_ID, LINE_LOGIN_CHANNEL_SECRET
+//	                  LINE Login (OpenID Connect); the local sandbox while unset
 //
 // In development a provider whose URL is unset is the local sandbox; in
 // production every command refuses to start unless every provider setting
@@ -30,7 +32,10 @@ type config struct {
 	LinePay     linePaySettings
 	Cards       cardSettings
 	MetricsAddr string
+	LineLogin   lineLoginSettings
 }
+
+type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
 
 type linePaySettings struct{ APIURL, ChannelID, ChannelSecret string }
 
@@ -45,6 +50,8 @@ func loadConfig() (config, error) {
 		Cards: cardSettings{APIURL: os.Getenv("CARDGW_API_URL"), PublicKey: os.Getenv("CARDGW_PUBLIC_KEY"),
 			SecretKey: os.Getenv("CARDGW_SECRET_KEY")},
 		MetricsAddr: os.Getenv("METRICS_ADDR"),
+		LineLogin: lineLoginSettings{Issuer: strings.TrimSuffix(os.Getenv("LINE_LOGIN_ISSUER"), "/"),
+			ChannelID: os.Getenv("LINE_LOGIN_CHANNEL_ID"), ChannelSecret: os.Getenv("LINE_LOGIN_CHANNEL_SECRET")},
 	}
 	switch env := os.Getenv("WEBSTORE_ENV"); env {
 	case "", "development":
@@ -76,6 +83,8 @@ func (c config) checkProduction() error {
 		{"LINEPAY_API_URL", c.LinePay.APIURL}, {"LINEPAY_CHANNEL_ID", c.LinePay.ChannelID},
 		{"LINEPAY_CHANNEL_SECRET", c.LinePay.ChannelSecret}, {"CARDGW_API_URL", c.Cards.APIURL},
 		{"CARDGW_PUBLIC_KEY", c.Cards.PublicKey}, {"CARDGW_SECRET_KEY", c.Cards.SecretKey}, {"BASE_URL", c.BaseURL},
+		{"LINE_LOGIN_ISSUER", c.LineLogin.Issuer}, {"LINE_LOGIN_CHANNEL_ID", c.LineLogin.ChannelID},
+		{"LINE_LOGIN_CHANNEL_SECRET", c.LineLogin.ChannelSecret},
 	} {
 		if s.value == "" {
 			missing = append(missing, s.name)
@@ -88,6 +97,7 @@ func (c config) checkProduction() error {
 	var plain []string
 	for _, s := range []struct{ name, value string }{
 		{"BASE_URL", c.BaseURL}, {"LINEPAY_API_URL", c.LinePay.APIURL}, {"CARDGW_API_URL", c.Cards.APIURL},
+		{"LINE_LOGIN_ISSUER", c.LineLogin.Issuer},
 	} {
 		if s.value != "" && !strings.HasPrefix(s.value, "https://") {
 			plain = append(plain, s.name)
@@ -97,7 +107,7 @@ func (c config) checkProduction() error {
 		problems = append(problems, "not https: "+strings.Join(plain, ", "))
 	}
 	if len(problems) > 0 {
-		return usageError{fmt.Errorf("WEBSTORE_ENV=production refuses to start: %s (the payment sandboxes are for development only)",
+		return usageError{fmt.Errorf("WEBSTORE_ENV=production refuses to start: %s (the payment and LINE Login sandboxes are for development only)",
 			strings.Join(problems, "; "))}
 	}
 	return nil

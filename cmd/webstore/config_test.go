@@ -12,7 +12,8 @@ import (
 )
 
 var providerEnv = []string{"LINEPAY_API_URL", "LINEPAY_CHANNEL_ID", "LINEPAY_CHANNEL_SECRET",
-	"CARDGW_API_URL", "CARDGW_PUBLIC_KEY", "CARDGW_SECRET_KEY", "BASE_URL"}
+	"CARDGW_API_URL", "CARDGW_PUBLIC_KEY", "CARDGW_SECRET_KEY", "BASE_URL",
+	"LINE_LOGIN_ISSUER", "LINE_LOGIN_CHANNEL_ID", "LINE_LOGIN_CHANNEL_SECRET"}
 
 // setEnv sets the environment for one test: every provider setting empty
 // unless given.
@@ -29,6 +30,7 @@ var production = map[string]string{
 	"WEBSTORE_ENV": "production", "BASE_URL": "https://billing.example.tw",
 	"LINEPAY_API_URL": "https://api-pay.line.me", "LINEPAY_CHANNEL_ID": "1656999999", "LINEPAY_CHANNEL_SECRET": "s3cret",
 	"CARDGW_API_URL": "https://api.cardgw.example", "CARDGW_PUBLIC_KEY": "pk_live_x", "CARDGW_SECRET_KEY": "sk_live_x",
+	"LINE_LOGIN_ISSUER": "https://access.line.me", "LINE_LOGIN_CHANNEL_ID": "2000999999", "LINE_LOGIN_CHANNEL_SECRET": "l1ne",
 }
 
 func without(m map[string]string, keys ...string) map[string]string {
@@ -100,7 +102,7 @@ func TestProductionServesNoSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		webCfg, gw := providers(cfg, nil, "http://127.0.0.1:8080")
-		if got := webCfg.SandboxLinePay != nil || webCfg.SandboxCards != nil; got != tc.sandbox {
+		if got := webCfg.SandboxLinePay != nil || webCfg.SandboxCards != nil || webCfg.SandboxLineLogin != nil; got != tc.sandbox {
 			t.Errorf("%v: sandboxes mounted %v, want %v", tc.env, got, tc.sandbox)
 		}
 		if tc.env["LINEPAY_API_URL"] != "" && (gw.LinePay.BaseURL != tc.env["LINEPAY_API_URL"] || gw.Cards.SecretKey != tc.env["CARDGW_SECRET_KEY"]) {

@@ -52,6 +52,7 @@ func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gatew
 			SecretKey: cards.SecretKey, BasePath: cardSandboxPath})
 	}
 	cfg.LinePay, cfg.Cards = lp, cards
+	lineLogin(&cfg, c, d, selfURL)
 	return cfg, payments.Gateway{LinePay: lp, Cards: cards}
 }
 

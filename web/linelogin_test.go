@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jmoiron/sqlx"
+
+	"webstore/db"
+	"webstore/web/lineauth"
+)
+
+// lineLoginSandbox is LINE Login against the local sandbox served at base,
+// as `make run` wires it.
+func lineLoginSandbox(t testing.TB, base string, d *sqlx.DB) (*lineauth.Client, http.Handler) {
+	t.Helper()
+	cl := &lineauth.Client{Issuer: base + "/sandbox/line-login", ChannelID: "2000000000", ChannelSecret: "sandbox-line-login-secret",
+		RedirectURL: base + "/signin/line/callback"}
+	sb, err := lineauth.NewSandbox(lineauth.SandboxConfig{Issuer: cl.Issuer, BasePath: "/sandbox/line-login", ChannelID: cl.ChannelID,
+		ChannelSecret: cl.ChannelSecret, People: func(ctx context.Context) ([]lineauth.Person, error) {
+			ps, err := db.LinePeople(ctx, d)
+			out := make([]lineauth.Person, len(ps))
+			for i, p := range ps {
+				out[i] = lineauth.Person{Subject: p.Subject, Name: p.Name}
+			}
+			return out, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, sb
+}
+
+// lineBrowser is an HTTP client that follows redirects and keeps cookies,
+// as a browser does.
+func lineBrowser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+var personButton = regexp.MustCompile(`name="subject" value="(U[0-9a-f]{32})"`)
+
+// pickPerson follows a LINE sign-in to the sandbox's authorize page and
+// chooses subject there (or cancels), returning where that lands.
+func pickPerson(t *testing.T, hc *http.Client, start, subject string) (*http.Response, string) {
+	t.Helper()
+	res, err := hc.Get(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(res.Request.URL.Path, "/sandbox/line-login/authorize") {
+		t.Fatalf("landed on %s, want the sandbox's authorize page", res.Request.URL)
+	}
+	form := res.Request.URL.Query()
+	if subject == "" {
+		form.Set("cancel", "1")
+	} else {
+		form.Set("subject", subject)
+	}
+	res, err = hc.PostForm(res.Request.URL.String(), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	return res, string(body)
+}
+
+// Signing in with LINE: the sandbox lists the demo people; choosing alice
+// signs her in (her accounts), with state, nonce and PKCE checked on the
+// way; a callback in another browser, a replayed code or a cancelled
+// sign-in signs nobody in.
+func TestLineLogin(t *testing.T) {
+	a := newApp(t)
+	alice := db.DemoLineSubject("alice")
+	hc := lineBrowser()
+	res, body := pickPerson(t, hc, a.URL+"/signin/line?next=/a/cat/plan", alice)
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/a/cat/plan" || !strings.Contains(body, "貓咪咖啡") {
+		t.Fatalf("after choosing alice: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// The authorize page lists every demo person.
+	if res, err := hc.Get(a.URL + "/signin/line"); err == nil {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if n := len(personButton.FindAllString(string(b), -1)); n < 4 {
+			t.Errorf("the sandbox lists %d people", n)
+		}
+	}
+
+	// Cancelled at LINE: back on the sign-in page, nobody signed in.
+	other := lineBrowser()
+	res, body = pickPerson(t, other, a.URL+"/signin/line", "")
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "LINE 登入未完成") {
+		t.Errorf("cancelled: %d %s", res.StatusCode, res.Request.URL)
+	}
+
+	// A callback carried to another browser (no flow cookie there) fails
+	// its state check, even with a good code.
+	thief := lineBrowser()
+	victim := lineBrowser()
+	victim.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Path == "/signin/line/callback" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	res, _ = pickPerson(t, victim, a.URL+"/signin/line", alice)
+	cb, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || cb.Path != "/signin/line/callback" || cb.Query().Get("code") == "" {
+		t.Fatalf("no callback to steal: %v %v", res.Header.Get("Location"), err)
+	}
+	res, err = thief.Get(cb.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("stolen callback: %d, want 401", res.StatusCode)
+	}
+	// The rightful browser completes it; the code then cannot be replayed.
+	res, err = victim.Get(cb.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/accounts" {
+		t.Errorf("callback in the right browser: %d at %s, want alice's accounts", res.StatusCode, res.Request.URL)
+	}
+	res, err = victim.Get(cb.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("replayed callback: %d, want 401", res.StatusCode)
+	}
+}
+
+// In Chromium at phone width: 使用 LINE 登入 → the sandbox → alice → her
+// accounts.
+func TestPhoneLineLoginInBrowser(t *testing.T) {
+	a := newApp(t)
+	b := browser(t, 375, 812)
+	do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.Click(tid("signin-line")), chromedp.WaitVisible(tid("line-person-"+db.DemoLineSubject("alice"))))
+	shot(t, b, "phone-line-login")
+	do(t, b, chromedp.Click(tid("line-person-"+db.DemoLineSubject("alice"))), chromedp.WaitVisible(tid("account-cat")))
+}
