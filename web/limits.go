@@ -139,3 +139,8 @@ func boundSimulations(slots int, wait time.Duration) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// maxIdempotencyKey bounds a checkout's idempotency key (db.NewToken makes
+// far shorter ones): a longer one is refused with 400 before it reaches the
+// charges' unique index, which cannot hold keys of some kilobytes.
+const maxIdempotencyKey = 200

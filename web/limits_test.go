@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"webstore/web/payments/linepay"
 )
 
 // endless is a body that never ends, counting what was read of it.
@@ -108,5 +112,34 @@ func TestBodyLimits(t *testing.T) {
 	res, body = post(t, a.URL+"/api/usage", "application/json", "", strings.NewReader(`{"batch_id": "`+strings.Repeat("x", 70<<10)+`"}`))
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("70 KB usage report: %s %s", res.Status, res.Header.Get("Content-Type"))
+	}
+}
+
+// An idempotency key too long for the charges' unique index is a 400 with
+// a clear message and a fresh key on the page, not a 500; the checkout
+// never hands such a key out.
+func TestOverlongIdempotencyKey(t *testing.T) {
+	a := newApp(t)
+	setUpLinePay(t, a, "cat", linepay.CardCathayVisa)
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	// Random, so PostgreSQL cannot compress it under the index's limit.
+	b := make([]byte, 1500)
+	rand.Read(b)
+	long := hex.EncodeToString(b)
+	form := url.Values{"plan": {"high"}, "key": {long}, "terms": {"yes"}, "expect_from": {"medium"},
+		"expect_total": {"420"}, "expect_offset": {"0"}}
+	status, body := alice.do(t, "POST", a.URL+"/a/cat/checkout", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if status != http.StatusBadRequest || !strings.Contains(body, "購買識別碼無效") {
+		t.Errorf("purchase with a 3 KB key: %d, want 400 with the reason:\n%.400s", status, body)
+	}
+	if strings.Contains(body, long) {
+		t.Error("the refused page hands the long key back")
+	}
+	if n := countCharges(t, a, "cat"); n != 0 {
+		t.Errorf("%d charges after the refusal", n)
+	}
+	status, body = alice.do(t, "GET", a.URL+"/a/cat/checkout?plan=high&key="+long, "", nil)
+	if status != http.StatusOK || strings.Contains(body, `name="key" value="`+long) || !strings.Contains(body, `name="key" value="`) {
+		t.Errorf("checkout with a 3 KB key in its URL: %d; the form keeps it: %v", status, strings.Contains(body, `name="key" value="`+long))
 	}
 }

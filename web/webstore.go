@@ -110,7 +110,7 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 	if err != nil {
 		return views.CheckoutView{}, err
 	}
-	if key == "" {
+	if key == "" || len(key) > maxIdempotencyKey {
 		key = db.NewToken()
 	}
 	v := views.CheckoutView{O: o, Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
@@ -193,6 +193,11 @@ func (s *Server) purchase(c echo.Context) error {
 		p := page(c, l.T("結帳", "Checkout"))
 		p.Error = msg
 		return render(c, status, views.Checkout(p, v))
+	}
+	if len(key) > maxIdempotencyKey {
+		key = "" // the page gets a fresh one
+		return rerender(http.StatusBadRequest, l.T("此頁面的購買識別碼無效,已重新產生。請確認金額後再購買。",
+			"This page's purchase key was not valid; a new one was made. Check the amount and purchase again."))
 	}
 	if c.FormValue("terms") != "yes" {
 		return rerender(http.StatusUnprocessableEntity, l.T("請勾選「我已閱讀並同意服務條款」後再購買。", "Please tick \"I have read and agree to the terms of service\" first."))
