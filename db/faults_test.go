@@ -369,17 +369,27 @@ func (c *campaign) check(t *rapid.T) {
 	// 3. Every payment the provider took maps to exactly one paid charge
 	// (or one still pending, whose answer was lost), and every paid charge
 	// with something to pay to exactly one payment.
+	var charges []struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+		Total  int64  `db:"total"`
+		Ref    string `db:"payment_ref"`
+	}
+	if err := c.d.Select(&charges, `SELECT id, status, total, payment_ref FROM charges`); err != nil {
+		t.Fatal(err)
+	}
+	byID := make(map[int64]int, len(charges))
+	for i, ch := range charges {
+		byID[ch.ID] = i
+	}
 	byCharge := map[int64]int{}
 	for _, p := range c.prov.Taken() {
 		byCharge[p.ChargeID]++
-		var ch struct {
-			Status string `db:"status"`
-			Total  int64  `db:"total"`
-			Ref    string `db:"payment_ref"`
+		i, ok := byID[p.ChargeID]
+		if !ok {
+			c.fail(t, "the provider took %d (%s) for charge %d, which does not exist", p.Amount, p.Ref, p.ChargeID)
 		}
-		if err := c.d.Get(&ch, `SELECT status, total, payment_ref FROM charges WHERE id=$1`, p.ChargeID); err != nil {
-			t.Fatal(err)
-		}
+		ch := charges[i]
 		if !(ch.Status == "paid" && ch.Ref == p.Ref && ch.Total == int64(p.Amount)) && ch.Status != "pending" {
 			c.fail(t, "the provider took %d (%s) for charge %d, which is %s (ref %q, total %d)", p.Amount, p.Ref, p.ChargeID, ch.Status, ch.Ref, ch.Total)
 		}
@@ -389,13 +399,9 @@ func (c *campaign) check(t *rapid.T) {
 			c.fail(t, "the provider took %d payments for charge %d", n, id)
 		}
 	}
-	var paidIDs []int64
-	if err := c.d.Select(&paidIDs, `SELECT id FROM charges WHERE status='paid' AND total > 0`); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range paidIDs {
-		if byCharge[id] != 1 {
-			c.fail(t, "charge %d is paid but the provider took %d payments for it", id, byCharge[id])
+	for _, ch := range charges {
+		if ch.Status == "paid" && ch.Total > 0 && byCharge[ch.ID] != 1 {
+			c.fail(t, "charge %d is paid but the provider took %d payments for it", ch.ID, byCharge[ch.ID])
 		}
 	}
 	// 4. A code is redeemed at most once, offsets at most its face value,
