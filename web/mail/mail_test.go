@@ -2,12 +2,6 @@ package mail_test
 
 import (
 	"context"
-	"encoding/json"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,97 +11,8 @@ import (
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web/mail"
+	"webstore/web/mail/mailpittest"
 )
-
-// mailpit is a real Mailpit (the project's Go tool) on loopback ports.
-type mailpit struct {
-	SMTP string // smtp://127.0.0.1:port
-	API  string // http://127.0.0.1:port/api/v1
-}
-
-var mailpitBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startMailpit runs Mailpit for the test: `go tool mailpit`, built once.
-func startMailpit(t *testing.T) mailpit {
-	t.Helper()
-	mailpitBin.once.Do(func() {
-		out, err := exec.Command("go", "tool", "-n", "mailpit").Output()
-		mailpitBin.path, mailpitBin.err = strings.TrimSpace(string(out)), err
-	})
-	if mailpitBin.err != nil {
-		t.Fatalf("go tool -n mailpit: %v", mailpitBin.err)
-	}
-	smtpAddr, httpAddr := freePort(t), freePort(t)
-	cmd := exec.Command(mailpitBin.path, "--smtp", smtpAddr, "--listen", httpAddr, "--quiet",
-		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	mp := mailpit{SMTP: "smtp://" + smtpAddr, API: "http://" + httpAddr + "/api/v1"}
-	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(mp.API + "/info"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return mp
-			}
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatal("Mailpit did not start")
-		}
-	}
-}
-
-type message struct {
-	ID        string `json:"ID"`
-	MessageID string `json:"MessageID"`
-	Subject   string `json:"Subject"`
-	To        []struct {
-		Address string `json:"Address"`
-	} `json:"To"`
-	Text string `json:"Text"`
-	HTML string `json:"HTML"`
-}
-
-// messages lists Mailpit's inbox, each with its text and HTML.
-func (mp mailpit) messages(t *testing.T) []message {
-	t.Helper()
-	var list struct {
-		Messages []message `json:"messages"`
-	}
-	get(t, mp.API+"/messages", &list)
-	for i := range list.Messages {
-		get(t, mp.API+"/message/"+list.Messages[i].ID, &list.Messages[i])
-	}
-	return list.Messages
-}
-
-func get(t *testing.T, url string, v any) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("%s: %v", url, err)
-	}
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -121,7 +26,7 @@ type fixture struct {
 	s    *db.Store
 	clk  *clock
 	prov *db.SimProvider
-	mp   mailpit
+	mp   mailpittest.Mailpit
 	w    *mail.Worker
 	ctx  context.Context
 }
@@ -129,7 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := fixture{clk: &clock{t: time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)}, prov: db.NewSimProvider(), mp: startMailpit(t), ctx: context.Background()}
+	f := fixture{clk: &clock{t: time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)}, prov: db.NewSimProvider(), mp: mailpittest.Start(t), ctx: context.Background()}
 	f.s = db.New(d, f.clk, f.prov)
 	smtp, err := mail.NewSMTP(f.mp.SMTP)
 	if err != nil {
@@ -176,7 +81,7 @@ func TestReceipt(t *testing.T) {
 		t.Fatalf("sent %d, want 1", n)
 	}
 	f.send(t)
-	ms := f.mp.messages(t)
+	ms := f.mp.Messages(t)
 	if len(ms) != 1 {
 		t.Fatalf("%d messages, want 1", len(ms))
 	}
@@ -207,7 +112,7 @@ func TestPaymentFailed(t *testing.T) {
 	if n := f.send(t); n != 1 {
 		t.Fatalf("sent %d, want 1 (mute has no address)", n)
 	}
-	m := f.mp.messages(t)[0]
+	m := f.mp.Messages(t)[0]
 	if !strings.Contains(m.Subject, "付款失敗") || !strings.Contains(m.Text, "額度不足") || !strings.Contains(m.Text, "2024/07/02 09:00") ||
 		!strings.Contains(m.Text, "立即付款") {
 		t.Errorf("failed-payment message: %s\n%s", m.Subject, m.Text)
@@ -243,11 +148,11 @@ func TestReminders(t *testing.T) {
 			t.Fatalf("queued %d", n)
 		}
 	}
-	ms := f.mp.messages(t)
+	ms := f.mp.Messages(t)
 	if len(ms) != 2 {
 		t.Fatalf("%d messages, want 2 (bear's renewal, cat's code)", len(ms))
 	}
-	var renewal, code message
+	var renewal, code mailpittest.Message
 	for _, m := range ms {
 		switch m.To[0].Address {
 		case "bear@shop.test":
@@ -283,7 +188,7 @@ func TestKilledWorkerAndRefusingServer(t *testing.T) {
 	f.clk.Set(f.clk.Now().Add(2 * time.Minute))
 	// The server is down: the attempt fails and is rescheduled.
 	down := *f.w
-	down.Sender, _ = mail.NewSMTP("smtp://" + freePort(t))
+	down.Sender, _ = mail.NewSMTP("smtp://" + mailpittest.FreeAddr(t))
 	if n, err := down.RunOnce(f.ctx); err != nil || n != 0 {
 		t.Fatalf("sent %d (%v) to a server that is down", n, err)
 	}
@@ -295,7 +200,7 @@ func TestKilledWorkerAndRefusingServer(t *testing.T) {
 		t.Fatalf("sent %d once due again, want 1", n)
 	}
 	f.send(t)
-	if ms := f.mp.messages(t); len(ms) != 1 {
+	if ms := f.mp.Messages(t); len(ms) != 1 {
 		t.Errorf("%d messages arrived, want 1", len(ms))
 	}
 	var attempts int
