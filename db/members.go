@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"encoding/hex"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -90,6 +92,25 @@ func (s *Store) FindInvitation(ctx context.Context, token string) (Invitation, e
 // (EForbidden otherwise), so an operator can never invite anyone, least of
 // all an admin.
 func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64) (string, Invitation, error) {
+	return s.invite(ctx, actor, accountID, role, byUserID, nil)
+}
+
+// InviteByMail is CreateInvitation that also e-mails the link (linkBase
+// followed by the token) to the person invited, through the outbox in the
+// same transaction. Returns EInvalid for an address that is not one.
+func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64, to, linkBase string) (string, Invitation, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(to))
+	if err != nil || addr.Address != strings.TrimSpace(to) {
+		return "", Invitation{}, billing.Errorf(billing.EInvalid, "電子郵件地址格式不正確。")
+	}
+	return s.invite(ctx, actor, accountID, role, byUserID, func(tx *sqlx.Tx, now time.Time, tok string, inv Invitation) error {
+		return queueMailTo(ctx, tx, now, MailInvitation, accountID, addr.Address, "invitation:"+inv.ID,
+			MailParams{Link: linkBase + tok, Role: string(role), Until: inv.ExpiresAt})
+	})
+}
+
+func (s *Store) invite(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64,
+	then func(tx *sqlx.Tx, now time.Time, tok string, inv Invitation) error) (string, Invitation, error) {
 	if !role.Valid() {
 		return "", Invitation{}, billing.Errorf(billing.EInvalid, "請選擇權限。")
 	}
@@ -115,6 +136,11 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID str
 			return err
 		}
 		inv = r.invitation()
+		if then != nil {
+			if err := then(tx, now, tok, inv); err != nil {
+				return err
+			}
+		}
 		return audit(ctx, tx, now, actor, accountID, "invitation.created", nil,
 			map[string]any{"id": inv.ID, "role": role, "created_by": byUserID, "expires_at": inv.ExpiresAt})
 	})

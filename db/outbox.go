@@ -18,6 +18,7 @@ const (
 	MailPaymentFailed   = "payment_failed"
 	MailRenewalReminder = "renewal_reminder"
 	MailCodeExpiry      = "code_expiry"
+	MailInvitation      = "invitation"
 )
 
 // Reminders go out this long before what they announce.
@@ -50,7 +51,9 @@ type MailParams struct {
 	Plan      string    `json:"plan,omitempty"`
 	Total     int64     `json:"total,omitempty"`
 	Code      string    `json:"code,omitempty"` // code_expiry: the code as issued
-	Until     time.Time `json:"until,omitempty"`
+	Until     time.Time `json:"until,omitempty"` // code_expiry, invitation: when it stops working
+	Link      string    `json:"link,omitempty"`  // invitation: the one-time link (scrubbed once sent)
+	Role      string    `json:"role,omitempty"`  // invitation
 }
 
 // queueMail writes one message per account in accounts to the outbox, to
@@ -74,6 +77,18 @@ func queueMail(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, acc
 		FROM unnest($3::text[], $4::text[], $5::text[]) AS u(acct, key, params)
 		JOIN einvoice_details e ON e.account_id = u.acct AND e.email <> ''
 		ON CONFLICT (dedupe_key) DO NOTHING`, kind, now, pq.StringArray(accounts), pq.StringArray(keys), pq.StringArray(ps))
+	return err
+}
+
+// queueMailTo writes one message to recipient (not the e-invoice address:
+// an invitation goes to the person invited).
+func queueMailTo(ctx context.Context, tx *sqlx.Tx, now time.Time, kind, accountID, recipient, key string, params MailParams) error {
+	b, err := json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, params, dedupe_key, created_at, send_after)
+		VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING`, kind, accountID, recipient, string(b), key, now)
 	return err
 }
 
@@ -165,9 +180,12 @@ func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]Ma
 	return ms, err
 }
 
-// MarkMailSent records a message as sent; it is never sent again.
+// MarkMailSent records a message as sent; it is never sent again. An
+// invitation's one-time link is scrubbed from the outbox once sent (the
+// invitations table keeps only its hash).
 func (s *Store) MarkMailSent(ctx context.Context, id int64) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = '' WHERE id = $1`, id, s.Clock.Now())
+	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = '',
+		params = CASE WHEN kind = 'invitation' THEN params - 'link' ELSE params END WHERE id = $1`, id, s.Clock.Now())
 	return err
 }
 

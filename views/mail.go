@@ -5,7 +5,7 @@ import "strings"
 // MailText is a message's plain-text part, from the same model as MailHTML.
 func MailText(v MailView) string {
 	var b strings.Builder
-	b.WriteString(v.Lang.T("親愛的 ", "Dear ") + v.Account + v.Lang.T(" 管理員您好:", " admin,") + "\n\n")
+	b.WriteString(greeting(v) + "\n\n")
 	b.WriteString(v.Intro + "\n\n")
 	w := width(v.Total[0])
 	for _, l := range v.Lines {
@@ -32,6 +32,13 @@ func MailText(v MailView) string {
 	}
 	b.WriteString(v.Lang.T("此為系統自動發送的郵件,請勿直接回覆。", "This message was sent automatically; please do not reply to it.") + "\n")
 	return b.String()
+}
+
+func greeting(v MailView) string {
+	if v.Greeting != "" {
+		return v.Greeting
+	}
+	return v.Lang.T("親愛的 ", "Dear ") + v.Account + v.Lang.T(" 管理員您好:", " admin,")
 }
 
 // width is how many columns s takes in a fixed-width font: CJK characters

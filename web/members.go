@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,12 +73,20 @@ func (s *Server) refused(c echo.Context, err error) error {
 // site's history.
 func (s *Server) invite(c echo.Context) error {
 	role := db.Role(c.FormValue("role"))
-	tok, _, err := s.store.CreateInvitation(c.Request().Context(), actor(c), member(c).AccountID, role, session(c).User.ID)
+	ctx, by := c.Request().Context(), session(c).User.ID
+	var tok string
+	var err error
+	to := strings.TrimSpace(c.FormValue("email"))
+	if to == "" {
+		tok, _, err = s.store.CreateInvitation(ctx, actor(c), member(c).AccountID, role, by)
+	} else {
+		tok, _, err = s.store.InviteByMail(ctx, actor(c), member(c).AccountID, role, by, to, s.absURL(c, "/invite/"))
+	}
 	if err != nil {
 		return s.refused(c, err)
 	}
 	link := s.absURL(c, "/invite/"+tok)
-	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role}, "")
+	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role, InviteMailed: to}, "")
 }
 
 func (s *Server) revokeInvitation(c echo.Context) error {

@@ -1,9 +1,10 @@
 -- Mail to account admins, written in the same transaction as the event
 -- that causes it (a paid or failed charge, a daily reminder) and sent by a
--- worker (web/mail) with retries. One message per event: dedupe_key.
+-- worker (web/mail) with retries. One message per event: dedupe_key. An
+-- invitation goes to the address the admin gave.
 CREATE TABLE outbox (
     id            bigserial PRIMARY KEY,
-    kind          text NOT NULL CHECK (kind IN ('receipt', 'payment_failed', 'renewal_reminder', 'code_expiry')),
+    kind          text NOT NULL CHECK (kind IN ('receipt', 'payment_failed', 'renewal_reminder', 'code_expiry', 'invitation')),
     account_id    text NOT NULL REFERENCES accounts (id),
     recipient     text NOT NULL CHECK (recipient <> ''),
     lang          text NOT NULL DEFAULT 'zh-TW' CHECK (lang IN ('zh-TW', 'en')),

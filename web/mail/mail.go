@@ -235,6 +235,16 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			p.Code, views.TWTime(p.Until))
 		v.Note = l.T("升級方案即可立即使用代碼折抵;若本月已付款,代碼將折抵下個月的月費。", "Upgrade to use it now; if this month is already paid, it offsets next month's fee.")
 		v.Link, v.LinkText = acct+"/plan", l.T("查看方案", "View the plan")
+	case db.MailInvitation:
+		if p.Link == "" {
+			return v, fmt.Errorf("outbox %d: the invitation's link is gone", m.ID)
+		}
+		v.Greeting = l.T("您好:", "Hello,")
+		v.Subject = l.Tf("邀請您加入官方帳號「%s」", "You are invited to join %s", name)
+		v.Intro = l.Tf("您受邀以「%s」的權限加入 LINE 官方帳號「%s」。", "You are invited to join the LINE Official Account %[2]s as %[1]s.",
+			l.RoleLabel(db.Role(p.Role)), name)
+		v.Note = l.Tf("此連結只能使用一次,有效期限至 %s(台灣時間)。", "The link works once, until %s (Taiwan time).", views.TWTime(p.Until))
+		v.Link, v.LinkText = p.Link, l.T("接受邀請", "Accept the invitation")
 	default:
 		return v, fmt.Errorf("outbox %d: unknown kind %q", m.ID, m.Kind)
 	}

@@ -208,3 +208,43 @@ func TestKilledWorkerAndRefusingServer(t *testing.T) {
 		t.Errorf("attempts %d (%v), want 3 (dead worker, server down, sent)", attempts, err)
 	}
 }
+
+// An invitation with an address sends its one-time link there, once; the
+// link is scrubbed from the outbox once sent, and a bad address is refused
+// with nothing created.
+func TestInvitation(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.Light)
+	if _, err := f.s.DB.Exec(`INSERT INTO users (login, display_name, password_hash, created_at) VALUES ('ann', 'Ann 王', 'x', now())`); err != nil {
+		t.Fatal(err)
+	}
+	var ann int64
+	if err := f.s.DB.Get(&ann, `SELECT id FROM users WHERE login='ann'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.DB.Exec(`INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ('bear', $1, 'admin', now())`, ann); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "not an address", "https://webstore.test/invite/"); billing.ErrorCode(err) != billing.EInvalid {
+		t.Errorf("bad address: %v, want invalid_input", err)
+	}
+	tok, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "new.member@shop.test", "https://webstore.test/invite/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.send(t); n != 1 {
+		t.Fatalf("sent %d, want 1", n)
+	}
+	m := f.mp.Messages(t)[0]
+	if m.To[0].Address != "new.member@shop.test" || !strings.Contains(m.Subject, "bear 商店") || !strings.Contains(m.Text, "https://webstore.test/invite/"+tok) {
+		t.Errorf("invitation: %s\n%s", m.Subject, m.Text)
+	}
+	var left int
+	if err := f.s.DB.Get(&left, `SELECT count(*) FROM outbox WHERE params::text LIKE '%' || $1 || '%'`, tok); err != nil || left != 0 {
+		t.Errorf("the token is still in the outbox (%d rows, %v)", left, err)
+	}
+	var invitations int
+	if err := f.s.DB.Get(&invitations, `SELECT count(*) FROM invitations`); err != nil || invitations != 1 {
+		t.Errorf("%d invitations (%v), want 1 (the refused one made none)", invitations, err)
+	}
+}
