@@ -4,6 +4,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,10 @@ type Config struct {
 	SandboxLineLogin http.Handler
 	// DatabaseURL is where the staff simulator makes its throwaway schemas.
 	DatabaseURL string
+	// Logger receives the request log (default slog.Default()); Metrics,
+	// when set, observes every request and the store's gauges.
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Server is the web app.
@@ -58,6 +63,9 @@ func New(cfg Config, store *db.Store) *Server {
 	s.e.HidePort = true
 	s.e.IPExtractor = echo.ExtractIPDirect()
 	s.e.HTTPErrorHandler = s.errorHandler
+	if cfg.Metrics != nil && store != nil {
+		cfg.Metrics.watchStore(store)
+	}
 	s.routes()
 	return s
 }
@@ -68,6 +76,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 // routes is the whole route table, top to bottom.
 func (s *Server) routes() {
 	e := s.e
+	e.Use(requestID, s.requestLog())
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
 	e.Use(limitBody)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", envOr("ADDR", ":8080"), "listen address")
 	migrate := fs.Bool("migrate", false, "apply pending migrations before starting")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long requests in flight and background jobs get to finish on shutdown")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this separate address, e.g. 127.0.0.1:9090 (default METRICS_ADDR; off when unset)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +56,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webCfg, gw := providers(cfg, s.DB, self)
 	s.Payments = gw
 	webCfg.DatabaseURL = cfg.DatabaseURL
+	webCfg.Logger = newLogger(cfg, stderr)
+	if *metricsAddr == "" {
+		*metricsAddr = cfg.MetricsAddr
+	}
+	if *metricsAddr != "" {
+		m := web.NewMetrics()
+		webCfg.Metrics, s.Payments = m, m.Payments(gw)
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		msrv := newHTTPServer(mux)
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "metrics on %s/metrics\n", listenURL(mln.Addr()))
+	}
 	app := web.New(webCfg, s)
 	srv := newHTTPServer(app)
 
@@ -110,6 +130,15 @@ func shutdown(srv *http.Server, app *web.Server, jobs *sync.WaitGroup, grace tim
 	}
 	fmt.Fprintln(log, "webstore: stopped")
 	return nil
+}
+
+// newLogger is the request log's (and the app's) logger: JSON lines in
+// production, for a log collector; text in development.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	if cfg.Production {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // newHTTPServer bounds what one connection may take: its headers arrive

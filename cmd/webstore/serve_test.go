@@ -102,9 +102,10 @@ type serveFixture struct {
 	done   chan struct{} // closed when serve returned, with err
 	err    error
 	stderr *lockedBuffer
+	stdout *lockedBuffer
 }
 
-func startServe(t *testing.T, delay, grace time.Duration) *serveFixture {
+func startServe(t *testing.T, delay, grace time.Duration, extra ...string) *serveFixture {
 	t.Helper()
 	ctx := context.Background()
 	d, dsn := dbtest.New(t)
@@ -148,9 +149,10 @@ func startServe(t *testing.T, delay, grace time.Duration) *serveFixture {
 	sctx, stop := context.WithCancel(ctx)
 	f := &serveFixture{store: st, gw: gw, cards: cards, stop: stop, done: make(chan struct{}), stderr: &lockedBuffer{}}
 	stdout := &lockedBuffer{}
+	f.stdout = stdout
 	go func() {
 		defer close(f.done)
-		f.err = cmdServe(sctx, []string{"--addr", "127.0.0.1:0", "--shutdown-timeout", grace.String()}, stdout, f.stderr)
+		f.err = cmdServe(sctx, append([]string{"--addr", "127.0.0.1:0", "--shutdown-timeout", grace.String()}, extra...), stdout, f.stderr)
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -382,5 +384,37 @@ func TestTimeouts(t *testing.T) {
 		if tr, ok := hc.Transport.(*http.Transport); !ok || tr.ResponseHeaderTimeout <= 0 || tr.TLSHandshakeTimeout <= 0 || tr.MaxConnsPerHost <= 0 {
 			t.Errorf("%s transport not bounded: %+v", name, hc.Transport)
 		}
+	}
+}
+
+// With --metrics-addr, serve answers /metrics on that address only, and
+// logs every request as one structured line.
+func TestServeMetricsApart(t *testing.T) {
+	f := startServe(t, 0, 5*time.Second, "--metrics-addr", "127.0.0.1:0")
+	m := regexp.MustCompile(`metrics on (http://\S+/metrics)`).FindStringSubmatch(f.stdout.String())
+	if m == nil {
+		t.Fatalf("serve did not say where the metrics are: %q", f.stdout)
+	}
+	get := func(u string) (int, string) {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := get(f.url + "/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code, _ := get(f.url + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("the public app answers /metrics: %d", code)
+	}
+	code, body := get(m[1])
+	if code != http.StatusOK || !strings.Contains(body, `webstore_http_request_duration_seconds_count{code="200",method="GET",route="/healthz"} 1`) {
+		t.Errorf("metrics: %d\n%.2000s", code, body)
+	}
+	if !regexp.MustCompile(`msg=request method=GET route=/healthz path=/healthz status=200 duration_ms=\S+ request_id=\w+`).MatchString(f.stderr.String()) {
+		t.Errorf("no request log line for /healthz in %q", f.stderr)
 	}
 }
