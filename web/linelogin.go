@@ -1,14 +1,17 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 
 	"webstore/billing"
+	"webstore/db"
 	"webstore/views"
 	"webstore/web/lineauth"
 )
@@ -76,4 +79,17 @@ func (s *Server) lineCallback(c echo.Context) error {
 		return err
 	}
 	return s.startSession(c, user, next)
+}
+
+// LinePeople lists, for the LINE Login sandbox, the people of the database
+// d with a LINE account (the demo users).
+func LinePeople(d *sqlx.DB) func(ctx context.Context) ([]lineauth.Person, error) {
+	return func(ctx context.Context) ([]lineauth.Person, error) {
+		ps, err := db.LinePeople(ctx, d)
+		out := make([]lineauth.Person, len(ps))
+		for i, p := range ps {
+			out[i] = lineauth.Person{Subject: p.Subject, Name: p.Name}
+		}
+		return out, err
+	}
 }

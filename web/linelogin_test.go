@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"webstore/db"
+	"webstore/web"
 	"webstore/web/lineauth"
 )
 
@@ -24,14 +24,7 @@ func lineLoginSandbox(t testing.TB, base string, d *sqlx.DB) (*lineauth.Client, 
 	cl := &lineauth.Client{Issuer: base + "/sandbox/line-login", ChannelID: "2000000000", ChannelSecret: "sandbox-line-login-secret",
 		RedirectURL: base + "/signin/line/callback"}
 	sb, err := lineauth.NewSandbox(lineauth.SandboxConfig{Issuer: cl.Issuer, BasePath: "/sandbox/line-login", ChannelID: cl.ChannelID,
-		ChannelSecret: cl.ChannelSecret, People: func(ctx context.Context) ([]lineauth.Person, error) {
-			ps, err := db.LinePeople(ctx, d)
-			out := make([]lineauth.Person, len(ps))
-			for i, p := range ps {
-				out[i] = lineauth.Person{Subject: p.Subject, Name: p.Name}
-			}
-			return out, err
-		}})
+		ChannelSecret: cl.ChannelSecret, People: web.LinePeople(d)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-
 	"github.com/jmoiron/sqlx"
 
-	"webstore/db"
 	"webstore/web"
 	"webstore/web/lineauth"
 )
@@ -30,14 +27,7 @@ func lineLogin(cfg *web.Config, c config, d *sqlx.DB, selfURL string) {
 		cl.Issuer, cl.ChannelID, cl.ChannelSecret = selfURL+lineLoginSandboxPath, "2000000000", "sandbox-line-login-secret"
 		sb, err := lineauth.NewSandbox(lineauth.SandboxConfig{Issuer: cl.Issuer, BasePath: lineLoginSandboxPath,
 			ChannelID: cl.ChannelID, ChannelSecret: cl.ChannelSecret,
-			People: func(ctx context.Context) ([]lineauth.Person, error) {
-				ps, err := db.LinePeople(ctx, d)
-				out := make([]lineauth.Person, len(ps))
-				for i, p := range ps {
-					out[i] = lineauth.Person{Subject: p.Subject, Name: p.Name}
-				}
-				return out, err
-			}})
+			People: web.LinePeople(d)})
 		if err != nil {
 			return
 		}
