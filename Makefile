@@ -60,7 +60,7 @@ fuzz-money:
 		trap 'db/localpg.sh stop .pg/fuzz' EXIT; \
 	fi; \
 	start=$$(date +%s); \
-	MONEY_SEEDS=$${MONEY_SEEDS:-10000} MONEY_WORKERS=$${MONEY_WORKERS:-3} $(GO) test -count=1 -parallel $${MONEY_WORKERS:-3} -timeout 4h -run '^TestMoneyFaults$$' ./db/; \
+	MONEY_SEED=$${MONEY_SEED:-0} MONEY_SEEDS=$${MONEY_SEEDS:-10000} MONEY_WORKERS=$${MONEY_WORKERS:-3} $(GO) test -count=1 -parallel $${MONEY_WORKERS:-3} -timeout 4h -run '^TestMoneyFaults$$' ./db/; \
 	echo "fuzz-money: $${MONEY_SEEDS:-10000} seeds in $$(( $$(date +%s) - start )) s"
 
 ## browser-deps: Debian's chromium and CJK fonts for the browser tests.
