@@ -43,11 +43,16 @@ func (s *Server) signInPage(c echo.Context) error {
 }
 
 func (s *Server) signIn(c echo.Context) error {
+	login, addr := c.FormValue("login"), c.RealIP()
+	if wait := s.signins.wait(login, addr); wait > 0 {
+		return s.signInThrottled(c, wait)
+	}
 	user, err := s.auth.Authenticate(c)
 	if err != nil {
 		if billing.ErrorCode(err) == "" {
 			return err
 		}
+		s.signInFailed(c, login, addr)
 		p := page(c, lang(c).T("登入", "Sign in"))
 		p.Error = p.Lang.T("帳號或密碼不正確。", "The login or password is not correct.")
 		return render(c, http.StatusUnauthorized, views.SignIn(p, c.FormValue("login"), c.FormValue("next")))

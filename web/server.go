@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -54,11 +55,14 @@ type Server struct {
 	auth  Authenticator
 	e     *echo.Echo
 	jobs  *jobs
+	// signins throttles failed sign-ins per login and client address.
+	signins *throttle
 }
 
 // New builds the app and its route table.
 func New(cfg Config, store *db.Store) *Server {
-	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New(), jobs: newJobs()}
+	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New(), jobs: newJobs(),
+		signins: newThrottle(loginThrottle, addrThrottle, time.Now)}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.IPExtractor = echo.ExtractIPDirect()

@@ -1,0 +1,155 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"webstore/billing"
+	"webstore/db"
+	"webstore/db/dbtest"
+)
+
+// countingAuth counts the password checks made.
+type countingAuth struct {
+	next  Authenticator
+	calls atomic.Int64
+}
+
+func (a *countingAuth) Authenticate(c echo.Context) (db.User, error) {
+	a.calls.Add(1)
+	return a.next.Authenticate(c)
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// Failed sign-ins are throttled per login and per client address: 429 with
+// Retry-After and the reason in the visitor's language, no password check
+// while throttled, the lockout in the audit trail; good sign-ins spend
+// nothing.
+func TestSignInThrottling(t *testing.T) {
+	ctx := context.Background()
+	d, _ := dbtest.New(t)
+	store := db.New(d, billing.SystemClock, nil)
+	if _, err := store.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, store)
+	auth := &countingAuth{next: s.auth}
+	s.auth = auth
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := hc.Get(srv.URL + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	csrf := string(csrfInput.FindSubmatch(b)[1])
+	signIn := func(login, password, lang string) (*http.Response, string) {
+		t.Helper()
+		form := url.Values{"login": {login}, "password": {password}, "_csrf": {csrf}}
+		req, _ := http.NewRequest("POST", srv.URL+"/signin", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", lang)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+
+	for range 10 {
+		if res, _ := signIn("oscar", db.DemoPassword, "zh-TW"); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a good sign-in: %s", res.Status)
+		}
+	}
+	for i := range loginThrottle.burst {
+		if res, _ := signIn("Alice", "wrong", "zh-TW"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %s, want 401", i+1, res.Status)
+		}
+	}
+	checks := auth.calls.Load()
+	res, body := signIn("alice", db.DemoPassword, "zh-TW") // even the right one, now
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "登入失敗次數過多") {
+		t.Errorf("attempt after %d failures: %s, want 429 saying why:\n%.300s", loginThrottle.burst, res.Status, body)
+	}
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 60 {
+		t.Errorf("Retry-After %q", res.Header.Get("Retry-After"))
+	}
+	res, body = signIn("alice", "wrong", "en")
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins") {
+		t.Errorf("throttled, in English: %s\n%.300s", res.Status, body)
+	}
+	if n := auth.calls.Load() - checks; n != 0 {
+		t.Errorf("%d passwords checked while throttled", n)
+	}
+	// oscar is not alice: his sign-in still works from the same address.
+	if res, _ := signIn("oscar", db.DemoPassword, "zh-TW"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("another login while alice is throttled: %s", res.Status)
+	}
+
+	// The address: failures spread over many logins.
+	for i := range addrThrottle.burst - loginThrottle.burst {
+		if res, _ := signIn("nobody"+strconv.Itoa(i), "x", "zh-TW"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("unknown login %d: %s", i, res.Status)
+		}
+	}
+	if res, _ := signIn("oscar", db.DemoPassword, "zh-TW"); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after %d failures from one address: %s, want 429", addrThrottle.burst, res.Status)
+	}
+
+	entries, err := store.FindAudit(ctx, db.AuditFilter{Kind: "signin.throttled"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scopes []string
+	for _, e := range entries {
+		scopes = append(scopes, e.After.String)
+	}
+	if all := strings.Join(scopes, " "); len(entries) != 2 || !strings.Contains(all, `"alice"`) || !strings.Contains(all, `"address"`) {
+		t.Errorf("lockouts in the audit trail: %q, want alice's and the address's", scopes)
+	}
+}
+
+// A bucket refills: after its interval, one more attempt is let through.
+func TestThrottleRefills(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(throttleRule{burst: 2, every: time.Minute}, throttleRule{burst: 100, every: time.Second}, func() time.Time { return now })
+	for i := range 2 {
+		if w := th.wait("a", "1.2.3.4"); w != 0 {
+			t.Fatalf("attempt %d waits %s", i+1, w)
+		}
+		locked, _ := th.failed("A ", "1.2.3.4")
+		if locked != (i == 1) {
+			t.Errorf("failure %d: locked %v", i+1, locked)
+		}
+	}
+	if w := th.wait("a", "1.2.3.4"); w != time.Minute {
+		t.Errorf("wait after the burst: %s, want 1m", w)
+	}
+	now = now.Add(59 * time.Second)
+	if w := th.wait("a", "1.2.3.4"); w <= 0 || w > 2*time.Second {
+		t.Errorf("wait 59 s later: %s", w)
+	}
+	now = now.Add(time.Second)
+	if w := th.wait("a", "1.2.3.4"); w != 0 {
+		t.Errorf("wait a minute later: %s, want 0", w)
+	}
+}
