@@ -23,6 +23,9 @@ type PlanView struct {
 	Usage Usage
 	// Owed are the failed charges the banner shows (db.FindOwedCharges).
 	Owed []db.Charge
+	// ConfirmDowngrade is the lower plan the admin asked for, to confirm
+	// before it is scheduled (nil: nothing to confirm).
+	ConfirmDowngrade *billing.Plan
 }
 
 // CheckoutView is the checkout page for one target plan.

@@ -63,7 +63,7 @@ var sideAlias = map[string]string{"/plan": "/checkout", "/history": "/charges"}
 // Account Manager this product does not recreate, shown inactive.
 var topNav = [][2]string{
 	{"主頁", "Home"}, {"分析", "Insights"}, {"聊天", "Chats"}, {"基本檔案", "Profile"},
-	{"LINE VOOM", "LINE VOOM"}, {"擴充功能", "Extensions"}, {"購物商城", "Shopping"},
+	{"LINE VOOM", "LINE VOOM"}, {"擴充功能", "Extensions"}, {"開店幫手", "Shop Helper"},
 }
 
 // LangSwitch is the link to the other language that comes back to this

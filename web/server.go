@@ -132,6 +132,8 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("", s.menu)
 	g.GET("/menu", s.menu)
 	g.GET("/plan", s.plan)
+	g.GET("/plan/news", s.planNews)
+	g.GET("/premium-id", s.premiumID)
 	g.POST("/plan/downgrade", s.downgrade, requireAdmin)
 	g.POST("/plan/downgrade/cancel", s.cancelDowngrade, requireAdmin)
 	g.GET("/checkout", s.checkout)

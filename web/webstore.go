@@ -42,6 +42,12 @@ func (s *Server) plan(c echo.Context) error {
 }
 
 func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg string) error {
+	return s.renderPlanConfirm(c, status, o, errMsg, nil)
+}
+
+// renderPlanConfirm is the plan page, asking first to confirm a downgrade
+// to confirm when it is not nil.
+func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, errMsg string, confirm *billing.Plan) error {
 	p := page(c, lang(c).T("方案", "Plan"))
 	p.Error = errMsg
 	usage, err := s.store.FindUsage(c.Request().Context(), o.ID, billing.MonthOf(o.Now))
@@ -53,6 +59,7 @@ func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg st
 	if v.Owed, err = s.store.FindOwedCharges(c.Request().Context(), o.ID); err != nil {
 		return err
 	}
+	v.ConfirmDowngrade = confirm
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
 		// month ends, under the tiers in force.
@@ -69,8 +76,36 @@ func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg st
 	return render(c, status, views.PlanPage(p, v))
 }
 
+// planNews is the page behind the 2023/9/1 plan-change notice's 更多詳細內容.
+func (s *Server) planNews(c echo.Context) error {
+	o, err := s.overview(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.PlanNews(page(c, lang(c).T("推廣方案更新", "Plan update")), o.Catalog))
+}
+
+// premiumID is 專屬ID: the account's basic ID; a premium ID is not sold here.
+func (s *Server) premiumID(c echo.Context) error {
+	return render(c, http.StatusOK, views.PremiumID(page(c, lang(c).T("專屬ID", "Premium ID")), member(c).AccountID))
+}
+
+// downgrade schedules a downgrade in two steps: the first POST shows the
+// plan page asking to confirm it (when and what it changes, no refunds),
+// the second (confirm=yes) schedules it. A plan that is no downgrade is
+// refused by the store at the first step.
 func (s *Server) downgrade(c echo.Context) error {
-	_, err := s.store.ScheduleDowngrade(c.Request().Context(), actor(c), member(c).AccountID, billing.PlanID(c.FormValue("plan")))
+	to := billing.PlanID(c.FormValue("plan"))
+	if c.FormValue("confirm") != "yes" {
+		o, err := s.overview(c)
+		if err != nil {
+			return err
+		}
+		if target, err := o.Catalog.Plan(to); err == nil && target.Rank < o.Plan.Rank {
+			return s.renderPlanConfirm(c, http.StatusOK, o, "", &target)
+		}
+	}
+	_, err := s.store.ScheduleDowngrade(c.Request().Context(), actor(c), member(c).AccountID, to)
 	return s.afterPlanChange(c, err, "downgrade")
 }
 
@@ -460,10 +495,24 @@ func (s *Server) setMainMethod(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods"), "method-main"))
 }
 
+// removeMethod removes a payment method. Removing the only one of an
+// account on a paid plan takes two steps: the first POST shows the methods
+// page asking to confirm (the next renewal could not be paid), the second
+// (confirm=yes) removes it.
 func (s *Server) removeMethod(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.ErrNotFound
+	}
+	if c.FormValue("confirm") != "yes" {
+		o, err := s.overview(c)
+		if err != nil {
+			return err
+		}
+		if len(o.Methods) == 1 && o.Methods[0].ID == id && (o.Plan.Fee > 0 || !o.NextRenewal.IsZero()) {
+			v := views.MethodsView{Methods: o.Methods, ConfirmRemove: id, Plan: o.Plan, NextRenewal: o.NextRenewal}
+			return render(c, http.StatusOK, views.Methods(page(c, lang(c).T("付款方式", "Payment methods")), v))
+		}
 	}
 	if err := s.store.RemovePaymentMethod(c.Request().Context(), actor(c), member(c).AccountID, id); err != nil {
 		return err
