@@ -143,7 +143,8 @@ func TestLineLogin(t *testing.T) {
 func TestPhoneLineLoginInBrowser(t *testing.T) {
 	a := newApp(t)
 	b := browser(t, 375, 812)
-	do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.Click(tid("signin-line")), chromedp.WaitVisible(tid("line-person-"+db.DemoLineSubject("alice"))))
+	do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("signin-line")))
+	do(t, b, chromedp.Click(tid("signin-line")), chromedp.WaitVisible(tid("line-person-"+db.DemoLineSubject("alice"))))
 	shot(t, b, "phone-line-login")
 	do(t, b, chromedp.Click(tid("line-person-"+db.DemoLineSubject("alice"))), chromedp.WaitVisible(tid("account-cat")))
 }

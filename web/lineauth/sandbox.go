@@ -129,10 +129,10 @@ var pageTmpl = template.Must(template.New("authorize").Parse(`<!DOCTYPE html>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{else}}
 <form method="post" class="card">
 {{range $k, $v := .Query}}{{range $v}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
-<ul class="menu">
-{{range .People}}<li><button class="btn block" type="submit" name="subject" value="{{.Subject}}" data-testid="line-person-{{.Subject}}">{{.Name}}</button></li>{{end}}
-</ul>
-<button class="btn secondary block" type="submit" name="cancel" value="1" data-testid="line-cancel">取消 Cancel</button>
+<div class="stack">
+{{range .People}}<button class="btn block" type="submit" name="subject" value="{{.Subject}}" data-testid="line-person-{{.Subject}}">{{.Name}}</button>
+{{end}}<button class="btn secondary block" type="submit" name="cancel" value="1" data-testid="line-cancel">取消 Cancel</button>
+</div>
 </form>{{end}}
 </main></body></html>`))
 
