@@ -50,7 +50,7 @@ type MailParams struct {
 	Month     string    `json:"month,omitempty"`      // renewal_reminder: the month to be renewed
 	Plan      string    `json:"plan,omitempty"`
 	Total     int64     `json:"total,omitempty"`
-	Code      string    `json:"code,omitempty"` // code_expiry: the code as issued
+	Code      string    `json:"code,omitempty"`  // code_expiry: the code as issued
 	Until     time.Time `json:"until,omitempty"` // code_expiry, invitation: when it stops working
 	Link      string    `json:"link,omitempty"`  // invitation: the one-time link (scrubbed once sent)
 	Role      string    `json:"role,omitempty"`  // invitation
