@@ -45,6 +45,9 @@ type CheckoutView struct {
 	// Later is when a held code that does not offset this purchase would
 	// apply instead (nil if never).
 	Later *billing.Quote
+	// Wait is the next renewal of the current plan with the held code, when
+	// it would offset more than this purchase (which forfeits the rest).
+	Wait  *billing.Quote
 	Terms bool
 	// Self is this checkout's URL (payment-method flows come back to it).
 	Self string

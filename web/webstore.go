@@ -167,6 +167,14 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 			v.Later = &q
 		}
 	}
+	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code != "" && v.Quote.Forfeited > 0 {
+		// The document's two options: upgrade now and forfeit the rest, or
+		// keep the plan and let the next renewal use more of the code.
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		if q, ok := o.Catalog.NextRenewalOffset(o.Account, hold, o.Code.Campaign, o.Now); ok && q.Offset > v.Quote.Offset {
+			v.Wait = &q
+		}
+	}
 	return v, nil
 }
 
