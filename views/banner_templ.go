@@ -255,10 +255,13 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 // renewal) when it is given up and the plan moves to the free plan.
 func owedNext(l Lang, cat billing.Catalog, now time.Time, c db.Charge) string {
 	s := l.Tf("已嘗試付款 %d 次(共 %d 次)。", "Attempted %d of %d times. ", c.Attempts, billing.MaxAttempts)
+	// A renewal is given up when its month ends: a retry due later never
+	// happens, so it is not promised.
+	retry := c.NextRetryAt.Valid && (c.Kind != billing.KindRenewal || c.NextRetryAt.Time.Before(c.Month().End()))
 	switch {
-	case c.NextRetryAt.Valid && c.NextRetryAt.Time.After(now):
+	case retry && c.NextRetryAt.Time.After(now):
 		s += l.Tf("系統將於 %s(台灣時間)以主要付款方式自動重新付款。", "It will be retried automatically with your main payment method on %s (Taiwan time). ", TWTime(c.NextRetryAt.Time))
-	case c.NextRetryAt.Valid:
+	case retry:
 		s += l.T("系統即將自動重新付款。", "It is about to be retried automatically. ")
 	default:
 		s += l.T("不會再自動重新付款。", "It will not be retried automatically again. ")
