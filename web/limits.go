@@ -7,7 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -144,3 +147,56 @@ func boundSimulations(slots int, wait time.Duration) echo.MiddlewareFunc {
 // far shorter ones): a longer one is refused with 400 before it reaches the
 // charges' unique index, which cannot hold keys of some kilobytes.
 const maxIdempotencyKey = 200
+
+// errNotText refuses a request whose path, query or form carries a NUL or
+// bytes that are not UTF-8: PostgreSQL stores neither in text, so such a
+// value would otherwise end as a 500 wherever it reached a query.
+var errNotText = echo.NewHTTPError(http.StatusBadRequest, "the request carries a NUL or invalid UTF-8")
+
+// requireText is errNotText's check, after limitBody has read the body.
+func requireText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !isText(r.URL.Path) || !valuesAreText(r.URL.RawQuery) {
+			return errNotText
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+			switch mt {
+			case echo.MIMEApplicationForm, echo.MIMEApplicationJSON:
+				b, err := io.ReadAll(r.Body) // already in memory (limitBody)
+				if err != nil {
+					return err
+				}
+				r.Body = io.NopCloser(bytes.NewReader(b))
+				if mt == echo.MIMEApplicationForm && !valuesAreText(string(b)) ||
+					mt == echo.MIMEApplicationJSON && (!utf8.Valid(b) || bytes.Contains(bytes.ToLower(b), []byte(`\u0000`))) {
+					return errNotText
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
+func isText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// valuesAreText checks every key and value of a URL-encoded query or form
+// (one that does not parse is left to its handler).
+func valuesAreText(raw string) bool {
+	vs, err := url.ParseQuery(raw)
+	if err != nil {
+		return true
+	}
+	for k, v := range vs {
+		if !isText(k) {
+			return false
+		}
+		for _, s := range v {
+			if !isText(s) {
+				return false
+			}
+		}
+	}
+	return true
+}

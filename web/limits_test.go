@@ -143,3 +143,38 @@ func TestOverlongIdempotencyKey(t *testing.T) {
 		t.Errorf("checkout with a 3 KB key in its URL: %d; the form keeps it: %v", status, strings.Contains(body, `name="key" value="`+long))
 	}
 }
+
+// A NUL or bytes that are not UTF-8 anywhere in a request are a 400: they
+// would otherwise reach PostgreSQL, which stores neither in text (a NUL in
+// the sign-in's login was a 500).
+func TestNULAndInvalidUTF8Refused(t *testing.T) {
+	a := newStaffApp(t)
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	form := "application/x-www-form-urlencoded"
+	for _, tc := range []struct {
+		who                 httpUser
+		method, path, ctype string
+		body                string
+	}{
+		{alice, "POST", "/signin", form, "login=al%00ice&password=x"},
+		{alice, "POST", "/signin", form, "login=%ff%fe&password=x"},
+		{alice, "POST", "/a/cat/checkout/code", form, "plan=high&key=k&code=DEMO%00"},
+		{alice, "GET", "/a/cat/checkout?plan=high&key=%00", "", ""},
+		{alice, "GET", "/a/ca%00t/plan", "", ""},
+		{staff, "GET", "/staff/accounts?q=%ff", "", ""},
+		{staff, "POST", "/staff/api/simulate", "application/json", `{"name": "a\u0000b"}`},
+	} {
+		var body io.Reader
+		if tc.body != "" {
+			body = strings.NewReader(tc.body)
+		}
+		status, page := tc.who.do(t, tc.method, a.URL+tc.path, tc.ctype, body)
+		if status != http.StatusBadRequest {
+			t.Errorf("%s %s %q: %d, want 400:\n%.200s", tc.method, tc.path, tc.body, status, page)
+		}
+	}
+	if status, _ := alice.do(t, "POST", a.URL+"/signin", form, strings.NewReader("login=%E7%8E%8B&password=x")); status != http.StatusUnauthorized {
+		t.Errorf("a login in Chinese: %d, want 401", status)
+	}
+}

@@ -83,7 +83,7 @@ func (s *Server) routes() {
 	e.Use(requestID, s.requestLog())
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
-	e.Use(limitBody)
+	e.Use(limitBody, requireText)
 	e.Use(boundPageTime(pageTimeout))
 	e.Use(boundSimulations(maxSimulations, simulationWait))
 
