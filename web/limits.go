@@ -103,7 +103,15 @@ func boundPageTime(d time.Duration) echo.MiddlewareFunc {
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			c.SetRequest(r.WithContext(ctx))
-			return next(c)
+			err := next(c)
+			// The error handler renders the error page after this returns:
+			// give it the request's own context, not the page's, which is
+			// cancelled by then, and say if the page ran out of time.
+			c.SetRequest(r)
+			if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				err = errors.Join(err, context.DeadlineExceeded)
+			}
+			return err
 		}
 	}
 }
