@@ -5,6 +5,7 @@ package web
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -42,6 +43,9 @@ type Config struct {
 	SandboxLineLogin http.Handler
 	// DatabaseURL is where the staff simulator makes its throwaway schemas.
 	DatabaseURL string
+	// TrustedProxies are the reverse proxies in front, whose
+	// X-Forwarded-For names the client (see clientAddress).
+	TrustedProxies []*net.IPNet
 	// Logger receives the request log (default slog.Default()); Metrics,
 	// when set, observes every request and the store's gauges.
 	Logger  *slog.Logger
@@ -65,7 +69,7 @@ func New(cfg Config, store *db.Store) *Server {
 		signins: newThrottle(loginThrottle, addrThrottle, time.Now)}
 	s.e.HideBanner = true
 	s.e.HidePort = true
-	s.e.IPExtractor = echo.ExtractIPDirect()
+	s.e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	s.e.HTTPErrorHandler = s.errorHandler
 	if cfg.Metrics != nil && store != nil {
 		cfg.Metrics.watchStore(store)

@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -148,4 +149,21 @@ func (s *Server) signInFailed(c echo.Context, login, addr string) {
 			slog.Error("audit sign-in lockout", "err", err)
 		}
 	}
+}
+
+// clientAddress is how the app tells the client's address (sign-in
+// throttling is per address): the connection's peer, unless the peer is
+// one of the trusted reverse proxies, in which case the nearest address in
+// X-Forwarded-For that is not a trusted proxy. Nothing else in
+// X-Forwarded-For is believed: a visitor could write anything there.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	// A peer that is not trusted is the client, whatever it wrote.
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

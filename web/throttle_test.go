@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -152,4 +153,69 @@ func TestThrottleRefills(t *testing.T) {
 	if w := th.wait("a", "1.2.3.4"); w != 0 {
 		t.Errorf("wait a minute later: %s, want 0", w)
 	}
+}
+
+// Behind trusted reverse proxies the client's address is the one their
+// X-Forwarded-For names, so one client's failures do not lock out every
+// visitor; from anyone else, X-Forwarded-For is not believed.
+func TestClientAddressBehindProxies(t *testing.T) {
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	req := func(peer, xff string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = peer + ":41000"
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		trusted   []*net.IPNet
+		peer, xff string
+		want      string
+	}{
+		{nil, "127.0.0.1", "203.0.113.5", "127.0.0.1"},
+		{[]*net.IPNet{loopback}, "127.0.0.1", "198.51.100.9, 203.0.113.5", "203.0.113.5"},
+		{[]*net.IPNet{loopback}, "127.0.0.1", "203.0.113.5, 127.0.0.2", "203.0.113.5"},
+		{[]*net.IPNet{loopback}, "198.51.100.1", "203.0.113.5", "198.51.100.1"},
+		{[]*net.IPNet{loopback}, "127.0.0.1", "", "127.0.0.1"},
+	} {
+		if got := clientAddress(tc.trusted)(req(tc.peer, tc.xff)); got != tc.want {
+			t.Errorf("trusted %v, peer %s, X-Forwarded-For %q: %s, want %s", tc.trusted, tc.peer, tc.xff, got, tc.want)
+		}
+	}
+
+	d, _ := dbtest.New(t)
+	store := db.New(d, billing.SystemClock, nil)
+	if _, err := store.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{TrustedProxies: []*net.IPNet{loopback}}, store)
+	s.auth = failing{}
+	attempt := func(client string) int {
+		r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"login": {"u" + client}, "password": {"x"}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("X-Forwarded-For", client)
+		r.RemoteAddr = "127.0.0.1:41000"
+		c := s.e.NewContext(r, httptest.NewRecorder())
+		if err := s.signIn(c); err != nil {
+			t.Fatal(err)
+		}
+		return c.Response().Status
+	}
+	for range addrThrottle.burst {
+		attempt("203.0.113.5")
+	}
+	if got := attempt("203.0.113.5"); got != http.StatusTooManyRequests {
+		t.Errorf("the failing client: %d, want 429", got)
+	}
+	if got := attempt("198.51.100.9"); got != http.StatusUnauthorized {
+		t.Errorf("another client behind the same proxy: %d, want 401 (not throttled)", got)
+	}
+}
+
+// failing refuses every sign-in, as a wrong password would.
+type failing struct{}
+
+func (failing) Authenticate(echo.Context) (db.User, error) {
+	return db.User{}, billing.Errorf(billing.EForbidden, "")
 }

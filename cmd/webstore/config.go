@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -18,6 +19,10 @@ import (
 //	LINEPAY_API_URL, LINEPAY_CHANNEL_ID, LINEPAY_CHANNEL_SECRET
 //	CARDGW_API_URL, CARDGW_PUBLIC_KEY, CARDGW_SECRET_KEY
 //	METRICS_ADDR      where serve answers /metrics (off when unset)
+//	TRUSTED_PROXIES   comma-separated addresses or CIDR ranges of the
+//	                  reverse proxies in front: a request from one of them
+//	                  is taken to come from the client its X-Forwarded-For
+//	                  names (sign-in throttling is per client address)
 //	LINE_LOGIN_ISSUER, LINE_LOGIN_CHANNEL_ID, LINE_LOGIN_CHANNEL_SECRET
 //	                  LINE Login (OpenID Connect); the local sandbox while unset
 //
@@ -26,13 +31,14 @@ import (
 // is there and BASE_URL is https (checkProduction), before it touches the
 // database.
 type config struct {
-	DatabaseURL string
-	Production  bool
-	BaseURL     string
-	LinePay     linePaySettings
-	Cards       cardSettings
-	MetricsAddr string
-	LineLogin   lineLoginSettings
+	DatabaseURL    string
+	Production     bool
+	BaseURL        string
+	LinePay        linePaySettings
+	Cards          cardSettings
+	MetricsAddr    string
+	LineLogin      lineLoginSettings
+	TrustedProxies []*net.IPNet
 }
 
 type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
@@ -67,6 +73,24 @@ func loadConfig() (config, error) {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, usageError{fmt.Errorf("BASE_URL is %q: want an absolute URL such as https://billing.example.com", c.BaseURL)}
 		}
+	}
+	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if ip := net.ParseIP(p); ip != nil {
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			c.TrustedProxies = append(c.TrustedProxies, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return c, usageError{fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR range", p)}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 	return c, c.checkProduction()
 }

@@ -19,7 +19,7 @@ var providerEnv = []string{"LINEPAY_API_URL", "LINEPAY_CHANNEL_ID", "LINEPAY_CHA
 // unless given.
 func setEnv(t *testing.T, kv map[string]string) {
 	t.Helper()
-	for _, k := range append(providerEnv, "WEBSTORE_ENV", "METRICS_ADDR") {
+	for _, k := range append(providerEnv, "WEBSTORE_ENV", "METRICS_ADDR", "TRUSTED_PROXIES") {
 		t.Setenv(k, kv[k])
 	}
 	// Nothing may reach the database before the configuration is checked.
@@ -128,5 +128,30 @@ func TestProductionServesNoSandbox(t *testing.T) {
 		if got := rec.Code != http.StatusNotFound; got != tc.sandbox {
 			t.Errorf("%v: /sandbox/card/fields answered %d", tc.env, rec.Code)
 		}
+	}
+}
+
+// TRUSTED_PROXIES takes addresses and CIDR ranges; anything else is refused
+// by name.
+func TestTrustedProxies(t *testing.T) {
+	setEnv(t, map[string]string{})
+	t.Setenv("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range cfg.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 2001:db8::/32" {
+		t.Errorf("TrustedProxies = %v", got)
+	}
+	if webCfg, _ := providers(cfg, nil, "http://127.0.0.1:1"); len(webCfg.TrustedProxies) != 3 {
+		t.Errorf("the web configuration has %d trusted proxies", len(webCfg.TrustedProxies))
+	}
+	t.Setenv("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
+	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), `TRUSTED_PROXIES: "proxy.internal"`) {
+		t.Errorf("a host name in TRUSTED_PROXIES: %v", err)
 	}
 }

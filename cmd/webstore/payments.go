@@ -29,7 +29,7 @@ const (
 // providers builds the clients, the store's gateway over them, and the web
 // configuration that mounts whichever sandboxes stand in for them.
 func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gateway) {
-	cfg := web.Config{Production: c.Production, SecureCookies: c.Production, BaseURL: c.BaseURL}
+	cfg := web.Config{Production: c.Production, SecureCookies: c.Production, BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies}
 	hc := providerHTTP()
 	lp := &linepay.Client{
 		BaseURL:       or(c.LinePay.APIURL, selfURL+linePaySandboxPath),
