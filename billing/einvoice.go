@@ -12,6 +12,7 @@ type InvoiceKind string
 
 // E-invoice kinds.
 const (
+	InvoiceMember             InvoiceKind = "member"              // 會員載具 (kept under the e-mail address)
 	InvoiceMobileBarcode      InvoiceKind = "mobile_barcode"      // 手機條碼載具
 	InvoiceCitizenCertificate InvoiceKind = "citizen_certificate" // 自然人憑證載具
 	InvoiceCompany            InvoiceKind = "company"             // 公司(三聯式,統一編號)
@@ -21,7 +22,7 @@ const (
 // Valid reports whether k is one of the e-invoice kinds.
 func (k InvoiceKind) Valid() bool {
 	switch k {
-	case InvoiceMobileBarcode, InvoiceCitizenCertificate, InvoiceCompany, InvoiceDonation:
+	case InvoiceMember, InvoiceMobileBarcode, InvoiceCitizenCertificate, InvoiceCompany, InvoiceDonation:
 		return true
 	}
 	return false
@@ -62,6 +63,8 @@ func (d InvoiceDetails) Validate() error {
 	switch d.Kind {
 	case "":
 		return Errorf(EInvalid, "請選擇發票類型")
+	case InvoiceMember:
+		// Kept in the member carrier of Email, checked below.
 	case InvoiceMobileBarcode:
 		if d.Carrier == "" {
 			return Errorf(EInvalid, "請輸入手機條碼")
@@ -97,7 +100,7 @@ func (d InvoiceDetails) Validate() error {
 			return Errorf(EInvalid, "捐贈碼格式不正確:應為 3 至 7 碼數字")
 		}
 	default:
-		return Errorf(EInvalid, "發票類型不正確:應為手機條碼載具、自然人憑證載具、公司(統一編號)或捐贈")
+		return Errorf(EInvalid, "發票類型不正確:應為會員載具、手機條碼載具、自然人憑證載具、公司(統一編號)或捐贈")
 	}
 	if d.Email == "" {
 		return Errorf(EInvalid, "請輸入接收電子發票通知的電子郵件地址")

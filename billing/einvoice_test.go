@@ -336,3 +336,16 @@ func TestNormalizeThenValidate(t *testing.T) {
 		}
 	}
 }
+
+// 會員載具 needs only the e-mail address it is kept under.
+func TestMemberCarrier(t *testing.T) {
+	if err := (InvoiceDetails{Kind: InvoiceMember, Email: "owner@bear.example.tw"}).Normalize().Validate(); err != nil {
+		t.Errorf("member carrier with an e-mail: %v", err)
+	}
+	if err := (InvoiceDetails{Kind: InvoiceMember}).Normalize().Validate(); ErrorCode(err) != EInvalid {
+		t.Errorf("member carrier without an e-mail: %v, want invalid", err)
+	}
+	if !InvoiceMember.Valid() {
+		t.Error("member is not a valid kind")
+	}
+}

@@ -188,6 +188,8 @@ func Num(n int) string { return billing.Money(n).Digits() }
 // InvoiceSummary is where an account's e-invoices go, in one line.
 func (l Lang) InvoiceSummary(d billing.InvoiceDetails) string {
 	switch d.Kind {
+	case billing.InvoiceMember:
+		return l.T("會員載具 ", "Member carrier ") + d.Email
 	case billing.InvoiceMobileBarcode:
 		return l.T("手機條碼載具 ", "Mobile barcode ") + d.Carrier
 	case billing.InvoiceCitizenCertificate:

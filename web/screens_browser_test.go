@@ -182,3 +182,18 @@ func TestPhoneCheckoutShowsBothCodeOptions(t *testing.T) {
 		t.Error("options shown where the code is used whole")
 	}
 }
+
+// 會員載具 is offered, asks only for the e-mail address, and is kept.
+func TestPhoneEinvoiceMemberCarrier(t *testing.T) {
+	a := newApp(t)
+	b := browser(t, 375, 812)
+	signIn(t, b, a.URL, "alice")
+	do(t, b, chromedp.Navigate(a.URL+"/a/cat/einvoice"), chromedp.Click(tid("inv-member")),
+		chromedp.WaitNotVisible(tid("carrier")), chromedp.WaitNotVisible(tid("tax-id")), chromedp.WaitNotVisible(tid("donation-code")),
+		chromedp.SendKeys(tid("email"), "owner@cat.example.tw"), chromedp.Click(tid("save-einvoice")), chromedp.WaitVisible(tid("notice")))
+	d, err := a.Store.FindOverview(context.Background(), "cat")
+	if err != nil || d.Invoice == nil || d.Invoice.Kind != billing.InvoiceMember || d.Invoice.Email != "owner@cat.example.tw" {
+		t.Fatalf("saved %+v (%v), want the member carrier of owner@cat.example.tw", d.Invoice, err)
+	}
+	shot(t, b, "phone-einvoice-member")
+}
