@@ -188,15 +188,26 @@ const MaxAttempts = 3
 // RetryAfter is the wait before each automatic retry.
 var RetryAfter = [MaxAttempts - 1]time.Duration{24 * time.Hour, 72 * time.Hour}
 
-// NextRetry is when a charge refused for the attempts-th time at failedAt
-// is tried again automatically; false when it is not (an upgrade, or
-// attempts exhausted).
-func NextRetry(kind ChargeKind, attempts int, failedAt time.Time) (time.Time, bool) {
-	if kind == KindUpgrade || attempts < 1 || attempts >= MaxAttempts {
+// NextRetry is when charge ch, just refused (its Attempts counting the
+// refusal) at failedAt, is tried again automatically; false when it is not:
+// an upgrade, attempts spent, or a renewal whose month ends first (it is
+// given up then).
+func NextRetry(ch Charge, failedAt time.Time) (time.Time, bool) {
+	if ch.Kind == KindUpgrade || ch.Attempts < 1 || ch.Attempts >= MaxAttempts {
 		return time.Time{}, false
 	}
-	return failedAt.Add(RetryAfter[attempts-1]), true
+	next := failedAt.Add(RetryAfter[ch.Attempts-1])
+	if ch.Kind == KindRenewal && !next.Before(ch.Month.End()) {
+		return time.Time{}, false
+	}
+	return next, true
 }
+
+// Owed reports whether a failed charge of kind is money the account owes
+// (a renewal, additional messages), which "pay now" and the automatic
+// retries pay; a failed upgrade is a purchase that did not happen, bought
+// again from the checkout if wanted.
+func Owed(kind ChargeKind) bool { return kind == KindRenewal || kind == KindUsage }
 
 // GiveUp reports whether a failed charge is past help at now: a renewal
 // refused MaxAttempts times, or one whose month has ended.

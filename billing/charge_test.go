@@ -90,19 +90,32 @@ func TestPayableAndSettled(t *testing.T) {
 
 func TestRetrySchedule(t *testing.T) {
 	at := tw("2024-07-01 00:30:00")
-	if next, ok := NextRetry(KindRenewal, 1, at); !ok || !next.Equal(at.Add(24*time.Hour)) {
+	july := MonthOf(at)
+	renewal := func(attempts int) Charge { return Charge{Kind: KindRenewal, Month: july, Attempts: attempts} }
+	if next, ok := NextRetry(renewal(1), at); !ok || !next.Equal(at.Add(24*time.Hour)) {
 		t.Errorf("after the first refusal: %s %v, want a day later", next, ok)
 	}
-	if next, ok := NextRetry(KindRenewal, 2, at); !ok || !next.Equal(at.Add(72*time.Hour)) {
+	if next, ok := NextRetry(renewal(2), at); !ok || !next.Equal(at.Add(72*time.Hour)) {
 		t.Errorf("after the second refusal: %s %v, want three days later", next, ok)
 	}
-	if _, ok := NextRetry(KindRenewal, MaxAttempts, at); ok {
+	if _, ok := NextRetry(renewal(MaxAttempts), at); ok {
 		t.Error("no automatic retry after the last attempt")
 	}
-	if _, ok := NextRetry(KindUpgrade, 1, at); ok {
+	if _, ok := NextRetry(Charge{Kind: KindUpgrade, Month: july, Attempts: 1}, at); ok {
 		t.Error("an upgrade is never retried automatically")
 	}
-	july := MonthOf(at)
+	// Refused at 23:00 Taiwan time on 7/30: a day later July has ended
+	// (00:00 JST on 8/1 is 23:00 on 7/31 in Taiwan), so no retry is
+	// promised; the renewal is given up when the month ends.
+	if next, ok := NextRetry(renewal(1), tw("2024-07-30 23:00:00")); ok {
+		t.Errorf("a retry promised at %s, after the month ends", next.In(Taipei))
+	}
+	if _, ok := NextRetry(renewal(1), tw("2024-07-30 22:59:00")); !ok {
+		t.Error("a retry at 7/31 22:59 is still inside July")
+	}
+	if !Owed(KindRenewal) || !Owed(KindUsage) || Owed(KindUpgrade) {
+		t.Error("renewals and usage are owed; a failed upgrade is not")
+	}
 	failed := Charge{Kind: KindRenewal, Month: july, Status: StatusFailed, Attempts: 2}
 	if GiveUp(failed, tw("2024-07-31 22:59:00")) {
 		t.Error("two refusals inside the month: not given up yet")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"webstore/billing"
 )
@@ -180,7 +181,9 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 // scheduled (billing.NextRetry); a renewal refused too often is given up.
 func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, why *DeclineError) error {
 	before := *ch
-	next, ok := billing.NextRetry(ch.Kind, ch.Attempts+1, now)
+	refused := ch.Lifecycle()
+	refused.Attempts++
+	next, ok := billing.NextRetry(refused, now)
 	retryAt := sql.NullTime{Time: next, Valid: ok}
 	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='failed', failure=$2, failure_detail=$3, failed_at=$4, next_retry_at=$5,
 		attempts=attempts+1 WHERE id=$1 RETURNING `+chargeCols, ch.ID, string(why.Failure), why.Reason, now, retryAt); err != nil {
@@ -374,10 +377,12 @@ func (s *Store) collectWhere(ctx context.Context, actor Actor, cond string, args
 }
 
 // RetryLatest is the admin's "pay now": it retries the account's latest
-// failed charge (RetryCharge). Returns ENothingToRetry when there is none.
+// failed charge of what it owes (billing.Owed: a renewal or additional
+// messages) with RetryCharge. Returns ENothingToRetry when there is none.
 func (s *Store) RetryLatest(ctx context.Context, actor Actor, accountID string) (Charge, error) {
 	var id int64
-	err := s.DB.GetContext(ctx, &id, `SELECT id FROM charges WHERE account_id=$1 AND status='failed' ORDER BY id DESC LIMIT 1`, accountID)
+	err := s.DB.GetContext(ctx, &id, `SELECT id FROM charges WHERE account_id=$1 AND status='failed' AND kind = ANY($2) ORDER BY id DESC LIMIT 1`,
+		accountID, pq.StringArray{string(billing.KindRenewal), string(billing.KindUsage)})
 	if isNoRows(err) {
 		return Charge{}, billing.Errorf(billing.ENothingToRetry, "")
 	} else if err != nil {
@@ -386,7 +391,8 @@ func (s *Store) RetryLatest(ctx context.Context, actor Actor, accountID string) 
 	return s.RetryCharge(ctx, actor, id)
 }
 
-// RetryCharge pays a failed charge again. It keeps its effective instant and
+// RetryCharge pays a failed charge of what the account owes (a renewal or
+// additional messages; billing.Owed) again. It keeps its effective instant and
 // is quoted again at that instant against the account as it is now (its
 // plan, what is paid for the month, a code registered since, its main
 // payment method), then paid like any other (payCharge) under a new key.
@@ -402,7 +408,7 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 		if ch, err = lockCharge(ctx, tx, id); err != nil {
 			return err
 		}
-		if ch.Status != billing.StatusFailed {
+		if ch.Status != billing.StatusFailed || !billing.Owed(ch.Kind) {
 			return billing.Errorf(billing.ENothingToRetry, "")
 		}
 		if err := refuseIfPending(ctx, tx, ch.AccountID); err != nil {
@@ -421,12 +427,8 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 			// main method now.
 			return s.requeue(ctx, tx, now, actor, &ch, nil, row)
 		}
-		if in.Kind == billing.KindUpgrade && billing.MonthOf(now) != ch.Month() {
-			refusedErr = billing.Errorf(billing.ENothingToRetry, "")
-			return voidCharge(ctx, tx, now, actor, &ch, billing.VoidStale)
-		}
 		q, err := cat.Quote(in)
-		if billing.ErrorCode(err) == billing.ENotAnUpgrade || err == nil && !q.Chargeable() {
+		if err == nil && !q.Chargeable() {
 			refusedErr = billing.Errorf(billing.ENothingToRetry, "")
 			return voidCharge(ctx, tx, now, actor, &ch, billing.VoidNothingOwed)
 		}

@@ -18,7 +18,7 @@ func TestOwedNext(t *testing.T) {
 	}
 	dec := billing.MonthOf(time.Date(2026, 12, 15, 0, 0, 0, 0, billing.Taipei))
 	renewal := func(attempts int, failedAt time.Time) db.Charge {
-		next, ok := billing.NextRetry(billing.KindRenewal, attempts, failedAt)
+		next, ok := billing.NextRetry(billing.Charge{Kind: billing.KindRenewal, Month: dec, Attempts: attempts}, failedAt)
 		return db.Charge{Kind: billing.KindRenewal, MonthDate: dec.Date(), Plan: billing.Medium, Attempts: attempts,
 			NextRetryAt: sql.NullTime{Time: next, Valid: ok}}
 	}

@@ -1663,7 +1663,7 @@ func chargeTable(l Lang, cs []db.Charge, cat billing.Catalog, csrf string) templ
 					return templ_7745c5c3_Err
 				}
 			}
-			if csrf != "" && c.Status == billing.StatusFailed {
+			if csrf != "" && c.Status == billing.StatusFailed && billing.Owed(c.Kind) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 135, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -77,9 +77,15 @@ func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 	if err := a.Store.DB.Get(&fee, `SELECT fee_paid FROM account_months WHERE account_id='cat' AND month='2026-12-01'`); err != nil || fee != 800 {
 		t.Errorf("December paid %d (%v), want 800", fee, err)
 	}
-	// Again: nothing is owed, nothing is charged.
-	if status, _ := alice.do(t, "POST", page+"/pay", "application/x-www-form-urlencoded", strings.NewReader("")); status != http.StatusUnprocessableEntity {
-		t.Errorf("pay now again: %d, want 422 (nothing to retry)", status)
+	// Again: nothing is owed, nothing is charged, and the page says so.
+	if status, _ := alice.do(t, "POST", page+"/pay", "application/x-www-form-urlencoded", strings.NewReader("")); status != http.StatusSeeOther {
+		t.Errorf("pay now again: %d, want 303 back to the charge", status)
+	}
+	if _, body := alice.do(t, "GET", page+"?notice=nothing-owed", "", nil); !strings.Contains(body, "不需付款") {
+		t.Error("the charge page does not say nothing is owed")
+	}
+	if again, _ := a.Store.FindChargeByID(ctx, ch.ID); again.Attempts != 2 {
+		t.Errorf("pay now again made attempt %d", again.Attempts)
 	}
 	// alice is only an operator of dog: she may not pay its charges.
 	if status, _ := alice.do(t, "POST", a.URL+"/a/dog/charges/"+strconv.FormatInt(ch.ID, 10)+"/pay", "application/x-www-form-urlencoded",

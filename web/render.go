@@ -77,6 +77,8 @@ var notices = map[string][2]string{
 	"campaign-saved":      {"已儲存活動。", "The campaign was saved."},
 	"retried":             {"已重新嘗試付款。", "The payment was retried."},
 	"paid-now":            {"付款完成,本月費用已付清。", "Paid: this month is paid in full."},
+	"nothing-owed":        {"此筆款項已不需付款,未收取任何費用。", "Nothing is owed for this charge any more; nothing was charged."},
+	"renewal-given-up":    {"此筆續約的月份已結束,續約已取消,方案已改為輕用量;可隨時重新升級。", "This renewal's month has ended: it was cancelled and the plan moved to Light. You can upgrade again at any time."},
 	"retry-failed":        {"重試付款仍然失敗,原因已記錄。", "The retry failed again; the reason is recorded."},
 	"token-revoked":       {"已撤銷權杖。", "The token was revoked."},
 	"run-busy":            {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},

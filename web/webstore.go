@@ -320,6 +320,10 @@ func (s *Server) payNow(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retried"))
 	case code == billing.EPaymentFailed:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-failed"))
+	case code == billing.ENothingToRetry:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "nothing-owed"))
+	case code == billing.EMonthNotCurrent:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "renewal-given-up"))
 	}
 	return err
 }
