@@ -47,6 +47,10 @@ func TestSignInThrottling(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(Config{}, store)
+	// A clock that stands still: no bucket refills while bcrypt runs on a
+	// loaded machine.
+	frozen := time.Now()
+	s.signins = newThrottle(loginThrottle, addrThrottle, func() time.Time { return frozen })
 	auth := &countingAuth{next: s.auth}
 	s.auth = auth
 	srv := httptest.NewServer(s)
@@ -191,6 +195,8 @@ func TestClientAddressBehindProxies(t *testing.T) {
 	}
 	s := New(Config{TrustedProxies: []*net.IPNet{loopback}}, store)
 	s.auth = failing{}
+	frozen := time.Now()
+	s.signins = newThrottle(loginThrottle, addrThrottle, func() time.Time { return frozen })
 	attempt := func(client string) int {
 		r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"login": {"u" + client}, "password": {"x"}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
