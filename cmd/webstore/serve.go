@@ -57,6 +57,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	s.Payments = gw
 	webCfg.DatabaseURL = cfg.DatabaseURL
 	webCfg.Logger = newLogger(cfg, stderr)
+	if cfg.Production {
+		// The app's own error lines join the request log's format.
+		slog.SetDefault(webCfg.Logger)
+	}
 	if *metricsAddr == "" {
 		*metricsAddr = cfg.MetricsAddr
 	}
