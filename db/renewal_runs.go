@@ -242,8 +242,11 @@ func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Mont
 // Each batch commits, so a run stopped anywhere resumes where it stopped.
 func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month, collect bool) (RenewalResult, error) {
 	var res RenewalResult
+	// The run's own bookkeeping outlives a cancelled run (a shutdown): its
+	// row must say where it stopped, not read "renewing" until it is stale.
+	bookkeeping := context.WithoutCancel(ctx)
 	phase := func(p string) {
-		s.DB.ExecContext(ctx, `UPDATE renewal_runs SET phase=$2, phase_at=$3 WHERE month=$1`, m.Date(), p, s.Clock.Now())
+		s.DB.ExecContext(bookkeeping, `UPDATE renewal_runs SET phase=$2, phase_at=$3 WHERE month=$1`, m.Date(), p, s.Clock.Now())
 	}
 	fail := func(err error) (RenewalResult, error) {
 		msg := err.Error()
@@ -255,7 +258,7 @@ func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month, co
 			}
 		}
 		b, _ := json.Marshal(res)
-		s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE renewal_runs SET phase='failed', phase_at=$2, finished_at=$2, error=$3, result=$4 WHERE month=$1`,
+		s.DB.ExecContext(bookkeeping, `UPDATE renewal_runs SET phase='failed', phase_at=$2, finished_at=$2, error=$3, result=$4 WHERE month=$1`,
 			m.Date(), s.Clock.Now(), msg, string(b))
 		return res, err
 	}

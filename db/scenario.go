@@ -153,6 +153,8 @@ func ParseScenario(data []byte) (Scenario, error) {
 		var te *json.UnmarshalTypeError
 		var se *json.SyntaxError
 		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return sc, &InputError{Field: "(file)", Msg: fmt.Sprintf("want a JSON object (a scenario), got JSON %s", te.Value)}
 		case errors.As(err, &te):
 			return sc, &InputError{Field: te.Field, Msg: fmt.Sprintf("want %s, got JSON %s", te.Type, te.Value)}
 		case errors.As(err, &se):
@@ -162,6 +164,9 @@ func ParseScenario(data []byte) (Scenario, error) {
 		default:
 			return sc, &InputError{Field: "(file)", Msg: err.Error()}
 		}
+	}
+	if dec.More() {
+		return sc, &InputError{Field: "(file)", Msg: "more after the scenario object: one scenario per file"}
 	}
 	ids := map[string]bool{}
 	for i, a := range sc.Accounts {

@@ -59,3 +59,14 @@ func TestMalformedScenarios(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not one scenario object is refused, naming the file.
+func TestScenarioFileShape(t *testing.T) {
+	for _, data := range []string{`[]`, `1`, `{"name": "a"} {"name": "b"}`, `{"name": "a"} x`} {
+		_, err := db.ParseScenario([]byte(data))
+		ie, ok := err.(*db.InputError)
+		if !ok || ie.Field != "(file)" {
+			t.Errorf("%s: got %v, want an InputError naming (file)", data, err)
+		}
+	}
+}
