@@ -66,7 +66,8 @@ func (r *UsageRecord) sameContent(b UsageBatch) bool {
 // billing.EQuotaExceeded and nothing is recorded. Free kinds are recorded
 // with zero counts and take no lock.
 //
-// A batch id counts once: the same id with the same content returns the
+// A batch id counts once per account (another account may use the same
+// id for its own batch): the same id with the same content returns the
 // first recording with Replayed set; with different content it is refused
 // with billing.EUsageBatchConflict. Other refusals: EInvalid (bad fields, or
 // SentAt more than a few minutes in the future), EUnknownAccount.
@@ -152,7 +153,7 @@ func (s *Store) RecordUsage(ctx context.Context, actor Actor, b UsageBatch) (Usa
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO usage_batches (batch_id, account_id, kind, billable, plan, messages, free, additional,
 			sent_at, month, recorded_at, recorded_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-			ON CONFLICT (batch_id) DO NOTHING`,
+			ON CONFLICT (account_id, batch_id) DO NOTHING`,
 			b.BatchID, b.AccountID, string(b.Kind), rec.Billable, plan, b.Messages, rec.Free, rec.Additional,
 			b.SentAt, m.Date(), now, string(actor))
 		switch pgCode(err) {
@@ -163,8 +164,8 @@ func (s *Store) RecordUsage(ctx context.Context, actor Actor, b UsageBatch) (Usa
 			return fmt.Errorf("record usage batch %s: %w", b.BatchID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			// Another account's batch took the id meanwhile (one account's
-			// batches are serialised above), or a free kind raced itself.
+			// A free kind raced a copy of itself (one account's billable
+			// batches are serialised above).
 			done, err := replayedBatch(ctx, tx, b, &rec)
 			if err == nil && !done {
 				err = fmt.Errorf("usage batch %s vanished", b.BatchID)
@@ -188,11 +189,12 @@ func (s *Store) RecordUsage(ctx context.Context, actor Actor, b UsageBatch) (Usa
 	return rec, nil
 }
 
-// replayedBatch reads a recorded batch with b's id into rec. It reports
+// replayedBatch reads b's account's recorded batch with b's id into rec
+// (batch ids are unique per account, not across accounts). It reports
 // whether one exists, and EUsageBatchConflict if its content differs.
 func replayedBatch(ctx context.Context, tx *sqlx.Tx, b UsageBatch, rec *UsageRecord) (bool, error) {
 	var prev UsageRecord
-	err := tx.GetContext(ctx, &prev, `SELECT `+usageBatchCols+` FROM usage_batches WHERE batch_id=$1`, b.BatchID)
+	err := tx.GetContext(ctx, &prev, `SELECT `+usageBatchCols+` FROM usage_batches WHERE account_id=$1 AND batch_id=$2`, b.AccountID, b.BatchID)
 	if isNoRows(err) {
 		return false, nil
 	} else if err != nil {

@@ -223,6 +223,60 @@ func TestUsageCountsByBillingMonthAtTheBoundary(t *testing.T) {
 	f.checkTotalsMatchBatches(t)
 }
 
+// TestUsageBatchIDsPerAccount: a batch id is unique within its account.
+// Another account reporting the same id records its own batch (it used to
+// be refused as a conflict, so one account could block another's reports),
+// and each account repeating it is still a replay.
+func TestUsageBatchIDsPerAccount(t *testing.T) {
+	f := newUsageFixture(t)
+	f.account(t, "bear", billing.Light)
+	f.account(t, "cat", billing.Light)
+	bear := db.UsageBatch{BatchID: "msg-api-7", AccountID: "bear", Kind: billing.MsgPush, Messages: 120, SentAt: taipei("2024-06-11 09:58:00")}
+	cat := bear
+	cat.AccountID, cat.Messages, cat.Kind = "cat", 40, billing.MsgBroadcast
+	if r, err := f.s.RecordUsage(f.ctx, "test", bear); err != nil || r.Replayed || r.Free != 120 {
+		t.Fatalf("bear: %+v %v", r, err)
+	}
+	if r, err := f.s.RecordUsage(f.ctx, "test", cat); err != nil || r.Replayed || r.Free != 40 || r.AccountID != "cat" {
+		t.Fatalf("cat, same id: %+v %v", r, err)
+	}
+	for _, b := range []db.UsageBatch{bear, cat} {
+		r, err := f.s.RecordUsage(f.ctx, "test", b)
+		if err != nil || !r.Replayed || r.AccountID != b.AccountID || r.Messages != b.Messages {
+			t.Errorf("%s again: %+v %v, want its own replay", b.AccountID, r, err)
+		}
+		x := b
+		x.Messages++
+		if _, err := f.s.RecordUsage(f.ctx, "test", x); billing.ErrorCode(err) != billing.EUsageBatchConflict {
+			t.Errorf("%s, same id, other content: %v, want usage_batch_conflict", b.AccountID, err)
+		}
+	}
+	// Free kinds take no lock: the same id for two accounts at once still
+	// records one batch each.
+	var wg sync.WaitGroup
+	for _, acct := range []string{"bear", "cat", "bear", "cat"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.s.RecordUsage(f.ctx, "test", db.UsageBatch{BatchID: "reply-1", AccountID: acct, Kind: billing.MsgReply,
+				Messages: 3, SentAt: f.clk.Now()}); err != nil {
+				t.Errorf("reply-1 for %s: %v", acct, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.n(t, `SELECT count(*) FROM usage_batches`); n != 4 {
+		t.Errorf("%d batches stored, want 4 (two ids, two accounts)", n)
+	}
+	if free, _ := f.totals(t, "bear", june); free != 120 {
+		t.Errorf("bear counted %d, want 120", free)
+	}
+	if free, _ := f.totals(t, "cat", june); free != 40 {
+		t.Errorf("cat counted %d, want 40", free)
+	}
+	f.checkTotalsMatchBatches(t)
+}
+
 func TestUsageBatchCountsOnce(t *testing.T) {
 	f := newUsageFixture(t)
 	f.account(t, "bear", billing.Light)
@@ -251,7 +305,6 @@ func TestUsageBatchCountsOnce(t *testing.T) {
 		"messages": func(x *db.UsageBatch) { x.Messages = 151 },
 		"kind":     func(x *db.UsageBatch) { x.Kind = billing.MsgBroadcast },
 		"instant":  func(x *db.UsageBatch) { x.SentAt = x.SentAt.Add(time.Second) },
-		"account":  func(x *db.UsageBatch) { x.AccountID = "cat" },
 		"free kind": func(x *db.UsageBatch) {
 			x.Kind = billing.MsgReply
 		},
