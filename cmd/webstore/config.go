@@ -25,6 +25,8 @@ import (
 //	                  names (sign-in throttling is per client address)
 //	LINE_LOGIN_ISSUER, LINE_LOGIN_CHANNEL_ID, LINE_LOGIN_CHANNEL_SECRET
 //	                  LINE Login (OpenID Connect); the local sandbox while unset
+//	SMTP_URL, MAIL_FROM
+//	                  where serve sends the outbox's e-mail; unset: it waits
 //
 // In development a provider whose URL is unset is the local sandbox; in
 // production every command refuses to start unless every provider setting
@@ -39,6 +41,8 @@ type config struct {
 	MetricsAddr    string
 	LineLogin      lineLoginSettings
 	TrustedProxies []*net.IPNet
+	SMTPURL        string
+	MailFrom       string
 }
 
 type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
@@ -58,6 +62,8 @@ func loadConfig() (config, error) {
 		MetricsAddr: os.Getenv("METRICS_ADDR"),
 		LineLogin: lineLoginSettings{Issuer: strings.TrimSuffix(os.Getenv("LINE_LOGIN_ISSUER"), "/"),
 			ChannelID: os.Getenv("LINE_LOGIN_CHANNEL_ID"), ChannelSecret: os.Getenv("LINE_LOGIN_CHANNEL_SECRET")},
+		SMTPURL:  os.Getenv("SMTP_URL"),
+		MailFrom: or(os.Getenv("MAIL_FROM"), "LINE官方帳號 <no-reply@webstore.localhost>"),
 	}
 	switch env := os.Getenv("WEBSTORE_ENV"); env {
 	case "", "development":

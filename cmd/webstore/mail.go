@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -17,18 +16,16 @@ import (
 // and reminders are sent from the outbox every few seconds, with links to
 // BASE_URL (or this server). Without SMTP_URL messages wait in the outbox
 // until a server with it runs. MAIL_FROM sets the sender.
-func startMail(ctx context.Context, s *db.Store, self string, jobs *sync.WaitGroup, log io.Writer) error {
-	u := os.Getenv("SMTP_URL")
-	if u == "" {
+func startMail(ctx context.Context, c config, s *db.Store, self string, jobs *sync.WaitGroup, log io.Writer) error {
+	if c.SMTPURL == "" {
 		fmt.Fprintln(log, "webstore: SMTP_URL is unset: e-mail waits in the outbox")
 		return nil
 	}
-	smtp, err := mail.NewSMTP(u)
+	smtp, err := mail.NewSMTP(c.SMTPURL)
 	if err != nil {
 		return usageError{err}
 	}
-	w := &mail.Worker{Store: s, Sender: smtp, From: envOr("MAIL_FROM", "LINE官方帳號 <no-reply@webstore.localhost>"),
-		BaseURL: envOr("BASE_URL", self)}
+	w := &mail.Worker{Store: s, Sender: smtp, From: c.MailFrom, BaseURL: or(c.BaseURL, self)}
 	jobs.Go(func() { w.Run(ctx, 5*time.Second) })
 	return nil
 }

@@ -84,7 +84,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The server's own jobs stop when ctx ends (a signal); serve waits for
 	// them below, so none is cut off between two statements by the exit.
 	var jobs sync.WaitGroup
-	if err := startMail(ctx, s, self, &jobs, stderr); err != nil {
+	if err := startMail(ctx, cfg, s, self, &jobs, stderr); err != nil {
 		return err
 	}
 	jobs.Go(func() { dailyJobs(ctx, s, stderr) })
