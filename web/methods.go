@@ -57,13 +57,48 @@ const (
 	bindLifetime = 20 * time.Minute
 )
 
-// bindStateOK checks the provider's return against the state this browser
-// was given, and ends it.
-func (s *Server) bindStateOK(c echo.Context) bool {
-	ck, err := c.Cookie(cookieBind)
-	ok := err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(c.QueryParam("state"))) == 1
+// bindFlow is the payment-method flow this browser started, as its
+// cookieBind cookie keeps it: the state the provider must send back and,
+// for LINE Pay, the transaction and order LINE Pay answered the request
+// with. A return is matched against it before anything is sent to the
+// provider.
+type bindFlow struct {
+	State, TransactionID, OrderID string
+}
+
+// cookie is the flow as a cookie value: the state, then for LINE Pay
+// ".transactionId.orderId" (the order id query-escaped; neither a token nor
+// a transaction id holds a dot).
+func (f bindFlow) cookie() string {
+	if f.TransactionID == "" {
+		return f.State
+	}
+	return f.State + "." + f.TransactionID + "." + url.QueryEscape(f.OrderID)
+}
+
+func (s *Server) setBindCookie(c echo.Context, f bindFlow) {
+	c.SetCookie(&http.Cookie{Name: cookieBind, Value: f.cookie(), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.cfg.SecureCookies, MaxAge: int(bindLifetime.Seconds())})
+}
+
+// endBind reads the flow this browser started and ends it (a return is
+// used once). ok is false without one, or when the provider's return does
+// not carry its state.
+func (s *Server) endBind(c echo.Context) (f bindFlow, ok bool) {
 	c.SetCookie(&http.Cookie{Name: cookieBind, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
-	return ok
+	ck, err := c.Cookie(cookieBind)
+	if err != nil || ck.Value == "" {
+		return bindFlow{}, false
+	}
+	parts := strings.SplitN(ck.Value, ".", 3)
+	f.State = parts[0]
+	if len(parts) == 3 {
+		f.TransactionID = parts[1]
+		if f.OrderID, err = url.QueryUnescape(parts[2]); err != nil {
+			return bindFlow{}, false
+		}
+	}
+	return f, subtle.ConstantTimeCompare([]byte(f.State), []byte(c.QueryParam("state"))) == 1
 }
 
 // verificationAmount is what LINE Pay authorizes, then voids, to bind a
@@ -77,17 +112,17 @@ func (s *Server) startMethod(c echo.Context) error {
 	// that started the flow holds it (a cookie), so a link crafted with
 	// someone else's card cannot bind that card to this account.
 	state := db.NewToken()
-	c.SetCookie(&http.Cookie{Name: cookieBind, Value: state, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.cfg.SecureCookies, MaxAge: int(bindLifetime.Seconds())})
+	s.setBindCookie(c, bindFlow{State: state})
 	q := "?next=" + url.QueryEscape(next) + "&state=" + url.QueryEscape(state)
 	switch billing.PaymentKind(c.FormValue("kind")) {
 	case billing.LinePay:
 		if s.cfg.LinePay == nil {
 			return fmt.Errorf("LINE Pay is not configured")
 		}
+		orderID := "bind-" + member(c).AccountID + "-" + db.NewToken()[:12]
 		res, err := s.cfg.LinePay.Request(c.Request().Context(), linepay.RequestParams{
 			Amount:        verificationAmount,
-			OrderID:       "bind-" + member(c).AccountID + "-" + db.NewToken()[:12],
+			OrderID:       orderID,
 			ProductName:   "LINE官方帳號 付款方式綁定(授權後立即取消)",
 			ConfirmURL:    s.absURL(c, pathFor(c, "/payment-methods/linepay/confirm"+q)),
 			CancelURL:     s.absURL(c, pathFor(c, "/payment-methods/linepay/cancel"+q)),
@@ -96,6 +131,9 @@ func (s *Server) startMethod(c echo.Context) error {
 		if err != nil {
 			return s.methodError(c, err, next)
 		}
+		// The return must name this transaction and order: no other
+		// transaction is ever confirmed from this browser's return.
+		s.setBindCookie(c, bindFlow{State: state, TransactionID: res.TransactionID, OrderID: orderID})
 		return c.Redirect(http.StatusSeeOther, res.PaymentURL.Web)
 	case billing.CreditCard:
 		if s.cfg.Cards == nil {
@@ -116,29 +154,41 @@ func (s *Server) methodError(c echo.Context, err error, next string) error {
 	return render(c, http.StatusBadGateway, views.NewMethod(p, next))
 }
 
+// linePayConfirm is LINE Pay's return after the person approved the NT$1
+// authorization. The return must be the one this browser started (its
+// state, transaction and order, from the cookie) before LINE Pay is asked
+// to confirm anything, so a crafted link never confirms a transaction that
+// is not this flow's. Once confirmed, the authorization is always voided,
+// whatever happens next: after the regKey is kept, or at once when LINE
+// Pay's answer is not the order and amount requested (the regKey is then
+// not kept).
 func (s *Server) linePayConfirm(c echo.Context) error {
 	ctx := c.Request().Context()
 	next := localNext(c.QueryParam("next"), "")
-	txID := c.QueryParam("transactionId")
-	if txID == "" || !strings.HasPrefix(c.QueryParam("orderId"), "bind-"+member(c).AccountID+"-") || !s.bindStateOK(c) {
+	txID, orderID := c.QueryParam("transactionId"), c.QueryParam("orderId")
+	flow, ok := s.endBind(c)
+	if !ok || flow.TransactionID == "" || txID != flow.TransactionID || orderID != flow.OrderID ||
+		!strings.HasPrefix(orderID, "bind-"+member(c).AccountID+"-") {
 		return s.bindRefused(c, next)
 	}
 	res, err := s.cfg.LinePay.Confirm(ctx, txID, verificationAmount, "TWD")
 	if err != nil {
+		var refused *linepay.APIError
+		if !errors.As(err, &refused) {
+			// No answer (a timeout, a 5xx): the authorization may have
+			// been made.
+			s.voidBinding(ctx, txID)
+		}
 		return s.methodError(c, err, next)
 	}
-	if res.OrderID != c.QueryParam("orderId") {
+	if why := confirmMismatch(res, txID, orderID); why != "" {
+		slog.Warn("linepay: the binding confirmation does not match the order; voided", "transaction", txID, "order", orderID, "mismatch", why)
+		s.voidBinding(ctx, txID)
 		return s.bindRefused(c, next)
 	}
 	// The regKey is kept first; the NT$1 authorization is released after,
 	// even if the person closes the page meanwhile.
-	defer func() {
-		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := s.cfg.LinePay.VoidAuthorization(vctx, txID); err != nil {
-			slog.Error("linepay: void the binding authorization", "transaction", txID, "err", err)
-		}
-	}()
+	defer s.voidBinding(ctx, txID)
 	// The method is shown as the card LINE Pay charges: "VISA •••• 4242".
 	label := ""
 	for _, pi := range res.PayInfo {
@@ -153,6 +203,37 @@ func (s *Server) linePayConfirm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
 }
 
+// confirmMismatch says how LINE Pay's confirmation differs from the
+// binding requested (its transaction, its order, NT$1, a regKey); "" when
+// it does not.
+func confirmMismatch(res linepay.ConfirmResult, txID, orderID string) string {
+	var paid int64
+	for _, pi := range res.PayInfo {
+		paid += pi.Amount
+	}
+	switch {
+	case res.TransactionID != txID:
+		return "transaction " + res.TransactionID
+	case res.OrderID != orderID:
+		return "order " + res.OrderID
+	case paid != verificationAmount:
+		return fmt.Sprintf("amount %d", paid)
+	case res.RegKey == "":
+		return "no regKey"
+	}
+	return ""
+}
+
+// voidBinding releases a binding's NT$1 authorization, even when the
+// request's context has ended.
+func (s *Server) voidBinding(ctx context.Context, txID string) {
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.cfg.LinePay.VoidAuthorization(vctx, txID); err != nil {
+		slog.Error("linepay: void the binding authorization", "transaction", txID, "err", err)
+	}
+}
+
 func (s *Server) methodCancelled(c echo.Context) error {
 	next := localNext(c.QueryParam("next"), "")
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods/new?next="+url.QueryEscape(next)), "method-cancelled"))
@@ -165,7 +246,7 @@ func (s *Server) cardReturn(c echo.Context) error {
 	if tok == "" {
 		return s.methodCancelled(c)
 	}
-	if !s.bindStateOK(c) {
+	if _, ok := s.endBind(c); !ok {
 		return s.bindRefused(c, next)
 	}
 	card, err := s.cfg.Cards.AttachCard(ctx, tok)
