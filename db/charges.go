@@ -335,9 +335,8 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 	if err != nil {
 		return nil, fmt.Errorf("write charges: %w", err)
 	}
-	// Every code a written charge applies is reserved for it (only if still
-	// registered to its account: else the quote changed), then redeemed
-	// with the rest of the settlement for those paid at once.
+	// Every code a written charge applies is taken for it, only if still
+	// registered to its account (else the quote changed).
 	var cids []int64
 	var codes, caccts []string
 	var paid []settlement
@@ -346,9 +345,18 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 	for _, c := range ncs {
 		rows[c.AccountID] = c.Row
 	}
+	var cstatus []string
+	var reserved, redeemed []int64
 	for _, c := range out {
 		if c.Code != "" {
+			// Reserved for a pending charge; redeemed at once by one paid
+			// at once (a code that offsets the whole amount).
 			cids, codes, caccts = append(cids, c.ID), append(codes, c.Code), append(caccts, c.AccountID)
+			if c.Status == billing.StatusPaid {
+				cstatus, redeemed = append(cstatus, "redeemed"), append(redeemed, c.ID)
+			} else {
+				cstatus, reserved = append(cstatus, "reserved"), append(reserved, c.ID)
+			}
 		}
 		if c.Status == billing.StatusPaid {
 			receipts = append(receipts, c)
@@ -358,17 +366,21 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		}
 	}
 	if len(cids) > 0 {
-		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status='reserved', charge_id=u.cid
-			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(cid, code, acct)
+		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = u.status, charge_id = u.cid,
+			redeemed_at = CASE WHEN u.status = 'redeemed' THEN $4::timestamptz END
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) AS u(cid, code, acct, status)
 			WHERE p.code = u.code AND p.account_id = u.acct AND p.status = 'registered'`,
-			pq.Int64Array(cids), pq.StringArray(codes), pq.StringArray(caccts))
+			pq.Int64Array(cids), pq.StringArray(codes), pq.StringArray(caccts), now, pq.StringArray(cstatus))
 		if err != nil {
 			return nil, err
 		}
 		if n, _ := res.RowsAffected(); n != int64(len(cids)) {
 			return nil, billing.Errorf(billing.EQuoteChanged, "%d 組優惠活動代碼在計價後已被使用或過期", int64(len(cids))-n)
 		}
-		if err := codeEvents(ctx, tx, now, "reserved", cids); err != nil {
+		if err := codeEvents(ctx, tx, now, "reserved", reserved); err != nil {
+			return nil, err
+		}
+		if err := codeEvents(ctx, tx, now, "redeemed", redeemed); err != nil {
 			return nil, err
 		}
 	}
@@ -400,19 +412,15 @@ type settlement struct {
 // applyPaid applies paid charges (already marked paid) to their accounts,
 // set-based: billing.Settled decides each account's plan and month (never
 // a lower plan, never more than the plan's fee for a month; a breach is an
-// error and nothing is written), the month's other failed plan charges are
-// void (superseded: one month is paid once), and codes are redeemed.
-// Usage charges change no account.
+// error and nothing is written), and the month's other failed plan charges
+// are void (superseded: one month is paid once). Usage charges change no
+// account.
 func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Catalog, paid []settlement) error {
 	var acct, chAcct, plan, sched, months, mplan []string
 	var schedFor []sql.NullTime
 	var amt []int64
-	var codeIDs []int64
 	for _, p := range paid {
 		c := p.Charge
-		if c.Code != "" {
-			codeIDs = append(codeIDs, c.ID)
-		}
 		if c.Kind == billing.KindUsage {
 			continue
 		}
@@ -450,20 +458,23 @@ func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Cata
 			return err
 		}
 	}
-	if len(codeIDs) > 0 {
-		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = 'redeemed', redeemed_at = $1
-			FROM unnest($2::bigint[]) AS u(cid) WHERE p.charge_id = u.cid AND p.status = 'reserved'`, now, pq.Int64Array(codeIDs))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != int64(len(codeIDs)) {
-			return fmt.Errorf("%d paid charges' codes were not reserved for them", int64(len(codeIDs))-n)
-		}
-		if err := codeEvents(ctx, tx, now, "redeemed", codeIDs); err != nil {
-			return err
-		}
-	}
 	return nil
+}
+
+// redeemCodes redeems the codes reserved for charges ids, now paid.
+func redeemCodes(ctx context.Context, tx *sqlx.Tx, now time.Time, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = 'redeemed', redeemed_at = $1
+		FROM unnest($2::bigint[]) AS u(cid) WHERE p.charge_id = u.cid AND p.status = 'reserved'`, now, pq.Int64Array(ids))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
+		return fmt.Errorf("%d paid charges' codes were not reserved for them", int64(len(ids))-n)
+	}
+	return codeEvents(ctx, tx, now, "redeemed", ids)
 }
 
 // releaseCode gives a failed or void charge's code back to its account:

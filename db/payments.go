@@ -170,6 +170,11 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 	if err := applyPaid(ctx, tx, now, cat, []settlement{{Charge: *ch, Account: row.billing(ch.Month()).Settle(now)}}); err != nil {
 		return err
 	}
+	if ch.Code != "" {
+		if err := redeemCodes(ctx, tx, now, []int64{ch.ID}); err != nil {
+			return err
+		}
+	}
 	if err := queueReceipts(ctx, tx, now, []Charge{*ch}); err != nil {
 		return err
 	}
