@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
 	"webstore/billing"
@@ -52,8 +53,17 @@ type Session struct {
 	AccountID string // the account picked after sign-in, "" until then
 }
 
-// SessionTTL is how long a session lasts without use.
-const SessionTTL = 12 * time.Hour
+// SessionTTL is how long a session lasts without use: an admin away from
+// the desk for two hours signs in again.
+const SessionTTL = 2 * time.Hour
+
+// SessionLifetime is how long a session lasts after sign-in however active
+// it is: one working day. These sessions change plans and payment methods
+// and take payments, so a copied cookie must not stay good for as long as
+// someone keeps using it; the sign-in cookie's own Max-Age is the same, so
+// a browser never holds a cookie the server has ended, nor the other way
+// round.
+const SessionLifetime = 12 * time.Hour
 
 // ErrBadCredentials is returned for an unknown login or a wrong password;
 // which of the two is not told.
@@ -105,26 +115,37 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error)
 // pushes it out again: reading a page costs a write at most this often.
 const sessionSlide = 10 * time.Minute
 
+// sessionExpiry is when a session used at now ends: SessionTTL on, but
+// never past SessionLifetime after it began.
+func sessionExpiry(created, now time.Time) time.Time {
+	if end := created.Add(SessionLifetime); end.Before(now.Add(SessionTTL)) {
+		return end
+	}
+	return now.Add(SessionTTL)
+}
+
 // FindSession returns the live session for a cookie value, sliding its
-// expiry (at most once per sessionSlide); billing.EForbidden when there is
-// none.
+// expiry (at most once per sessionSlide) up to SessionLifetime after
+// sign-in; billing.EForbidden when there is none.
 func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
 	var row struct {
 		User
 		AccountID *string   `db:"account_id"`
+		CreatedAt time.Time `db:"created_at"`
 		ExpiresAt time.Time `db:"expires_at"`
 	}
 	now := s.Clock.Now()
-	err := s.DB.GetContext(ctx, &row, `SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.expires_at
-		FROM sessions ss JOIN users u ON u.id = ss.user_id WHERE ss.token_hash = $1 AND ss.expires_at > $2`, hashToken(tok), now)
+	err := s.DB.GetContext(ctx, &row, `SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.created_at, ss.expires_at
+		FROM sessions ss JOIN users u ON u.id = ss.user_id
+		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.created_at > $3`, hashToken(tok), now, now.Add(-SessionLifetime))
 	if isNoRows(err) {
 		return Session{}, billing.Errorf(billing.EForbidden, "請先登入")
 	} else if err != nil {
 		return Session{}, err
 	}
-	if row.ExpiresAt.Before(now.Add(SessionTTL - sessionSlide)) {
+	if exp := sessionExpiry(row.CreatedAt, now); row.ExpiresAt.Before(exp.Add(-sessionSlide)) {
 		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 AND expires_at < $2`,
-			hashToken(tok), now.Add(SessionTTL)); err != nil {
+			hashToken(tok), exp); err != nil {
 			return Session{}, err
 		}
 	}
@@ -144,6 +165,34 @@ func (s *Store) SelectAccount(ctx context.Context, tok, accountID string) error 
 func (s *Store) DeleteSession(ctx context.Context, tok string) error {
 	_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash=$1`, hashToken(tok))
 	return err
+}
+
+// DeleteUserSessions signs a user out everywhere: every session of theirs,
+// this browser's included, ends. accountID is where they asked (recorded
+// in the audit trail with how many sessions ended); it returns that number.
+func (s *Store) DeleteUserSessions(ctx context.Context, actor Actor, userID int64, accountID string) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id=$1`, userID)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return audit(ctx, tx, now, actor, accountID, "session.signed_out_everywhere", nil, map[string]any{"user_id": userID, "sessions": n})
+	})
+	return n, err
+}
+
+// DeleteExpiredSessions removes the sessions that have ended (idle past
+// SessionTTL, or SessionLifetime after sign-in); the daily job runs it. It
+// returns how many were removed.
+func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	now := s.Clock.Now()
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2`, now, now.Add(-SessionLifetime))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // Memberships lists the accounts a user belongs to.

@@ -68,7 +68,7 @@ func (s *Server) startSession(c echo.Context, user db.User, next string) error {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: cookieSession, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(db.SessionTTL.Seconds())})
+		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(db.SessionLifetime.Seconds())})
 	next = localNext(next, "/accounts")
 	if user.IsStaff && next == "/accounts" {
 		next = "/staff"
@@ -81,6 +81,17 @@ func (s *Server) signOut(c echo.Context) error {
 		if err := s.store.DeleteSession(c.Request().Context(), ck.Value); err != nil {
 			return err
 		}
+	}
+	c.SetCookie(&http.Cookie{Name: cookieSession, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	return c.Redirect(http.StatusSeeOther, "/signin")
+}
+
+// signOutEverywhere is 登出所有裝置 on 帳號設定: any member ends every
+// session of their own, this browser's included (a phone left signed in, a
+// shared computer), and signs in again.
+func (s *Server) signOutEverywhere(c echo.Context) error {
+	if _, err := s.store.DeleteUserSessions(c.Request().Context(), actor(c), session(c).User.ID, member(c).AccountID); err != nil {
+		return err
 	}
 	c.SetCookie(&http.Cookie{Name: cookieSession, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	return c.Redirect(http.StatusSeeOther, "/signin")

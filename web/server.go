@@ -148,6 +148,7 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("/charges/:id/receipt", s.receipt)
 	g.GET("/account", s.accountSettings)
 	g.POST("/account", s.renameAccount, requireAdmin)
+	g.POST("/account/sign-out-everywhere", s.signOutEverywhere) // any member, for their own sessions
 	g.GET("/history", s.history)
 	g.GET("/scheduled", s.scheduled)
 	g.GET("/promo", s.promo)

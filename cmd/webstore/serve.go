@@ -229,9 +229,9 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // dailyJobs runs the 02:00 JST jobs while the server runs: the message
-// counts admins see (usage refresh) and promo-code expiry. Both are safe to
-// repeat, so several servers may run them. `webstore usage refresh --at`
-// runs the refresh by hand.
+// counts admins see (usage refresh), reminders, promo-code expiry and the
+// purge of ended sessions. All are safe to repeat, so several servers may
+// run them. `webstore usage refresh --at` runs the refresh by hand.
 func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 	for {
 		next := billing.NextDaily(s.Clock.Now(), 2)
@@ -254,6 +254,11 @@ func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 			fmt.Fprintf(log, "daily code expiry: %v\n", err)
 		} else if n > 0 {
 			fmt.Fprintf(log, "daily code expiry: %d codes expired\n", n)
+		}
+		if n, err := s.DeleteExpiredSessions(ctx); err != nil {
+			fmt.Fprintf(log, "daily session purge: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "daily session purge: %d ended sessions removed\n", n)
 		}
 	}
 }
