@@ -327,8 +327,15 @@ func (s *Server) staffCampaigns(c echo.Context) error {
 // for re-rendering on a refusal.
 func campaignFromForm(c echo.Context) (billing.Campaign, views.CampaignForm, error) {
 	fp, _ := c.FormParams()
-	f := views.CampaignForm{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")), Face: c.FormValue("face"),
-		From: c.FormValue("from"), Until: c.FormValue("until"), Zone: c.FormValue("zone"), Regions: c.FormValue("regions"),
+	return campaignFromValues(fp)
+}
+
+// campaignFromValues decodes the campaign form's fields: the campaign, the
+// form as typed, and EInvalid for a face value, zone or instant that does
+// not parse (the store checks the rest).
+func campaignFromValues(fp url.Values) (billing.Campaign, views.CampaignForm, error) {
+	f := views.CampaignForm{ID: strings.TrimSpace(fp.Get("id")), Name: strings.TrimSpace(fp.Get("name")), Face: fp.Get("face"),
+		From: fp.Get("from"), Until: fp.Get("until"), Zone: fp.Get("zone"), Regions: fp.Get("regions"),
 		Kinds: map[string]bool{}, Upgrades: map[string]bool{}, Renewals: map[string]bool{}}
 	camp := billing.Campaign{ID: f.ID, Name: f.Name}
 	for _, k := range fp["kinds"] {

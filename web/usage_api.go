@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -21,6 +22,21 @@ type usageRequest struct {
 	SentAt   time.Time `json:"sent_at"` // RFC 3339
 	// AccountID is optional; when given it must be the token's account.
 	AccountID string `json:"account_id,omitempty"`
+}
+
+// decodeUsageRequest reads the JSON body of POST /api/usage (its first
+// value); a field it does not know is an error.
+func decodeUsageRequest(body io.Reader) (usageRequest, error) {
+	var req usageRequest
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	return req, err
+}
+
+// batch is the request as the batch of accountID (the token's account).
+func (r usageRequest) batch(accountID string) db.UsageBatch {
+	return db.UsageBatch{BatchID: r.BatchID, AccountID: accountID, Kind: billing.MessageKind(r.Kind), Messages: r.Messages, SentAt: r.SentAt}
 }
 
 // recordUsage is POST /api/usage: the messaging side reports a batch of
@@ -47,17 +63,14 @@ func (s *Server) recordUsage(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="webstore"`)
 		return usageAPIError(c, http.StatusUnauthorized, "unauthorized", "需要有效的 API 權杖(Authorization: Bearer)。")
 	}
-	var req usageRequest
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	req, err := decodeUsageRequest(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
+	if err != nil {
 		return usageAPIError(c, http.StatusBadRequest, string(billing.EInvalid), "要求內容必須是 JSON:batch_id、kind、messages、sent_at(RFC 3339)。")
 	}
 	if req.AccountID != "" && req.AccountID != accountID {
 		return usageAPIError(c, http.StatusForbidden, string(billing.EForbidden), "此 API 權杖不屬於這個帳號。")
 	}
-	rec, err := s.store.RecordUsage(ctx, db.Actor("api:"+accountID), db.UsageBatch{BatchID: req.BatchID, AccountID: accountID,
-		Kind: billing.MessageKind(req.Kind), Messages: req.Messages, SentAt: req.SentAt})
+	rec, err := s.store.RecordUsage(ctx, db.Actor("api:"+accountID), req.batch(accountID))
 	var be *billing.Error
 	if errors.As(err, &be) {
 		status := httpStatus(be.Code)

@@ -221,12 +221,54 @@ func (s *Server) checkoutCode(c echo.Context) error {
 	return render(c, status, views.Checkout(p, v))
 }
 
+// purchaseForm is the checkout's purchase form, decoded.
+type purchaseForm struct {
+	Plan, Key string
+	Terms     bool
+	// Expect is the quote the page showed, which the purchase must match.
+	Expect billing.Quote
+}
+
+// purchaseFault is why a purchase form is refused before the store is
+// asked; purchaseOK when it is not.
+type purchaseFault int
+
+const (
+	purchaseOK         purchaseFault = iota
+	purchaseKeyTooLong               // over maxIdempotencyKey: the page gets a fresh key
+	purchaseNoTerms                  // the terms box is not ticked
+	purchaseIncomplete               // no key, or the amounts shown are not integers
+)
+
+// decodePurchase reads the purchase form (plan, key, terms, and the quote
+// shown: expect_total, expect_offset, expect_from, expect_code), checking
+// in the order the page reports faults.
+func decodePurchase(f url.Values) (purchaseForm, purchaseFault) {
+	p := purchaseForm{Plan: f.Get("plan"), Key: f.Get("key"), Terms: f.Get("terms") == "yes"}
+	if len(p.Key) > maxIdempotencyKey {
+		return p, purchaseKeyTooLong
+	}
+	if !p.Terms {
+		return p, purchaseNoTerms
+	}
+	total, err1 := strconv.ParseInt(f.Get("expect_total"), 10, 64)
+	offset, err2 := strconv.ParseInt(f.Get("expect_offset"), 10, 64)
+	if p.Key == "" || err1 != nil || err2 != nil {
+		return p, purchaseIncomplete
+	}
+	p.Expect = billing.Quote{Plan: billing.PlanID(p.Plan), FromPlan: billing.PlanID(f.Get("expect_from")),
+		Total: billing.Money(total), Offset: billing.Money(offset), Code: f.Get("expect_code")}
+	return p, purchaseOK
+}
+
 // purchase buys the plan at the price the page showed. A repeated submit
 // with the same checkout key returns the first charge; a price that moved
 // since the page was shown is refused with the new price on the page.
 func (s *Server) purchase(c echo.Context) error {
 	ctx := c.Request().Context()
-	plan, key := c.FormValue("plan"), c.FormValue("key")
+	form, _ := c.FormParams()
+	pf, fault := decodePurchase(form)
+	plan, key := pf.Plan, pf.Key
 	l := lang(c)
 	rerender := func(status int, msg string) error {
 		v, err := s.checkoutView(c, plan, key)
@@ -237,21 +279,17 @@ func (s *Server) purchase(c echo.Context) error {
 		p.Error = msg
 		return render(c, status, views.Checkout(p, v))
 	}
-	if len(key) > maxIdempotencyKey {
+	switch fault {
+	case purchaseKeyTooLong:
 		key = "" // the page gets a fresh one
 		return rerender(http.StatusBadRequest, l.T("此頁面的購買識別碼無效,已重新產生。請確認金額後再購買。",
 			"This page's purchase key was not valid; a new one was made. Check the amount and purchase again."))
-	}
-	if c.FormValue("terms") != "yes" {
+	case purchaseNoTerms:
 		return rerender(http.StatusUnprocessableEntity, l.T("請勾選「我已閱讀並同意服務條款」後再購買。", "Please tick \"I have read and agree to the terms of service\" first."))
-	}
-	total, err1 := strconv.ParseInt(c.FormValue("expect_total"), 10, 64)
-	offset, err2 := strconv.ParseInt(c.FormValue("expect_offset"), 10, 64)
-	if key == "" || err1 != nil || err2 != nil {
+	case purchaseIncomplete:
 		return rerender(http.StatusUnprocessableEntity, l.T("頁面資料不完整,請確認金額後再購買。", "The page was incomplete; please check the amount and try again."))
 	}
-	expect := billing.Quote{Plan: billing.PlanID(plan), FromPlan: billing.PlanID(c.FormValue("expect_from")),
-		Total: billing.Money(total), Offset: billing.Money(offset), Code: c.FormValue("expect_code")}
+	expect := pf.Expect
 	ch, err := s.store.Upgrade(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
 	switch code := billing.ErrorCode(err); {
 	case err == nil:
@@ -464,10 +502,17 @@ func (s *Server) einvoice(c echo.Context) error {
 	return render(c, http.StatusOK, views.Invoice(page(c, lang(c).T("電子發票資訊", "E-invoice details")), v))
 }
 
+// invoiceFromForm reads the e-invoice form as typed; the store normalises
+// and validates it (billing.InvoiceDetails Normalize, Validate).
+func invoiceFromForm(f url.Values) billing.InvoiceDetails {
+	return billing.InvoiceDetails{Kind: billing.InvoiceKind(f.Get("kind")), Carrier: f.Get("carrier"),
+		CompanyTitle: f.Get("company_title"), TaxID: f.Get("tax_id"), DonationCode: f.Get("donation_code"),
+		Email: f.Get("email")}
+}
+
 func (s *Server) saveEinvoice(c echo.Context) error {
-	d := billing.InvoiceDetails{Kind: billing.InvoiceKind(c.FormValue("kind")), Carrier: c.FormValue("carrier"),
-		CompanyTitle: c.FormValue("company_title"), TaxID: c.FormValue("tax_id"), DonationCode: c.FormValue("donation_code"),
-		Email: c.FormValue("email")}
+	form, _ := c.FormParams()
+	d := invoiceFromForm(form)
 	next := localNext(c.FormValue("next"), "")
 	_, err := s.store.SaveInvoiceDetails(c.Request().Context(), actor(c), member(c).AccountID, d)
 	if err != nil {
