@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -43,19 +42,8 @@ func storeCard(t *testing.T, a app, account, number string) {
 func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 	a := newStaffApp(t)
 	ctx := context.Background()
-	storeCard(t, a, "cat", "4000000000000341") // added, but every charge fails for insufficient funds
-	dec := time.Date(2026, 12, 1, 9, 0, 0, 0, billing.Taipei)
-	a.Clock.Set(dec)
-	m := billing.MonthOf(dec)
-	if err := a.Store.ClaimRenewalRun(ctx, "system", m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Store.RunRenewal(ctx, "system", m, true); err != nil {
-		t.Fatal(err)
-	}
-	var ch db.Charge
-	if err := a.Store.DB.Get(&ch, `SELECT id, status, failure FROM charges WHERE account_id='cat' AND kind='renewal'`); err != nil ||
-		ch.Status != billing.StatusFailed || ch.Failure != string(billing.FailInsufficientFunds) {
+	ch, err := a.Store.FindChargeByID(ctx, declineRenewal(t, a)) // the card is added, but every charge fails for insufficient funds
+	if err != nil || ch.Status != billing.StatusFailed || ch.Failure != string(billing.FailInsufficientFunds) {
 		t.Fatalf("cat's renewal %+v (%v), want failed for insufficient funds", ch, err)
 	}
 	alice := httpSignIn(t, a.URL, "alice", nil)
@@ -98,20 +86,7 @@ func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 // why and 立即付款; paying with a good card shows it paid.
 func TestPhoneAndDesktopPayNow(t *testing.T) {
 	a := newApp(t)
-	ctx := context.Background()
-	storeCard(t, a, "cat", "4000000000000341")
-	dec := time.Date(2026, 12, 1, 9, 0, 0, 0, billing.Taipei)
-	a.Clock.Set(dec)
-	if err := a.Store.ClaimRenewalRun(ctx, "system", billing.MonthOf(dec)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Store.RunRenewal(ctx, "system", billing.MonthOf(dec), true); err != nil {
-		t.Fatal(err)
-	}
-	var id int64
-	if err := a.Store.DB.Get(&id, `SELECT id FROM charges WHERE account_id='cat' AND kind='renewal' AND status='failed'`); err != nil {
-		t.Fatal(err)
-	}
+	id := declineRenewal(t, a)
 	path := "/charges/" + strconv.FormatInt(id, 10)
 
 	desk := browser(t, 1280, 900)
