@@ -71,15 +71,11 @@ func (s *Store) payCharge(ctx context.Context, actor Actor, id int64) (Charge, e
 			return nil
 		}
 		if !ch.AskedAt.Valid {
-			cat, err := LoadCatalog(ctx, tx)
+			cat, a, err := chargeAccount(ctx, tx, now, ch)
 			if err != nil {
 				return err
 			}
-			row, err := loadAccount(ctx, tx, ch.AccountID, ch.Month(), false)
-			if err != nil {
-				return err
-			}
-			if err := cat.Payable(ch.Lifecycle(), row.billing(ch.Month()), now); err != nil {
+			if err := cat.Payable(ch.Lifecycle(), a, now); err != nil {
 				if billing.ErrorCode(err) != billing.EChargeStale {
 					return err
 				}
@@ -150,15 +146,26 @@ func (s *Store) payCharge(ctx context.Context, actor Actor, id int64) (Charge, e
 	return ch, err
 }
 
+// chargeAccount reads the catalog and the charge's account as the rules see
+// it at now for the charge's month (its plan now, what is paid for that
+// month), the account already locked by the caller.
+func chargeAccount(ctx context.Context, tx *sqlx.Tx, now time.Time, ch Charge) (billing.Catalog, billing.Account, error) {
+	cat, err := LoadCatalog(ctx, tx)
+	if err != nil {
+		return cat, billing.Account{}, err
+	}
+	row, err := loadAccount(ctx, tx, ch.AccountID, ch.Month(), false)
+	if err != nil {
+		return cat, billing.Account{}, err
+	}
+	return cat, row.billing(ch.Month()).Settle(now), nil
+}
+
 // payOff records a pending charge as paid by the provider (reference ref)
 // and settles its account.
 func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, ref string) error {
 	before := *ch
-	cat, err := LoadCatalog(ctx, tx)
-	if err != nil {
-		return err
-	}
-	row, err := loadAccount(ctx, tx, ch.AccountID, ch.Month(), false)
+	cat, a, err := chargeAccount(ctx, tx, now, *ch)
 	if err != nil {
 		return err
 	}
@@ -167,7 +174,7 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 		WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID); err != nil {
 		return err
 	}
-	if err := applyPaid(ctx, tx, now, cat, []settlement{{Charge: *ch, Account: row.billing(ch.Month()).Settle(now)}}); err != nil {
+	if err := applyPaid(ctx, tx, now, cat, []settlement{{Charge: *ch, Account: a}}); err != nil {
 		return err
 	}
 	if ch.Code != "" {
