@@ -290,8 +290,20 @@ func TestStaffConsole(t *testing.T) {
 			chromedp.WaitVisible(tid("audit-form")),
 			chromedp.SendKeys(tid("a-actor"), "staff:"),
 			chromedp.Click(tid("a-submit")),
-			chromedp.WaitVisible(tid("audit")),
 		)
+		// The unfiltered page has the table too: wait for the filtered one
+		// to have loaded before reading it.
+		for i := 0; ; i++ {
+			loc, err := chromedp.Run(b, chromedp.Location())
+			if err == nil && strings.Contains(loc, "actor=staff") {
+				break
+			}
+			if i > 200 {
+				t.Fatalf("the filter did not load: %s %v", loc, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		do(t, b, chromedp.WaitVisible(tid("audit")))
 		if got := text(t, b, tid("audit")); !strings.Contains(got, "campaign.created") || !strings.Contains(got, "codes.generated") {
 			t.Errorf("staff audit entries: %s", got)
 		}
