@@ -215,6 +215,18 @@ func AuditChanges(before, after string) []string {
 	}
 	slices.Sort(keys)
 	show := func(v any) string {
+		// A nullable column written as {"Time"|"Int64"|..., "Valid"} reads as
+		// its value, or ∅ when not valid.
+		if m, ok := v.(map[string]any); ok && len(m) == 2 {
+			if valid, ok := m["Valid"].(bool); ok {
+				v = nil
+				for k, x := range m {
+					if k != "Valid" && valid {
+						v = x
+					}
+				}
+			}
+		}
 		if v == nil {
 			return "∅"
 		}

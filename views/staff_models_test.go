@@ -37,3 +37,11 @@ func TestBarChartScales(t *testing.T) {
 		t.Errorf("bars %+v", c.Bars)
 	}
 }
+
+// A nullable column in an audit entry reads as its value, or ∅.
+func TestAuditChangesNullable(t *testing.T) {
+	got := AuditChanges(`{"next_retry":{"Time":"0001-01-01T00:00:00Z","Valid":false}}`, `{"next_retry":{"Time":"2026-12-04T01:00:00Z","Valid":true}}`)
+	if len(got) != 1 || got[0] != "next_retry: ∅ → 2026-12-04T01:00:00Z" {
+		t.Errorf("got %q", got)
+	}
+}
