@@ -33,9 +33,13 @@ func LoadCatalog(ctx context.Context, q sqlx.QueryerContext) (billing.Catalog, e
 	return billing.NewCatalog(plans)
 }
 
-// Catalog reads the plan catalog.
+// Catalog returns the plan catalog (cached; see Reference).
 func (s *Store) Catalog(ctx context.Context) (billing.Catalog, error) {
-	return LoadCatalog(ctx, s.DB)
+	r, err := s.reference(ctx)
+	if err != nil {
+		return billing.Catalog{}, err
+	}
+	return r.Catalog, nil
 }
 
 // NewAccount describes an account to create.

@@ -32,10 +32,11 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
-	d, err := sqlx.Open("postgres", url)
+	c, err := pq.NewConnector(url)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	d := sqlx.NewDb(sql.OpenDB(countingConnector{c}), "postgres")
 	d.SetMaxOpenConns(40)
 	d.SetMaxIdleConns(40)
 	d.SetConnMaxIdleTime(5 * time.Minute)
@@ -57,6 +58,7 @@ type Store struct {
 	DB       *sqlx.DB
 	Clock    billing.Clock
 	Payments Gateway
+	refs     referenceCache
 }
 
 // New returns a Store.

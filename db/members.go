@@ -55,6 +55,59 @@ func (s *Store) FindMembers(ctx context.Context, accountID string) ([]Member, er
 	return ms, err
 }
 
+// FindMembersPage reads the 權限管理 page in one round trip: the members
+// (as FindMembers) and, when withInvitations, the pending invitations (as
+// FindInvitations).
+func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvitations bool) ([]Member, []Invitation, error) {
+	type memberJSON struct {
+		UserID      int64     `json:"user_id"`
+		Login       string    `json:"login"`
+		DisplayName string    `json:"display_name"`
+		Role        Role      `json:"role"`
+		Since       time.Time `json:"created_at"`
+	}
+	type invitationJSON struct {
+		ID          string     `json:"id"`
+		AccountID   string     `json:"account_id"`
+		AccountName string     `json:"account_name"`
+		Role        Role       `json:"role"`
+		CreatedBy   int64      `json:"created_by"`
+		CreatorName string     `json:"creator_name"`
+		CreatedAt   time.Time  `json:"created_at"`
+		ExpiresAt   time.Time  `json:"expires_at"`
+		UsedBy      *int64     `json:"used_by"`
+		UsedAt      *time.Time `json:"used_at"`
+	}
+	var row struct {
+		Members     jsonList[memberJSON]     `db:"members"`
+		Invitations jsonList[invitationJSON] `db:"invitations"`
+	}
+	err := s.DB.GetContext(ctx, &row, `SELECT
+		(SELECT json_agg(x ORDER BY x.role <> 'admin', x.display_name, x.login) FROM (
+			SELECT m.user_id, u.login, u.display_name, m.role, m.created_at
+			FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1) x) AS members,
+		CASE WHEN $3 THEN (SELECT json_agg(x ORDER BY x.created_at DESC) FROM (
+			SELECT encode(i.token_hash, 'hex') AS id, i.account_id, a.name AS account_name, i.role, i.created_by,
+			       u.display_name AS creator_name, i.created_at, i.expires_at, i.used_by, i.used_at
+			FROM invitations i JOIN accounts a ON a.id = i.account_id JOIN users u ON u.id = i.created_by
+			WHERE i.account_id = $1 AND i.used_at IS NULL AND i.expires_at > $2) x) END AS invitations`,
+		accountID, s.Clock.Now(), withInvitations)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms := make([]Member, len(row.Members))
+	for i, m := range row.Members {
+		ms[i] = Member{UserID: m.UserID, Login: m.Login, DisplayName: m.DisplayName, Role: m.Role, Since: m.Since.UTC()}
+	}
+	var invs []Invitation
+	for _, r := range row.Invitations {
+		invs = append(invs, Invitation{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Role: r.Role,
+			CreatedBy: r.CreatedBy, CreatorName: r.CreatorName, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+			UsedBy: r.UsedBy, UsedAt: r.UsedAt})
+	}
+	return ms, invs, nil
+}
+
 // FindInvitations lists an account's pending invitations: not used, not
 // expired, newest first.
 func (s *Store) FindInvitations(ctx context.Context, accountID string) ([]Invitation, error) {

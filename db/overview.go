@@ -30,8 +30,22 @@ type Overview struct {
 	Methods  []PaymentMethod
 	Invoice  *billing.InvoiceDetails
 	Code     *RegisteredCode
-	Catalog  billing.Catalog
-	Now      time.Time
+	// Owed are the failed charges still owed (see FindOwedCharges).
+	Owed []Charge
+	// Usage is the month's message counts as last refreshed.
+	Usage Usage
+	// Charges are every charge of the account's, newest first, when asked
+	// for (OverviewWith.Charges).
+	Charges []Charge
+	// Charge is the charge asked for (OverviewWith.Charge) if it is the
+	// account's; CodeCharge the charge that redeemed Code, when asked for.
+	Charge, CodeCharge *Charge
+	Catalog            billing.Catalog
+	Now                time.Time
+
+	// upgradeIn and renewalIn are what the rules need to price an upgrade
+	// now and the renewal at the next month start (see Quote).
+	upgradeIn, renewalIn billing.QuoteInput
 }
 
 // MainMethod returns the main payment method, or nil.
@@ -44,25 +58,110 @@ func (o Overview) MainMethod() *PaymentMethod {
 	return nil
 }
 
-// FindOverview reads everything the plan and checkout pages show.
-func (s *Store) FindOverview(ctx context.Context, accountID string) (Overview, error) {
-	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return Overview{}, err
+// Quote prices, from what the overview read, the charge an upgrade to plan
+// would make now, or the next renewal at the next month start: the same
+// answer as Store.Quote, without another round trip.
+func (o Overview) Quote(kind billing.ChargeKind, to billing.PlanID) (billing.Quote, error) {
+	in := o.upgradeIn
+	if kind == billing.KindRenewal {
+		in = o.renewalIn
 	}
-	defer tx.Rollback()
+	in.Kind, in.To = kind, to
+	return o.Catalog.Quote(in)
+}
+
+// overviewSelect reads, in one statement, an account with its main method
+// and the month's paid fee (as loadAccount), its payment methods, e-invoice
+// details, latest code, owed charges and the month's usage. The lists come
+// as JSON. $1 is the account, $2 the month, $3 the next month; $4, $5 and
+// $6 ask for the extras of OverviewWith (a CASE that is false reads
+// nothing).
+const overviewSelect = `
+SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
+       pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
+       coalesce(m.fee_paid, 0) AS paid_fee, coalesce(mn.fee_paid, 0) AS next_paid_fee,
+       (SELECT json_agg(x ORDER BY x.is_main DESC, x.id) FROM (
+           SELECT id, account_id, kind, is_main, token, label, brand, last4, expiry, created_at
+           FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) AS methods,
+       (SELECT row_to_json(x) FROM (
+           SELECT kind, carrier, company_title, tax_id, donation_code, email
+           FROM einvoice_details WHERE account_id = a.id) x) AS invoice,
+       (SELECT row_to_json(x) FROM (
+           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) AS code,
+       (SELECT row_to_json(x) FROM (
+           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) AS held,
+       (SELECT json_agg(x ORDER BY x.id DESC) FROM (
+           SELECT ` + chargeCols + ` FROM charges
+           WHERE account_id = a.id AND status = 'failed' AND kind IN ('renewal', 'usage')) x) AS owed,
+       CASE WHEN $4 THEN (SELECT json_agg(x ORDER BY x.created_at DESC, x.id DESC) FROM (
+           SELECT ` + chargeCols + ` FROM charges WHERE account_id = a.id) x) END AS charges,
+       CASE WHEN $5 > 0 THEN (SELECT row_to_json(x) FROM (
+           SELECT ` + chargeCols + ` FROM charges WHERE id = $5 AND account_id = a.id) x) END AS charge,
+       CASE WHEN $6 THEN (SELECT row_to_json(x) FROM (
+           SELECT ` + chargeCols + ` FROM charges WHERE id = (
+               SELECT charge_id FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1)) x) END AS code_charge,
+       coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
+       greatest(us.refreshed_at, ur.refreshed_at) AS usage_refreshed_at
+FROM accounts a
+LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
+LEFT JOIN account_months m ON m.account_id = a.id AND m.month = $2
+LEFT JOIN account_months mn ON mn.account_id = a.id AND mn.month = $3
+LEFT JOIN usage_snapshots us ON us.account_id = a.id AND us.month = $2
+LEFT JOIN usage_refreshes ur ON ur.month = $2
+WHERE a.id = $1`
+
+// OverviewWith asks FindOverviewWith for more than the overview.
+type OverviewWith struct {
+	Charges    bool  // every charge (付款記錄)
+	Charge     int64 // one charge, if it is the account's (a charge page)
+	CodeCharge bool  // the charge that redeemed the latest code (優惠活動代碼)
+}
+
+// FindOverview reads everything the account's pages show, in one round
+// trip (the reference data comes from the process's cache).
+func (s *Store) FindOverview(ctx context.Context, accountID string) (Overview, error) {
+	return s.FindOverviewWith(ctx, accountID, OverviewWith{})
+}
+
+// FindOverviewWith is FindOverview with the extras a page asks for, in the
+// same round trip.
+func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with OverviewWith) (Overview, error) {
 	now := s.Clock.Now()
 	m := billing.MonthOf(now)
-	cat, err := LoadCatalog(ctx, tx)
+	ref, err := s.reference(ctx)
 	if err != nil {
 		return Overview{}, err
 	}
-	row, err := loadAccount(ctx, tx, accountID, m, false)
-	if err != nil {
+	var row struct {
+		accountRow
+		NextPaidFee      int64                  `db:"next_paid_fee"`
+		Methods          jsonList[methodJSON]   `db:"methods"`
+		Invoice          jsonValue[invoiceJSON] `db:"invoice"`
+		Code             jsonValue[codeJSON]    `db:"code"`
+		Held             jsonValue[codeJSON]    `db:"held"`
+		Owed             jsonList[chargeJSON]   `db:"owed"`
+		Charges          jsonList[chargeJSON]   `db:"charges"`
+		Charge           jsonValue[chargeJSON]  `db:"charge"`
+		CodeCharge       jsonValue[chargeJSON]  `db:"code_charge"`
+		FreeSent         int                    `db:"free_sent"`
+		AdditionalSent   int                    `db:"additional_sent"`
+		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
+	}
+	if err := s.DB.GetContext(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
+		with.Charges, with.Charge, with.CodeCharge); err != nil {
+		if isNoRows(err) {
+			return Overview{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
+		}
 		return Overview{}, err
 	}
+	cat := ref.Catalog
 	a := row.billing(m).Settle(now)
-	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment()}
+	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment(),
+		Usage:     Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.UsageRefreshedAt.Time},
+		upgradeIn: billing.QuoteInput{Account: row.billing(m), At: now}}
+	next := row.accountRow
+	next.PaidFee = row.NextPaidFee
+	o.renewalIn = billing.QuoteInput{Account: next.billing(m.Next()), At: m.Next().Start()}
 	if o.Plan, err = cat.Plan(a.Plan); err != nil {
 		return o, err
 	}
@@ -76,24 +175,45 @@ func (s *Store) FindOverview(ctx context.Context, accountID string) (Overview, e
 	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
 		o.NextRenewal = m.Next().Start()
 	}
-	if err := tx.SelectContext(ctx, &o.Methods, `SELECT id, account_id, kind, is_main, token, label, brand, last4, expiry, created_at
-		FROM payment_methods WHERE account_id=$1 AND removed_at IS NULL ORDER BY is_main DESC, id`, accountID); err != nil {
-		return o, err
+	for _, pm := range row.Methods {
+		o.Methods = append(o.Methods, pm.method())
 	}
-	if o.Invoice, err = findInvoice(ctx, tx, accountID); err != nil {
-		return o, err
+	if row.Invoice.Valid {
+		o.Invoice = row.Invoice.V.details()
 	}
-	var cr codeRow
-	err = tx.GetContext(ctx, &cr, `SELECT `+codeCols+` FROM promo_codes WHERE account_id=$1 ORDER BY registered_at DESC LIMIT 1`, accountID)
-	if err == nil {
-		c, err := findCampaign(ctx, tx, cr.CampaignID)
+	for _, ch := range row.Owed {
+		o.Owed = append(o.Owed, ch.charge())
+	}
+	for _, ch := range row.Charges {
+		o.Charges = append(o.Charges, ch.charge())
+	}
+	if row.Charge.Valid {
+		ch := row.Charge.V.charge()
+		o.Charge = &ch
+	}
+	if row.CodeCharge.Valid {
+		ch := row.CodeCharge.V.charge()
+		o.CodeCharge = &ch
+	}
+	if row.Code.Valid {
+		cr := row.Code.V.row()
+		c, err := s.campaign(ctx, cr.CampaignID)
 		if err != nil {
 			return o, err
 		}
 		o.Code = &RegisteredCode{Code: cr.Code, Display: cr.Display, Campaign: c, Status: cr.billing().StatusAt(c, now),
 			Registered: cr.RegisteredAt.Time, Redeemed: cr.RedeemedAt.Time, ChargeID: cr.ChargeID.Int64}
-	} else if !isNoRows(err) {
-		return o, err
+	}
+	if row.Held.Valid {
+		// The code a quote may use: the one registered and not reserved
+		// by a payment in flight (as quoteIn).
+		hr := row.Held.V.row()
+		c, err := s.campaign(ctx, hr.CampaignID)
+		if err != nil {
+			return o, err
+		}
+		o.upgradeIn.Code, o.upgradeIn.Campaign = hr.billing(), c
+		o.renewalIn.Code, o.renewalIn.Campaign = hr.billing(), c
 	}
 	return o, nil
 }

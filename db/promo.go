@@ -51,9 +51,9 @@ func findCampaign(ctx context.Context, q sqlx.QueryerContext, id string) (billin
 	return r.billing(), err
 }
 
-// FindCampaignByID reads a campaign.
+// FindCampaignByID returns a campaign (cached; see Reference).
 func (s *Store) FindCampaignByID(ctx context.Context, id string) (billing.Campaign, error) {
-	return findCampaign(ctx, s.DB, id)
+	return s.campaign(ctx, id)
 }
 
 // CreateCampaign stores a campaign; empty eligibility lists take the

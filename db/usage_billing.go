@@ -15,9 +15,14 @@ import (
 // Additional-message price tiers and the usage charges billed after each
 // month.
 
-// UsageTiers reads the additional-message price tiers in force, by start.
+// UsageTiers returns the additional-message price tiers in force, by
+// start (cached; see Reference).
 func (s *Store) UsageTiers(ctx context.Context) ([]billing.UsageTier, error) {
-	return loadUsageTiers(ctx, s.DB)
+	r, err := s.reference(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Tiers, nil
 }
 
 func loadUsageTiers(ctx context.Context, q sqlx.QueryerContext) ([]billing.UsageTier, error) {

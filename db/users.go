@@ -51,6 +51,12 @@ type Membership struct {
 type Session struct {
 	User      User
 	AccountID string // the account picked after sign-in, "" until then
+	// Member is the user's membership in the account the page is about
+	// (FindSessionIn), nil when none.
+	Member *Membership
+	// ReferenceVersion is the reference data's version when the session
+	// was read (see Reference).
+	ReferenceVersion int64
 }
 
 // SessionTTL is how long a session lasts without use: an admin away from
@@ -115,43 +121,60 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error)
 // pushes it out again: reading a page costs a write at most this often.
 const sessionSlide = 10 * time.Minute
 
-// sessionExpiry is when a session used at now ends: SessionTTL on, but
-// never past SessionLifetime after it began.
-func sessionExpiry(created, now time.Time) time.Time {
-	if end := created.Add(SessionLifetime); end.Before(now.Add(SessionTTL)) {
-		return end
-	}
-	return now.Add(SessionTTL)
-}
-
 // FindSession returns the live session for a cookie value, sliding its
 // expiry (at most once per sessionSlide) up to SessionLifetime after
 // sign-in; billing.EForbidden when there is none.
 func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
+	return s.FindSessionIn(ctx, tok, "")
+}
+
+// FindSessionIn is FindSession for a page of accountID: in the same round
+// trip it finds the user's membership there (Session.Member, nil when the
+// user has none or accountID is "") and the reference data's version
+// (Session.ReferenceVersion), and slides the expiry when it is due.
+func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Session, error) {
 	var row struct {
 		User
-		AccountID *string   `db:"account_id"`
-		CreatedAt time.Time `db:"created_at"`
-		ExpiresAt time.Time `db:"expires_at"`
+		AccountID   *string `db:"account_id"`
+		Version     int64   `db:"version"`
+		MemberOf    *string `db:"member_of"`
+		AccountName *string `db:"account_name"`
+		Region      *string `db:"region"`
+		Role        *Role   `db:"role"`
 	}
 	now := s.Clock.Now()
-	err := s.DB.GetContext(ctx, &row, `SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.created_at, ss.expires_at
-		FROM sessions ss JOIN users u ON u.id = ss.user_id
-		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.created_at > $3`, hashToken(tok), now, now.Add(-SessionLifetime))
+	// The slide is a data-modifying CTE: PostgreSQL runs it to completion
+	// whether or not the SELECT reads it, and it writes (and so costs a
+	// commit) only when the expiry is sessionSlide out of date.
+	err := s.DB.GetContext(ctx, &row, `
+		WITH live AS (
+			SELECT ss.token_hash, ss.user_id, ss.account_id,
+			       least(ss.created_at + make_interval(secs => $4), $5::timestamptz) AS slid_to, ss.expires_at
+			FROM sessions ss
+			WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.created_at > $3),
+		slide AS (
+			UPDATE sessions SET expires_at = live.slid_to FROM live
+			WHERE sessions.token_hash = live.token_hash AND live.expires_at < live.slid_to - make_interval(secs => $6)
+			RETURNING 1)
+		SELECT u.id, u.login, u.display_name, u.is_staff, live.account_id,
+		       (SELECT version FROM reference_version) AS version,
+		       m.account_id AS member_of, a.name AS account_name, a.region, m.role
+		FROM live JOIN users u ON u.id = live.user_id
+		LEFT JOIN memberships m ON m.user_id = u.id AND m.account_id = $7
+		LEFT JOIN accounts a ON a.id = m.account_id`,
+		hashToken(tok), now, now.Add(-SessionLifetime), SessionLifetime.Seconds(), now.Add(SessionTTL),
+		sessionSlide.Seconds(), accountID)
 	if isNoRows(err) {
 		return Session{}, billing.Errorf(billing.EForbidden, "請先登入")
 	} else if err != nil {
 		return Session{}, err
 	}
-	if exp := sessionExpiry(row.CreatedAt, now); row.ExpiresAt.Before(exp.Add(-sessionSlide)) {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET expires_at = $2 WHERE token_hash = $1 AND expires_at < $2`,
-			hashToken(tok), exp); err != nil {
-			return Session{}, err
-		}
-	}
-	sess := Session{User: row.User}
+	sess := Session{User: row.User, ReferenceVersion: row.Version}
 	if row.AccountID != nil {
 		sess.AccountID = *row.AccountID
+	}
+	if row.MemberOf != nil {
+		sess.Member = &Membership{AccountID: *row.MemberOf, AccountName: *row.AccountName, Region: *row.Region, Role: *row.Role}
 	}
 	return sess, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +42,12 @@ type app struct {
 	Store   *db.Store
 	Clock   *clock
 	LinePay *linepay.Client
+	// last is the statement counter of the latest request served.
+	last *atomic.Pointer[db.StatementCounter]
 }
+
+// lastStatements is the database round trips the latest request made.
+func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
@@ -49,7 +55,14 @@ func newApp(t testing.TB) app {
 	d, _ := dbtest.New(t)
 	clk := &clock{t: testNow}
 	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	last := new(atomic.Pointer[db.StatementCounter])
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The app counts each request's round trips under the counter it
+		// finds in the request's context; the statement-count test reads it.
+		ctx, n := db.WithStatementCounter(r.Context())
+		last.Store(n)
+		handler.ServeHTTP(w, r.WithContext(ctx))
+	}))
 	t.Cleanup(srv.Close)
 
 	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
@@ -66,7 +79,7 @@ func newApp(t testing.TB) app {
 		LineLogin:        line,
 		SandboxLineLogin: lineSandbox,
 	}, store)
-	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp}
+	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp, last: last}
 }
 
 // browser starts headless Chromium at the given width.

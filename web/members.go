@@ -47,13 +47,8 @@ func (s *Server) renderMembers(c echo.Context, status int, v views.MembersView, 
 	// switch comes back to the page itself.
 	p.Path = pathFor(c, "/members")
 	var err error
-	if v.Members, err = s.store.FindMembers(ctx, member(c).AccountID); err != nil {
+	if v.Members, v.Invitations, err = s.store.FindMembersPage(ctx, member(c).AccountID, p.IsAdmin()); err != nil {
 		return err
-	}
-	if p.IsAdmin() {
-		if v.Invitations, err = s.store.FindInvitations(ctx, member(c).AccountID); err != nil {
-			return err
-		}
 	}
 	v.Self = session(c).User.ID
 	return render(c, status, views.Members(p, v))

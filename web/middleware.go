@@ -82,8 +82,12 @@ func surface(c echo.Context) string {
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if ck, err := c.Cookie(cookieSession); err == nil && ck.Value != "" {
-			if sess, err := s.store.FindSession(c.Request().Context(), ck.Value); err == nil {
+			// One round trip: the session, the membership in the account
+			// the path names (if any), and the reference data's version.
+			r := c.Request()
+			if sess, err := s.store.FindSessionIn(r.Context(), ck.Value, c.Param("acct")); err == nil {
 				c.Set(ctxSession, sess)
+				c.SetRequest(r.WithContext(db.WithReferenceVersion(r.Context(), sess.ReferenceVersion)))
 			}
 		}
 		return next(c)
@@ -108,14 +112,10 @@ func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := c.Get(ctxSession).(db.Session)
-		m, err := s.store.FindMembership(c.Request().Context(), sess.User.ID, c.Param("acct"))
-		if err != nil {
-			if billing.ErrorCode(err) == billing.EUnknownAccount {
-				return echo.ErrNotFound
-			}
-			return err
+		if sess.Member == nil || sess.Member.AccountID != c.Param("acct") {
+			return echo.ErrNotFound
 		}
-		c.Set(ctxMembership, m)
+		c.Set(ctxMembership, *sess.Member)
 		return next(c)
 	}
 }

@@ -30,6 +30,8 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	payments *prometheus.CounterVec
+	// statements is the database round trips per request, by route.
+	statements *prometheus.HistogramVec
 }
 
 // NewMetrics registers the app's metrics, with the Go runtime's and the
@@ -50,8 +52,13 @@ func NewMetrics() *Metrics {
 			Name: "webstore_payments_total",
 			Help: "Payments asked of a provider, by provider (payment kind) and outcome: paid, declined, or unknown (no clear answer; the charge stays pending).",
 		}, []string{"provider", "outcome"}),
+		statements: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "webstore_http_request_db_statements",
+			Help:    "Database round trips (statements, BEGIN, COMMIT) made to answer an HTTP request, by route pattern.",
+			Buckets: []float64{1, 2, 3, 5, 8, 13, 21, 34},
+		}, []string{"route"}),
 	}
-	m.reg.MustRegister(m.latency, m.inFlight, m.payments,
+	m.reg.MustRegister(m.latency, m.inFlight, m.payments, m.statements,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -181,6 +188,12 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 		LogRequestID: true,
 		LogStatus:    true,
 		BeforeNextFunc: func(c echo.Context) {
+			// Every request counts its database round trips (db/count.go),
+			// under a counter of its own unless the caller brought one.
+			if db.StatementsIn(c.Request().Context()) == nil {
+				ctx, _ := db.WithStatementCounter(c.Request().Context())
+				c.SetRequest(c.Request().WithContext(ctx))
+			}
 			if m != nil {
 				m.inFlight.Inc()
 			}
@@ -192,9 +205,11 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 				// never a label.
 				route = "unmatched"
 			}
+			statements := db.StatementsIn(c.Request().Context()).N()
 			if m != nil {
 				m.inFlight.Dec()
 				m.latency.WithLabelValues(route, v.Method, strconv.Itoa(v.Status)).Observe(v.Latency.Seconds())
+				m.statements.WithLabelValues(route).Observe(float64(statements))
 			}
 			level := slog.LevelInfo
 			if v.Status >= 500 {
@@ -203,7 +218,7 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", v.Method), slog.String("route", route), slog.String("path", v.URIPath),
 				slog.Int("status", v.Status), slog.Float64("duration_ms", float64(v.Latency.Microseconds())/1000),
-				slog.String("request_id", v.RequestID))
+				slog.Int("db_statements", statements), slog.String("request_id", v.RequestID))
 			return nil
 		},
 	})

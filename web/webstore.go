@@ -21,16 +21,17 @@ func (s *Server) overview(c echo.Context) (db.Overview, error) {
 	return s.store.FindOverview(c.Request().Context(), member(c).AccountID)
 }
 
+// overviewWith is overview with a page's extras, in the same round trip.
+func (s *Server) overviewWith(c echo.Context, with db.OverviewWith) (db.Overview, error) {
+	return s.store.FindOverviewWith(c.Request().Context(), member(c).AccountID, with)
+}
+
 func (s *Server) menu(c echo.Context) error {
 	o, err := s.overview(c)
 	if err != nil {
 		return err
 	}
-	owed, err := s.store.FindOwedCharges(c.Request().Context(), o.ID)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o, Owed: owed}))
+	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o, Owed: o.Owed}))
 }
 
 func (s *Server) plan(c echo.Context) error {
@@ -50,15 +51,9 @@ func (s *Server) renderPlan(c echo.Context, status int, o db.Overview, errMsg st
 func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, errMsg string, confirm *billing.Plan) error {
 	p := page(c, lang(c).T("方案", "Plan"))
 	p.Error = errMsg
-	usage, err := s.store.FindUsage(c.Request().Context(), o.ID, billing.MonthOf(o.Now))
-	if err != nil {
-		return err
-	}
+	usage := o.Usage
 	v := views.PlanView{O: o, Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
-		RefreshedAt: usage.RefreshedAt}}
-	if v.Owed, err = s.store.FindOwedCharges(c.Request().Context(), o.ID); err != nil {
-		return err
-	}
+		RefreshedAt: usage.RefreshedAt}, Owed: o.Owed}
 	v.ConfirmDowngrade = confirm
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
@@ -136,7 +131,6 @@ func pathFor(c echo.Context, p string) string {
 // checkoutView prices the upgrade to plan for the checkout page. A fresh
 // checkout gets a new idempotency key; a re-render keeps the one it had.
 func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutView, error) {
-	ctx := c.Request().Context()
 	o, err := s.overview(c)
 	if err != nil {
 		return views.CheckoutView{}, err
@@ -150,10 +144,8 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 	}
 	v := views.CheckoutView{O: o, Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
 		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
-	if v.Owed, err = s.store.FindOwedCharges(ctx, o.ID); err != nil {
-		return v, err
-	}
-	v.Quote, err = s.store.Quote(ctx, o.ID, billing.KindUpgrade, target.ID)
+	v.Owed = o.Owed
+	v.Quote, err = o.Quote(billing.KindUpgrade, target.ID)
 	switch billing.ErrorCode(err) {
 	case "", billing.ENoPaymentMethod:
 	default:
@@ -313,23 +305,29 @@ func (s *Server) purchase(c echo.Context) error {
 
 // accountCharge is the charge named in the path, if it is this account's.
 func (s *Server) accountCharge(c echo.Context) (db.Charge, error) {
+	_, ch, err := s.chargeOverview(c)
+	return ch, err
+}
+
+// chargeOverview reads the account with the charge named in the path, if
+// it is this account's, in one round trip.
+func (s *Server) chargeOverview(c echo.Context) (db.Overview, db.Charge, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return db.Overview{}, db.Charge{}, echo.ErrNotFound
+	}
+	o, err := s.overviewWith(c, db.OverviewWith{Charge: id})
 	if err != nil {
-		return db.Charge{}, echo.ErrNotFound
+		return o, db.Charge{}, err
 	}
-	ch, err := s.store.FindChargeByID(c.Request().Context(), id)
-	if err != nil || ch.AccountID != member(c).AccountID {
-		return db.Charge{}, echo.ErrNotFound
+	if o.Charge == nil {
+		return o, db.Charge{}, echo.ErrNotFound
 	}
-	return ch, nil
+	return o, *o.Charge, nil
 }
 
 func (s *Server) charge(c echo.Context) error {
-	ch, err := s.accountCharge(c)
-	if err != nil {
-		return err
-	}
-	o, err := s.overview(c)
+	o, ch, err := s.chargeOverview(c)
 	if err != nil {
 		return err
 	}
@@ -368,16 +366,12 @@ func (s *Server) payNow(c echo.Context) error {
 
 // receipt is a paid charge's printable receipt.
 func (s *Server) receipt(c echo.Context) error {
-	ch, err := s.accountCharge(c)
+	o, ch, err := s.chargeOverview(c)
 	if err != nil {
 		return err
 	}
-	if ch.Status != "paid" {
+	if ch.Status != billing.StatusPaid {
 		return echo.ErrNotFound
-	}
-	o, err := s.overview(c)
-	if err != nil {
-		return err
 	}
 	v := views.ReceiptView{C: ch, Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Invoice: o.Invoice, Account: o.Name}
 	return render(c, http.StatusOK, views.Receipt(page(c, lang(c).T("付款收據", "Receipt")), v))
@@ -398,15 +392,11 @@ func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
 // history lists the account's charges, newest first, optionally of one
 // billing month (?month=YYYY-MM).
 func (s *Server) history(c echo.Context) error {
-	ctx := c.Request().Context()
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{Charges: true})
 	if err != nil {
 		return err
 	}
-	all, err := s.store.FindCharges(ctx, o.ID)
-	if err != nil {
-		return err
-	}
+	all := o.Charges
 	v := views.HistoryView{Catalog: o.Catalog, Methods: map[int64]string{}, Month: c.QueryParam("month")}
 	if _, err := billing.ParseMonth(v.Month); err != nil {
 		v.Month = ""
@@ -433,7 +423,7 @@ func (s *Server) scheduled(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := s.store.Quote(c.Request().Context(), o.ID, billing.KindRenewal, "")
+	q, err := o.Quote(billing.KindRenewal, "")
 	if err != nil {
 		return err
 	}
@@ -441,7 +431,7 @@ func (s *Server) scheduled(c echo.Context) error {
 }
 
 func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{CodeCharge: true})
 	if err != nil {
 		return views.PromoView{}, err
 	}
@@ -450,11 +440,7 @@ func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
 		return v, nil
 	}
 	if o.Code.ChargeID != 0 && o.Code.Status == billing.CodeRedeemed {
-		ch, err := s.store.FindChargeByID(c.Request().Context(), o.Code.ChargeID)
-		if err != nil {
-			return v, err
-		}
-		v.UsedIn = &ch
+		v.UsedIn = o.CodeCharge
 	}
 	if o.Code.Status == billing.CodeRegistered {
 		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}

@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"webstore/billing"
+	"webstore/db"
+)
+
+// Every signed-in page reads the database in at most two round trips: the
+// session (with the membership and the reference data's version) and the
+// page's own statement. The budget is counted, not timed: the app counts
+// each statement, BEGIN and COMMIT its request sends (db/count.go).
+func TestPageStatementBudget(t *testing.T) {
+	a := newApp(t)
+	ctx := t.Context()
+	// cat: a card, a paid upgrade, a registered code; bear as seeded.
+	storeCard(t, a, "cat", "4242424242424242")
+	if _, err := a.Store.Upgrade(ctx, "test", db.UpgradeRequest{AccountID: "cat", Plan: billing.High, Key: "budget-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.RegisterCode(ctx, "test", "cat", "DEMO-2611-0002"); err != nil {
+		t.Fatal(err)
+	}
+	admin := signedInClient(t, a.URL, "alice")
+	paid := firstChargeID(t, a, "cat")
+	pages := []struct {
+		path   string
+		budget int
+	}{
+		{"/accounts?pick=1", 2},
+		{"/a/bear/menu", 2},
+		{"/a/bear/plan", 2},
+		{"/a/cat/plan", 2},
+		{"/a/bear/checkout?plan=medium", 2},
+		{"/a/bear/checkout?plan=high", 2},
+		{"/a/cat/history", 2},
+		{"/a/cat/history?month=2026-11", 2},
+		{"/a/bear/scheduled", 2},
+		{"/a/cat/scheduled", 2},
+		{"/a/bear/promo", 2},
+		{"/a/cat/promo", 2},
+		{"/a/bear/einvoice", 2},
+		{"/a/bear/payment-methods", 2},
+		{"/a/bear/members", 2},
+		{"/a/bear/account", 2},
+		{"/a/bear/plan/news", 2},
+		{"/a/bear/premium-id", 2},
+		{fmt.Sprintf("/a/cat/charges/%d", paid), 2},
+		{fmt.Sprintf("/a/cat/charges/%d/receipt", paid), 2},
+	}
+	var all []string
+	for _, p := range pages {
+		all = append(all, p.path)
+		if strings.HasPrefix(p.path, "/a/") {
+			all = append(all, "/m/"+strings.TrimPrefix(p.path, "/a/"))
+		}
+	}
+	budget := map[string]int{}
+	for _, p := range pages {
+		budget[p.path] = p.budget
+		budget["/m/"+strings.TrimPrefix(p.path, "/a/")] = p.budget
+	}
+	get := func(path string) {
+		t.Helper()
+		res, err := admin.Get(a.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, res.Status)
+		}
+	}
+	// The first request of a process reads the reference data into its
+	// cache; the budget is for every request after that.
+	get("/a/bear/plan")
+	for _, path := range all {
+		get(path)
+		n := a.lastStatements()
+		t.Logf("%-40s %d", path, n.N())
+		if n.N() > budget[path] {
+			var sqls []string
+			for _, q := range n.Statements() {
+				sqls = append(sqls, q[:min(len(q), 120)])
+			}
+			t.Errorf("GET %s: %d round trips, budget %d:\n  %s", path, n.N(), budget[path], strings.Join(sqls, "\n  "))
+		}
+	}
+}
+
+// firstChargeID is a paid charge of the account's (the demo data has one).
+func firstChargeID(t *testing.T, a app, account string) int64 {
+	t.Helper()
+	cs, err := a.Store.FindCharges(t.Context(), account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Status == billing.StatusPaid {
+			return c.ID
+		}
+	}
+	t.Fatalf("%s has no paid charge", account)
+	return 0
+}
