@@ -152,7 +152,9 @@ func mainTable(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "bench-pages  %s  GOMAXPROCS=%d  %d clients  %s each (after %s warm-up)  pool %d\n",
 		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), o.clients, o.d, o.warmup, srv.pool)
+	// What was measured before a failure is printed too.
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
 	fmt.Fprintln(tw, "what\tpath\treq/s\tof ceiling\tp50\tp99")
 	var top result
 	for _, t := range append([]target{bare, ceiling}, pages...) {
@@ -185,6 +187,7 @@ func mainTable(ctx context.Context, o options, stdout io.Writer) error {
 func poolTable(ctx context.Context, o options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\npool sweep: the ceiling and the plan page at each pool size (a fresh server each)\n")
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
 	fmt.Fprintln(tw, "pool\tceiling req/s\tp50\tp99\tplan req/s\tof ceiling\tp50\tp99\tserver peak RSS")
 	for _, n := range o.pools {
 		if err := func() error {
@@ -216,7 +219,7 @@ func poolTable(ctx context.Context, o options, stdout io.Writer) error {
 			return err
 		}
 	}
-	return tw.Flush()
+	return nil
 }
 
 // serveApp is the server process: the app as `webstore serve` builds it
@@ -423,8 +426,11 @@ func get(ctx context.Context, c *http.Client, u string) error {
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
+		if to := res.Header.Get("Location"); to != "" {
+			return fmt.Errorf("GET %s: %s to %s, want 200", u, res.Status, to)
+		}
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 300))
-		return fmt.Errorf("GET %s: %s, want 200 (%s): %q", u, res.Status, res.Header.Get("Location"), body)
+		return fmt.Errorf("GET %s: %s, want 200: %q", u, res.Status, body)
 	}
 	_, err = io.Copy(io.Discard, res.Body)
 	return err
