@@ -71,13 +71,14 @@ browser-deps:
 bench-renew: build
 	@.ci/bench-renew
 
-## bench-pages: the plan and checkout pages under 64 concurrent clients (figures in README).
-bench-pages: browser-deps
-	@if [ -z "$${DATABASE_URL:-}" ]; then \
-		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
-		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
-	fi; \
-	$(GO) test -run '^$$' -bench 'PlanPage|CheckoutPage' -benchtime 5s ./web/
+## bench-pages: the one-read ceiling, a bare handler and the account pages under 64 concurrent
+## clients, in one run on a fresh database (figures in README). Flags go in ARGS, e.g.
+## make bench-pages ARGS='-pools 4,8,16,40'.
+bench-pages:
+	$(GO) build -o bin/benchpages ./cmd/benchpages
+	@export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench 5434); \
+	trap 'db/localpg.sh stop .pg/bench' EXIT; \
+	./bin/benchpages $(ARGS)
 
 ## screenshots: the README's pictures, taken by the browser tests at 375 px and 1280 px.
 screenshots: browser-deps

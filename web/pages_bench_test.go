@@ -7,13 +7,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
 
 // signedInClient is an HTTP client signed in as login, with keep-alive
-// connections enough for the benchmark's concurrency.
+// connections enough for concurrent requests (cmd/benchpages signs in the
+// same way).
 func signedInClient(b testing.TB, base, login string) *http.Client {
 	b.Helper()
 	jar, _ := cookiejar.New(nil)
@@ -39,37 +39,6 @@ func signedInClient(b testing.TB, base, login string) *http.Client {
 	}
 	return c
 }
-
-// benchPage fetches path with 64 concurrent clients (32 goroutines per
-// core on this 2-core machine) over one signed-in session.
-func benchPage(b *testing.B, path string) {
-	a := newApp(b)
-	c := signedInClient(b, a.URL, "alice")
-	b.SetParallelism(64 / max(1, runtimeCPUs()))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			res, err := c.Get(a.URL + path)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("%s: %s", path, res.Status)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-}
-
-// go test -run '^$' -bench Page -benchtime 5s ./web/
-func BenchmarkPlanPage(b *testing.B)     { benchPage(b, "/a/cat/plan") }
-func BenchmarkCheckoutPage(b *testing.B) { benchPage(b, "/a/cat/checkout?plan=high") }
-
-func runtimeCPUs() int { return runtime.GOMAXPROCS(0) }
 
 // A provider's return that this browser did not start adds nothing: a
 // crafted link with someone else's card token, or a LINE Pay confirmation
