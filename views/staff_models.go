@@ -116,11 +116,21 @@ type CampaignRow struct {
 	Issued                int64
 }
 
-// CampaignForm is the campaign form's values, as typed.
+// CampaignForm is the campaign form's values, as typed, and the choices
+// it offers.
 type CampaignForm struct {
 	ID, Name, Face, From, Until, Zone, Regions string
 	Kinds, Upgrades, Renewals                  map[string]bool
 	Editing                                    bool
+	Choices                                    CampaignChoices
+}
+
+// CampaignChoices are the plan changes a campaign may be made to offset:
+// the catalog's upgrades and paid plans, named by Catalog.
+type CampaignChoices struct {
+	Upgrades []billing.Transition
+	Renewals []billing.PlanID
+	Catalog  billing.Catalog
 }
 
 // CampaignFormFrom fills the form from a campaign, in zone.

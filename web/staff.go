@@ -291,15 +291,26 @@ func (s *Server) apiSimulate(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// campaignChoices are the upgrades and renewals the campaign form offers:
+// the catalog's.
+func (s *Server) campaignChoices(ctx context.Context) (views.CampaignChoices, error) {
+	cat, err := s.store.Catalog(ctx)
+	return views.CampaignChoices{Upgrades: cat.Upgrades(), Renewals: cat.PaidPlans(), Catalog: cat}, err
+}
+
 func (s *Server) staffCampaigns(c echo.Context) error {
 	cs, err := s.store.FindCampaigns(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	choices, err := s.campaignChoices(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	now := s.store.Clock.Now().In(billing.Taipei)
 	f := views.CampaignForm{Zone: "Asia/Taipei", Face: "800", From: now.Format("2006-01-02") + "T00:00:00",
 		Until: now.AddDate(0, 3, 0).Format("2006-01-02") + "T23:59:59", Regions: "TW",
-		Kinds: map[string]bool{}, Upgrades: map[string]bool{}, Renewals: map[string]bool{}}
+		Kinds: map[string]bool{}, Upgrades: map[string]bool{}, Renewals: map[string]bool{}, Choices: choices}
 	return render(c, http.StatusOK, views.StaffCampaigns(staffPage(c, "campaigns", "優惠活動", "Campaigns"), campaignRows(cs), f))
 }
 
@@ -367,6 +378,9 @@ func (s *Server) staffCreateCampaign(c echo.Context) error {
 		if ferr != nil {
 			return ferr
 		}
+		if f.Choices, ferr = s.campaignChoices(ctx); ferr != nil {
+			return ferr
+		}
 		p := staffPage(c, "campaigns", "優惠活動", "Campaigns")
 		p.Error = p.Lang.Err(err)
 		return render(c, http.StatusUnprocessableEntity, views.StaffCampaigns(p, campaignRows(cs), f))
@@ -383,6 +397,9 @@ func (s *Server) campaignView(c echo.Context, id string) (views.StaffCampaignVie
 	}
 	v.Campaign = camp
 	v.Form = views.CampaignFormFrom(camp, "Asia/Taipei")
+	if v.Form.Choices, err = s.campaignChoices(ctx); err != nil {
+		return v, err
+	}
 	r, err := s.store.FindCampaignReport(ctx, id)
 	if err != nil {
 		return v, err
@@ -421,6 +438,7 @@ func (s *Server) staffUpdateCampaign(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
+		f.Choices = v.Form.Choices
 		v.Form = f
 		p := staffPage(c, "campaigns", "優惠活動", "Campaigns")
 		p.Title, p.Error = v.Campaign.Name, p.Lang.Err(err)
