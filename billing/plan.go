@@ -95,3 +95,27 @@ func (c Catalog) FreePlans() []PlanID {
 	}
 	return out
 }
+
+// Upgrades lists every plan change to a higher rank, from the lowest plan
+// up: the changes a campaign may offer to offset.
+func (c Catalog) Upgrades() []Transition {
+	var out []Transition
+	for i, from := range c.plans {
+		for _, to := range c.plans[i+1:] {
+			out = append(out, Transition{From: from.ID, To: to.ID})
+		}
+	}
+	return out
+}
+
+// PaidPlans lists the plans with a fee, in rank order: the plans a renewal
+// charges for.
+func (c Catalog) PaidPlans() []PlanID {
+	var out []PlanID
+	for _, p := range c.plans {
+		if p.Fee > 0 {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}

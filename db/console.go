@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -201,3 +203,294 @@ func (s *Store) RevokeStaffToken(ctx context.Context, actor Actor, id string) er
 }
 
 func hexID(hash []byte) string { return hex.EncodeToString(hash[:min(8, len(hash))]) }
+
+// StaffAccountData is everything the staff console's account page shows,
+// read in one statement.
+type StaffAccountData struct {
+	Overview Overview
+	// Month is the billing month the usage figures are for (the current one).
+	Month   billing.Month
+	Charges []Charge // newest first
+	Usage   Usage    // the daily snapshot the account's admins see
+	// LiveFree and LiveAdditional are the month's running totals.
+	LiveFree, LiveAdditional int64
+	Daily                    []DayCount // billable messages per JST day of Month
+	Audit                    []AuditEntry
+}
+
+// staffAuditLimit is how many audit entries the account page lists.
+const staffAuditLimit = 100
+
+// staffAccountSelect reads an account with its lists as JSON columns: one
+// statement, so one consistent snapshot without a transaction.
+// $1 account id, $2 the billing month's date, $3 the audit limit.
+const staffAccountSelect = `
+SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
+       mpm.id AS payment_id, mpm.kind AS payment_kind, mpm.token AS payment_token,
+       coalesce(am.fee_paid, 0) AS paid_fee,
+       (SELECT coalesce(json_agg(x ORDER BY x.is_main DESC, x.id), '[]')
+          FROM (SELECT id, kind, is_main, label, brand, last4, expiry, created_at
+                  FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) AS methods,
+       (SELECT row_to_json(x) FROM (SELECT kind, carrier, company_title, tax_id, donation_code, email
+                  FROM einvoice_details WHERE account_id = a.id) x) AS invoice,
+       (SELECT row_to_json(x) FROM (SELECT p.code, p.display, p.status, p.charge_id, p.registered_at, p.redeemed_at,
+                  c.id, c.name, c.face_value, c.valid_from, c.valid_until, c.regions, c.payment_kinds, c.upgrades, c.renewal_plans
+                  FROM promo_codes p JOIN campaigns c ON c.id = p.campaign_id
+                  WHERE p.account_id = a.id ORDER BY p.registered_at DESC LIMIT 1) x) AS code,
+       (SELECT coalesce(json_agg(x ORDER BY x.created_at DESC, x.id DESC), '[]')
+          FROM (SELECT ` + chargeCols + ` FROM charges WHERE account_id = a.id) x) AS charges,
+       coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
+       greatest(us.refreshed_at, ur.refreshed_at) AS refreshed_at,
+       (SELECT coalesce(sum(free), 0) FROM usage_totals WHERE account_id = a.id AND month = $2) AS live_free,
+       (SELECT coalesce(sum(additional), 0) FROM usage_totals WHERE account_id = a.id AND month = $2) AS live_additional,
+       (SELECT coalesce(json_agg(x ORDER BY x.day), '[]')
+          FROM (SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day, sum(free + additional) AS n
+                  FROM usage_batches WHERE account_id = a.id AND month = $2 AND billable GROUP BY 1) x) AS daily,
+       (SELECT coalesce(json_agg(x ORDER BY x.at DESC, x.id DESC), '[]')
+          FROM (SELECT id, at, actor, account_id, kind, before::text AS before, after::text AS after
+                  FROM audit_log WHERE account_id = a.id ORDER BY at DESC, id DESC LIMIT $3) x) AS audit
+FROM accounts a
+LEFT JOIN payment_methods mpm ON mpm.account_id = a.id AND mpm.is_main AND mpm.removed_at IS NULL
+LEFT JOIN account_months am ON am.account_id = a.id AND am.month = $2
+LEFT JOIN usage_snapshots us ON us.account_id = a.id AND us.month = $2
+LEFT JOIN usage_refreshes ur ON ur.month = $2
+WHERE a.id = $1`
+
+// The JSON shapes of staffAccountSelect's lists. PostgreSQL writes
+// timestamptz as RFC 3339, which time.Time decodes; a date is a bare
+// YYYY-MM-DD string.
+type (
+	methodJSON struct {
+		ID        int64               `json:"id"`
+		Kind      billing.PaymentKind `json:"kind"`
+		IsMain    bool                `json:"is_main"`
+		Label     string              `json:"label"`
+		Brand     string              `json:"brand"`
+		Last4     string              `json:"last4"`
+		Expiry    string              `json:"expiry"`
+		CreatedAt time.Time           `json:"created_at"`
+	}
+	invoiceJSON struct {
+		Kind         string `json:"kind"`
+		Carrier      string `json:"carrier"`
+		CompanyTitle string `json:"company_title"`
+		TaxID        string `json:"tax_id"`
+		DonationCode string `json:"donation_code"`
+		Email        string `json:"email"`
+	}
+	codeJSON struct {
+		Code         string     `json:"code"`
+		ChargeID     *int64     `json:"charge_id"`
+		Display      string     `json:"display"`
+		Status       string     `json:"status"`
+		RegisteredAt *time.Time `json:"registered_at"`
+		RedeemedAt   *time.Time `json:"redeemed_at"`
+		CampaignID   string     `json:"id"`
+		Name         string     `json:"name"`
+		FaceValue    int64      `json:"face_value"`
+		ValidFrom    time.Time  `json:"valid_from"`
+		ValidUntil   time.Time  `json:"valid_until"`
+		Regions      []string   `json:"regions"`
+		PaymentKinds []string   `json:"payment_kinds"`
+		Upgrades     []string   `json:"upgrades"`
+		RenewalPlans []string   `json:"renewal_plans"`
+	}
+	chargeJSON struct {
+		ID            int64                `json:"id"`
+		AccountID     string               `json:"account_id"`
+		Kind          billing.ChargeKind   `json:"kind"`
+		Month         string               `json:"month"`
+		EffectiveAt   time.Time            `json:"effective_at"`
+		FromPlan      billing.PlanID       `json:"from_plan"`
+		Plan          billing.PlanID       `json:"plan"`
+		Amount        billing.Money        `json:"amount"`
+		Offset        billing.Money        `json:"offset_amount"`
+		Forfeited     billing.Money        `json:"forfeited"`
+		Net           billing.Money        `json:"net"`
+		Tax           billing.Money        `json:"tax"`
+		Total         billing.Money        `json:"total"`
+		Code          string               `json:"code"`
+		CodeDisplay   string               `json:"code_display"`
+		Status        billing.ChargeStatus `json:"status"`
+		Failure       string               `json:"failure"`
+		FailureDetail string               `json:"failure_detail"`
+		Attempts      int                  `json:"attempts"`
+		AskedAt       *time.Time           `json:"asked_at"`
+		NextRetryAt   *time.Time           `json:"next_retry_at"`
+		PaymentID     *int64               `json:"payment_method_id"`
+		PaymentKind   string               `json:"payment_kind"`
+		PaymentRef    string               `json:"payment_ref"`
+		Invoice       string               `json:"invoice_number"`
+		CreatedAt     time.Time            `json:"created_at"`
+		PaidAt        *time.Time           `json:"paid_at"`
+	}
+	dayJSON struct {
+		Day string `json:"day"`
+		N   int64  `json:"n"`
+	}
+	auditJSON struct {
+		ID        int64     `json:"id"`
+		At        time.Time `json:"at"`
+		Actor     string    `json:"actor"`
+		AccountID *string   `json:"account_id"`
+		Kind      string    `json:"kind"`
+		Before    *string   `json:"before"`
+		After     *string   `json:"after"`
+	}
+)
+
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: *t, Valid: true}
+}
+
+func nullString(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+// jsonDate reads a PostgreSQL date as written in JSON: midnight UTC.
+func jsonDate(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) }
+
+func (c chargeJSON) charge() (Charge, error) {
+	month, err := jsonDate(c.Month)
+	ch := Charge{ID: c.ID, AccountID: c.AccountID, Kind: c.Kind, MonthDate: month, EffectiveAt: c.EffectiveAt,
+		FromPlan: c.FromPlan, Plan: c.Plan, Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Net: c.Net, Tax: c.Tax,
+		Total: c.Total, Code: c.Code, CodeDisplay: c.CodeDisplay, Status: c.Status, Failure: c.Failure, FailureDetail: c.FailureDetail,
+		Attempts: c.Attempts, AskedAt: nullTime(c.AskedAt), NextRetryAt: nullTime(c.NextRetryAt), PaymentKind: c.PaymentKind,
+		PaymentRef: c.PaymentRef, Invoice: c.Invoice, CreatedAt: c.CreatedAt, PaidAt: nullTime(c.PaidAt)}
+	if c.PaymentID != nil {
+		ch.PaymentID = sql.NullInt64{Int64: *c.PaymentID, Valid: true}
+	}
+	return ch, err
+}
+
+// StaffAccountPage reads what the staff account page shows in one
+// statement (the plan catalog aside, which Catalog reads). The account is
+// as of now, scheduled changes settled, as FindOverview reads it; its
+// payment methods come without their provider tokens. Returns
+// EUnknownAccount if there is no such account.
+func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAccountData, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return StaffAccountData{}, err
+	}
+	now := s.Clock.Now()
+	m := billing.MonthOf(now)
+	var row struct {
+		accountRow
+		Methods        []byte       `db:"methods"`
+		Invoice        []byte       `db:"invoice"`
+		Code           []byte       `db:"code"`
+		Charges        []byte       `db:"charges"`
+		FreeSent       int          `db:"free_sent"`
+		AdditionalSent int          `db:"additional_sent"`
+		RefreshedAt    sql.NullTime `db:"refreshed_at"`
+		LiveFree       int64        `db:"live_free"`
+		LiveAdditional int64        `db:"live_additional"`
+		Daily          []byte       `db:"daily"`
+		Audit          []byte       `db:"audit"`
+	}
+	if err := s.DB.GetContext(ctx, &row, staffAccountSelect, accountID, m.Date(), staffAuditLimit); err != nil {
+		if isNoRows(err) {
+			return StaffAccountData{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
+		}
+		return StaffAccountData{}, err
+	}
+	d := StaffAccountData{Month: m, LiveFree: row.LiveFree, LiveAdditional: row.LiveAdditional,
+		Usage: Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.RefreshedAt.Time}}
+	o, err := settledOverview(row.accountRow, cat, now)
+	if err != nil {
+		return d, err
+	}
+	var methods []methodJSON
+	if err := json.Unmarshal(row.Methods, &methods); err != nil {
+		return d, fmt.Errorf("staff account page: methods: %w", err)
+	}
+	for _, pm := range methods {
+		o.Methods = append(o.Methods, PaymentMethod{ID: pm.ID, AccountID: row.ID, Kind: pm.Kind, IsMain: pm.IsMain,
+			Label: pm.Label, Brand: pm.Brand, Last4: pm.Last4, Expiry: pm.Expiry, CreatedAt: pm.CreatedAt})
+	}
+	if row.Invoice != nil {
+		var inv invoiceJSON
+		if err := json.Unmarshal(row.Invoice, &inv); err != nil {
+			return d, fmt.Errorf("staff account page: invoice: %w", err)
+		}
+		o.Invoice = &billing.InvoiceDetails{Kind: billing.InvoiceKind(inv.Kind), Carrier: inv.Carrier, CompanyTitle: inv.CompanyTitle,
+			TaxID: inv.TaxID, DonationCode: inv.DonationCode, Email: inv.Email}
+	}
+	if row.Code != nil {
+		var cj codeJSON
+		if err := json.Unmarshal(row.Code, &cj); err != nil {
+			return d, fmt.Errorf("staff account page: code: %w", err)
+		}
+		c := campaignRow{ID: cj.CampaignID, Name: cj.Name, FaceValue: cj.FaceValue, ValidFrom: cj.ValidFrom, ValidUntil: cj.ValidUntil,
+			Regions: cj.Regions, PaymentKinds: cj.PaymentKinds, Upgrades: cj.Upgrades, RenewalPlans: cj.RenewalPlans}.billing()
+		cr := codeRow{CampaignID: cj.CampaignID, AccountID: sql.NullString{String: row.ID, Valid: true}, Status: cj.Status,
+			Display: cj.Display, RegisteredAt: nullTime(cj.RegisteredAt), RedeemedAt: nullTime(cj.RedeemedAt)}
+		o.Code = &RegisteredCode{Code: cj.Code, Display: cj.Display, Campaign: c, Status: cr.billing().StatusAt(c, now),
+			Registered: cr.RegisteredAt.Time, Redeemed: cr.RedeemedAt.Time}
+		if cj.ChargeID != nil {
+			o.Code.ChargeID = *cj.ChargeID
+		}
+	}
+	d.Overview = o
+	var charges []chargeJSON
+	if err := json.Unmarshal(row.Charges, &charges); err != nil {
+		return d, fmt.Errorf("staff account page: charges: %w", err)
+	}
+	for _, cj := range charges {
+		ch, err := cj.charge()
+		if err != nil {
+			return d, fmt.Errorf("staff account page: charge %d: %w", cj.ID, err)
+		}
+		d.Charges = append(d.Charges, ch)
+	}
+	var days []dayJSON
+	if err := json.Unmarshal(row.Daily, &days); err != nil {
+		return d, fmt.Errorf("staff account page: daily usage: %w", err)
+	}
+	for _, dj := range days {
+		day, err := jsonDate(dj.Day)
+		if err != nil {
+			return d, fmt.Errorf("staff account page: daily usage: %w", err)
+		}
+		d.Daily = append(d.Daily, DayCount{Day: day, Count: dj.N})
+	}
+	var audit []auditJSON
+	if err := json.Unmarshal(row.Audit, &audit); err != nil {
+		return d, fmt.Errorf("staff account page: audit: %w", err)
+	}
+	for _, e := range audit {
+		d.Audit = append(d.Audit, AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, AccountID: nullString(e.AccountID), Kind: e.Kind,
+			Before: nullString(e.Before), After: nullString(e.After)})
+	}
+	return d, nil
+}
+
+// settledOverview is an account's overview as of now, scheduled changes
+// settled, before its lists are read.
+func settledOverview(row accountRow, cat billing.Catalog, now time.Time) (Overview, error) {
+	m := billing.MonthOf(now)
+	a := row.billing(m).Settle(now)
+	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment()}
+	var err error
+	if o.Plan, err = cat.Plan(a.Plan); err != nil {
+		return o, err
+	}
+	if a.ScheduledPlan != "" {
+		p, err := cat.Plan(a.ScheduledPlan)
+		if err != nil {
+			return o, err
+		}
+		o.Scheduled = &p
+	}
+	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
+		o.NextRenewal = m.Next().Start()
+	}
+	return o, nil
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 // StaffPage is the staff console's page: the common page plus which section
@@ -33,23 +32,105 @@ var staffNav = [][4]string{
 	{"tokens", "/staff/tokens", "API 權杖", "API tokens"},
 }
 
-// StaffAccountView is an account as staff see it.
-type StaffAccountView struct {
-	Overview db.Overview
-	Charges  []db.Charge
-	Usage    db.Usage // the daily snapshot the account's admins see
-	// LiveFree and LiveAdditional are the month's running totals.
-	LiveFree, LiveAdditional int64
-	Month                    billing.Month
-	Daily                    BarChart
-	Audit                    []db.AuditEntry
+// AccountHit is one account found by a staff search.
+type AccountHit struct {
+	ID, Name, Region string
+	Plan             billing.PlanID
 }
 
-// CampaignForm is the campaign form's values, as typed.
+// StaffAccountView is an account as staff see it.
+type StaffAccountView struct {
+	ID, Name, Region string
+	Plan             billing.Plan
+	// Scheduled is the plan taking effect in ScheduledFor, nil if none.
+	Scheduled    *billing.Plan
+	ScheduledFor billing.Month
+	// PaidThisMonth is the plan fee already paid for the current month.
+	PaidThisMonth billing.Money
+	// NextRenewal is the next month start when a paid plan renews; zero on
+	// a free plan (不適用).
+	NextRenewal time.Time
+	Methods     []MethodRow
+	Invoice     *billing.InvoiceDetails
+	Code        *HeldCode // the latest code registered, nil if none
+	Month       billing.Month
+	// Free and Additional are the daily snapshot the account's admins see,
+	// as of RefreshedAt (zero: not refreshed this month).
+	Free, Additional int
+	RefreshedAt      time.Time
+	// LiveFree and LiveAdditional are the month's running totals.
+	LiveFree, LiveAdditional int64
+	Daily                    BarChart
+	Charges                  []ChargeRow
+	Catalog                  billing.Catalog // names the charges' plans
+	Audit                    []AuditRow
+}
+
+// MethodRow is a payment method as listed: its label in the page's
+// language, and whether it is the main one.
+type MethodRow struct {
+	Label string
+	Main  bool
+}
+
+// HeldCode is an account's promo code and its campaign.
+type HeldCode struct {
+	Display              string
+	Status               billing.CodeStatus // as of now
+	CampaignID, Campaign string
+	Registered, Redeemed time.Time // Redeemed zero: not yet
+	ValidFrom, Until     time.Time
+}
+
+// ChargeRow is a charge with every line, as staff see it.
+type ChargeRow struct {
+	ID                                         int64
+	CreatedAt                                  time.Time
+	Kind                                       billing.ChargeKind
+	Month                                      billing.Month
+	FromPlan, Plan                             billing.PlanID
+	Amount, Offset, Forfeited, Net, Tax, Total billing.Money
+	Code                                       string // as issued
+	Status                                     billing.ChargeStatus
+	// Reason is why it failed or was voided, in the page's language.
+	Reason    string
+	Attempts  int
+	NextRetry time.Time // zero: none
+	// Retryable is a failed charge staff may retry (one still owed).
+	Retryable bool
+}
+
+// AuditRow is one line of the audit trail; Before and After are JSON
+// texts, "" for none.
+type AuditRow struct {
+	At                     time.Time
+	Actor, AccountID, Kind string
+	Before, After          string
+}
+
+// CampaignRow is one campaign in the list.
+type CampaignRow struct {
+	ID, Name              string
+	FaceValue             billing.Money
+	ValidFrom, ValidUntil time.Time
+	Issued                int64
+}
+
+// CampaignForm is the campaign form's values, as typed, and the choices
+// it offers.
 type CampaignForm struct {
 	ID, Name, Face, From, Until, Zone, Regions string
 	Kinds, Upgrades, Renewals                  map[string]bool
 	Editing                                    bool
+	Choices                                    CampaignChoices
+}
+
+// CampaignChoices are the plan changes a campaign may be made to offset:
+// the catalog's upgrades and paid plans, named by Catalog.
+type CampaignChoices struct {
+	Upgrades []billing.Transition
+	Renewals []billing.PlanID
+	Catalog  billing.Catalog
 }
 
 // CampaignFormFrom fills the form from a campaign, in zone.
@@ -83,21 +164,77 @@ var CampaignZones = [][3]string{{"Asia/Taipei", "台灣時間 (UTC+8)", "Taiwan 
 type StaffCampaignView struct {
 	Campaign billing.Campaign
 	Form     CampaignForm
-	Report   db.CampaignReport
+	Report   CampaignReport
 	Chart    BarChart
-	Jobs     []db.CodeJob
+	Jobs     []CodeJob
+	// MaxCodes is the most codes one job may generate.
+	MaxCodes int
+}
+
+// CampaignReport is a campaign's codes in numbers.
+type CampaignReport struct {
+	Issued, Registered, Redeemed, Expired int64
+	Offset, Forfeited                     billing.Money
+	AtUpgrade, AtRenewal                  int64
+}
+
+// JobStatus is where a code generation job stands.
+type JobStatus string
+
+// The job statuses.
+const (
+	JobRunning JobStatus = "running"
+	JobDone    JobStatus = "done"
+	JobFailed  JobStatus = "failed"
+)
+
+// CodeJob is a code generation job and its progress.
+type CodeJob struct {
+	ID              int64
+	CampaignID      string
+	Requested, Done int
+	Status          JobStatus
+	Error           string
+	StartedBy       string
+	StartedAt       time.Time
 }
 
 // JobPercent is a code job's progress in percent.
-func JobPercent(j db.CodeJob) int {
-	if j.Status == "done" {
+func JobPercent(j CodeJob) int {
+	if j.Status == JobDone {
 		return 100
 	}
 	return int(int64(j.Done) * 100 / int64(max(j.Requested, 1)))
 }
 
+// RenewalRun is a month's renewal run as the console shows it.
+type RenewalRun struct {
+	Month          billing.Month
+	Phase          string
+	Running        bool
+	Done, Expected int64 // accounts examined, of
+	StartedBy      string
+	StartedAt      time.Time
+	FinishedAt     time.Time // zero: not finished
+	Error          string
+	Result         *RunResult // once finished
+}
+
+// RunResult is what a finished run did.
+type RunResult struct {
+	AlreadyDone                 bool // the month had been renewed before
+	Charges, PlanChanges, Codes int64
+	Deferred                    int64 // accounts skipped while a payment was in flight
+	Total                       billing.Money
+	UsageMonth                  string
+	UsageCharges                int64
+	UsageTotal                  billing.Money
+	Attempted, Paid, Failed     int64 // collection
+	Unknown, Void               int64
+}
+
 // RunPercent is a renewal run's progress in percent.
-func RunPercent(r db.RenewalRun) int {
+func RunPercent(r RenewalRun) int {
 	switch r.Phase {
 	case "finished":
 		return 100
@@ -132,16 +269,46 @@ func (l Lang) PhaseLabel(p string) string {
 // StaffRenewalsView is the renewals page: a month, its estimate, past runs.
 type StaffRenewalsView struct {
 	Month    billing.Month
-	Estimate *db.RenewalEstimate
-	Run      *db.RenewalRun
-	Runs     []db.RenewalRun
+	Estimate *RenewalEstimate
+	Runs     []RenewalRun
+}
+
+// RenewalEstimate is a month's renewal previewed, in numbers.
+type RenewalEstimate struct {
+	Month                            string
+	Candidates, Charges, PlanChanges int64
+	Amount, Offset, Tax, Total       billing.Money
+	Codes, NoPayment                 int64
+	AlreadyDone                      int64 // accounts already renewed for the month
+	AlreadyTotal                     billing.Money
+	Seconds                          float64
 }
 
 // StaffRunView is one month's run: progress, result, failures.
 type StaffRunView struct {
 	Month   billing.Month
-	Run     db.RenewalRun
-	Outcome db.RenewalOutcome
+	Run     RenewalRun
+	Outcome RenewalOutcome
+	Catalog billing.Catalog
+}
+
+// RenewalOutcome is a month's renewal charges in numbers, the failed ones
+// listed.
+type RenewalOutcome struct {
+	Charges, Paid, Pending, Failed int64
+	Total, Collected               billing.Money
+	Codes                          int64
+	Failures                       []FailedRenewal
+}
+
+// FailedRenewal is a renewal charge the provider refused.
+type FailedRenewal struct {
+	ChargeID               int64
+	AccountID, AccountName string
+	Total                  billing.Money
+	Reason                 string // in the page's language
+	Attempts               int
+	NextRetry              time.Time // zero: attempts spent
 }
 
 // PreviewForm is the charge preview's form, as typed.
@@ -152,29 +319,97 @@ type PreviewForm struct {
 // StaffPreviewView is the charge preview page.
 type StaffPreviewView struct {
 	Form    PreviewForm
-	Result  *db.Preview
+	Result  *PreviewResult
 	Catalog billing.Catalog
+}
+
+// PreviewResult is a staff preview's answer: the quote exactly as the
+// purchase or renewal would make it, and what happened to the code.
+type PreviewResult struct {
+	Quote billing.Quote
+	// Next is the renewal that would follow an upgrade; nil otherwise.
+	Next *billing.Quote
+	// At is the instant previewed (and of registering a typed code).
+	At time.Time
+	// Code is the code as shown: as issued, or as typed (normalised);
+	// "" when none was typed and the account holds none.
+	Code string
+	// Typed reports whether a code to register was typed.
+	Typed bool
+	// Registration is why the typed code would not be registered; nil
+	// when it would be.
+	Registration error
+	// Held reports whether the quote considered a code (registered in the
+	// preview, or already held); Campaign is its campaign.
+	Held     bool
+	Campaign billing.Campaign
+	// QuoteErr is why the purchase would be refused, if it would.
+	QuoteErr error
 }
 
 // SimulateView is the scenario simulator page.
 type SimulateView struct {
 	Input  string
-	Output *db.SimOutput
+	Output *SimOutput
 	Err    string
 	// Samples are the public scenario files, name → JSON, for the picker.
 	Samples [][2]string
 }
 
+// SimOutput is a simulated scenario's outcome, event by event.
+type SimOutput struct {
+	Name       string
+	Passed     bool
+	Mismatches int // expectations that did not hold
+	Results    []SimResult
+	Accounts   []SimAccount
+	// AccountMismatches are the final-state expectations that did not hold.
+	AccountMismatches []string
+}
+
+// SimResult is one event's outcome.
+type SimResult struct {
+	At, Do, Account string
+	OK              bool
+	Error, Message  string
+	Charges         []SimCharge
+	Mismatch        []string
+}
+
+// SimCharge is a charge an event made, its lines in whole NT$ as the
+// scenario's JSON has them.
+type SimCharge struct {
+	Account, Kind, FromPlan, Plan              string
+	Amount, Offset, Forfeited, Net, Tax, Total int64
+	Code                                       string
+	Status                                     billing.ChargeStatus
+	Failure                                    string
+}
+
+// SimAccount is an account's state after the last event.
+type SimAccount struct {
+	ID, Plan, Scheduled string
+	Quota               int
+	Code, CodeStatus    string // "" for none
+}
+
 // AuditView is the audit page.
 type AuditView struct {
 	Filter  [5]string // account, actor, kind, from, to (as typed)
-	Entries []db.AuditEntry
+	Entries []AuditRow
 }
 
 // TokensView is the API tokens page; New is a just-made token, shown once.
 type TokensView struct {
-	Tokens []db.StaffToken
+	Tokens []TokenRow
 	New    string
+}
+
+// TokenRow is a staff API token as listed (never the token itself).
+type TokenRow struct {
+	ID, Label, Login string
+	CreatedAt        time.Time
+	RevokedAt        time.Time // zero: live
 }
 
 // PrettyJSON indents a JSON text for display; "" for none.
@@ -258,21 +493,18 @@ func AuditChanges(before, after string) []string {
 // PreviewReasons explains a staff preview line by line: why the code was or
 // would not be registered, how the amount comes about, why the code offsets
 // the charge or not, what is forfeited, and the tax.
-func (l Lang) PreviewReasons(p db.Preview, cat billing.Catalog) []string {
+func (l Lang) PreviewReasons(p PreviewResult, cat billing.Catalog) []string {
 	var out []string
 	q := p.Quote
-	code := p.Display
-	if code == "" && p.Request.Code != "" {
-		code = strings.ToUpper(strings.TrimSpace(p.Request.Code))
-	}
-	if p.Request.Code != "" {
+	code := p.Code
+	if p.Typed {
 		if p.Registration != nil {
-			out = append(out, l.Tf("代碼 %s 無法於 %s 登錄:%s", "Code %s cannot be registered at %s: %s", code, TWTime(p.Request.At), l.regErr(p.Registration)))
+			out = append(out, l.Tf("代碼 %s 無法於 %s 登錄:%s", "Code %s cannot be registered at %s: %s", code, TWTime(p.At), l.regErr(p.Registration)))
 		} else {
 			c := p.Campaign
 			out = append(out, l.Tf("代碼 %s 將於 %s 登錄(活動「%s」,面額 %s,有效期間 %s 至 %s 台灣時間)。",
 				"Code %s would be registered at %s (campaign \"%s\", face value %s, valid %s to %s Taiwan time).",
-				code, TWTime(p.Request.At), c.Name, c.FaceValue, TWTime(c.ValidFrom), TWTime(c.ValidUntil)))
+				code, TWTime(p.At), c.Name, c.FaceValue, TWTime(c.ValidFrom), TWTime(c.ValidUntil)))
 		}
 	}
 	planName := func(id billing.PlanID) string { return l.PlanNameByID(cat, id) }
@@ -302,12 +534,13 @@ func (l Lang) PreviewReasons(p db.Preview, cat billing.Catalog) []string {
 			if q.Forfeited > 0 {
 				out = append(out, l.Tf("剩餘 %s 作廢:代碼整組使用,餘額不保留。", "The remaining %s is forfeited: a code is used whole, nothing carries over.", q.Forfeited))
 			}
-		case p.Code != nil && q.CodeRefusal != "":
+		case p.Held && q.CodeRefusal != "":
 			out = append(out, l.Tf("代碼 %s 不折抵:%s", "Code %s does not offset this charge: %s", code, l.refusal(q, p.Campaign, cat)))
-		case p.Code == nil:
+		case !p.Held:
 			out = append(out, l.T("沒有可用的優惠活動代碼:不折抵。", "No usable promo code: no offset."))
 		}
-		out = append(out, l.Tf("消費稅 5%%:%s × 5%% = %s(四捨五入);總計 %s。", "Tax 5%%: %s × 5%% = %s (rounded half up); total %s.", q.Net, q.Tax, q.Total))
+		out = append(out, l.Tf("消費稅 %d%%:%s × %d%% = %s(四捨五入);總計 %s。", "Tax %d%%: %s × %d%% = %s (rounded half up); total %s.",
+			billing.TaxRatePercent, q.Net, billing.TaxRatePercent, q.Tax, q.Total))
 	}
 	if n := p.Next; n != nil && n.Chargeable() {
 		line := l.Tf("之後 %s(台灣時間)的續約:%s %s", "The renewal after, at %s (Taiwan time): %s %s", TWTime(n.EffectiveAt), planName(n.Plan), n.Amount)
@@ -357,133 +590,4 @@ func (l Lang) refusal(q billing.Quote, c billing.Campaign, cat billing.Catalog) 
 		return l.Tf("此活動不折抵 %s → %s 的升級。", "this campaign does not offset an upgrade %s → %s.", l.PlanNameByID(cat, q.FromPlan), l.PlanNameByID(cat, q.Plan))
 	}
 	return billing.CodeMessage(q.CodeRefusal, string(l))
-}
-
-// BarChart is a small bar chart drawn server-side as SVG: one group of bars
-// per day, one bar per series.
-type BarChart struct {
-	Width, Height int
-	Bars          []Bar
-	Ticks         []Tick
-	Legend        []Legend
-	Max           int64
-	Empty         bool
-}
-
-// Bar is one rectangle with its tooltip.
-type Bar struct {
-	X, Y, W, H float64
-	Class      string
-	Title      string
-}
-
-// Tick is an x-axis label.
-type Tick struct {
-	X     float64
-	Label string
-}
-
-// Legend names a series.
-type Legend struct {
-	Class, Label string
-}
-
-const chartTop, chartBottom, chartLeft = 12.0, 20.0, 4.0
-
-// NewBarChart lays out days (one per group, in order) with a value per
-// series for each; classes style the series, names label them.
-func NewBarChart(days []time.Time, series [][]int64, classes, names []string, width, height int) BarChart {
-	ch := BarChart{Width: width, Height: height}
-	for i := range classes {
-		ch.Legend = append(ch.Legend, Legend{Class: classes[i], Label: names[i]})
-	}
-	for _, s := range series {
-		for _, v := range s {
-			ch.Max = max(ch.Max, v)
-		}
-	}
-	ch.Empty = ch.Max == 0
-	if len(days) == 0 {
-		return ch
-	}
-	plotH := float64(height) - chartTop - chartBottom
-	group := (float64(width) - chartLeft) / float64(len(days))
-	barW := min(group*0.8/float64(len(series)), 14)
-	every := max(1, len(days)/10)
-	for i, d := range days {
-		x0 := chartLeft + float64(i)*group + (group-barW*float64(len(series)))/2
-		for si, s := range series {
-			v := s[i]
-			h := 0.0
-			if ch.Max > 0 {
-				h = plotH * float64(v) / float64(ch.Max)
-			}
-			if v > 0 && h < 1 {
-				h = 1
-			}
-			ch.Bars = append(ch.Bars, Bar{X: x0 + float64(si)*barW, Y: chartTop + plotH - h, W: max(barW-1, 1), H: h,
-				Class: classes[si], Title: fmt.Sprintf("%s %s: %d", d.Format("01/02"), names[si], v)})
-		}
-		if i%every == 0 {
-			ch.Ticks = append(ch.Ticks, Tick{X: chartLeft + float64(i)*group + group/2, Label: d.Format("1/2")})
-		}
-	}
-	return ch
-}
-
-// Fmt formats a chart coordinate.
-func (BarChart) Fmt(v float64) string { return fmt.Sprintf("%.1f", v) }
-
-// MonthDays lists the days of billing month m (JST dates) and places
-// counts on them.
-func MonthDays(m billing.Month, counts []db.DayCount) ([]time.Time, []int64) {
-	var days []time.Time
-	byDay := map[string]int64{}
-	for _, c := range counts {
-		byDay[c.Day.Format("2006-01-02")] = c.Count
-	}
-	var vals []int64
-	for d := m.Start().In(billing.JST); d.Before(m.End()); d = d.AddDate(0, 0, 1) {
-		days = append(days, d)
-		vals = append(vals, byDay[d.Format("2006-01-02")])
-	}
-	return days, vals
-}
-
-// CampaignDays lays a campaign's daily activity over the Taiwan days of its
-// window up to today (at most a year back from the last day shown), so
-// quiet days show as gaps.
-func CampaignDays(daily []db.CodeDay, c billing.Campaign, now time.Time) ([]time.Time, [][]int64) {
-	day := func(t time.Time) time.Time {
-		t = t.In(billing.Taipei)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	by := map[string]db.CodeDay{}
-	first, last := day(c.ValidFrom), day(c.ValidUntil)
-	if n := day(now); n.Before(last) {
-		last = n
-	}
-	for _, d := range daily {
-		k := d.Day.Format("2006-01-02")
-		by[k] = d
-		dd, _ := time.Parse("2006-01-02", k)
-		if dd.Before(first) {
-			first = dd
-		}
-		if dd.After(last) {
-			last = dd
-		}
-	}
-	if last.Sub(first) > 366*24*time.Hour {
-		first = last.AddDate(-1, 0, 0)
-	}
-	var days []time.Time
-	reg, red := []int64{}, []int64{}
-	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-		days = append(days, d)
-		c := by[d.Format("2006-01-02")]
-		reg = append(reg, c.Registered)
-		red = append(red, c.Redeemed)
-	}
-	return days, [][]int64{reg, red}
 }

@@ -3,7 +3,6 @@ package views
 import (
 	"slices"
 	"testing"
-	"time"
 )
 
 func TestAuditChanges(t *testing.T) {
@@ -20,21 +19,6 @@ func TestAuditChanges(t *testing.T) {
 		if got := AuditChanges(c.before, c.after); !slices.Equal(got, c.want) {
 			t.Errorf("AuditChanges(%s, %s) = %q, want %q", c.before, c.after, got, c.want)
 		}
-	}
-}
-
-func TestBarChartScales(t *testing.T) {
-	days := []time.Time{time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
-	c := NewBarChart(days, [][]int64{{0, 10}, {5, 0}}, []string{"s1", "s2"}, []string{"a", "b"}, 200, 100)
-	if c.Max != 10 || len(c.Bars) != 4 || c.Empty {
-		t.Fatalf("%+v", c)
-	}
-	tallest := c.Bars[2] // day 2, series 1
-	if got, want := tallest.H, 100-chartTop-chartBottom; got != want {
-		t.Errorf("the largest bar is %.1f high, want the plot's %.1f", got, want)
-	}
-	if c.Bars[0].H != 0 || c.Bars[1].H != tallest.H/2 {
-		t.Errorf("bars %+v", c.Bars)
 	}
 }
 

@@ -91,42 +91,22 @@ func (s *Server) staffSearch(c echo.Context) error {
 	if len(hits) == 1 && hits[0].ID == q {
 		return c.Redirect(http.StatusSeeOther, "/staff/accounts/"+url.PathEscape(q))
 	}
-	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, hits))
+	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, accountHits(hits)))
 }
 
+// staffAccount is the account page: one statement reads it all (the plan
+// catalog aside).
 func (s *Server) staffAccount(c echo.Context) error {
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	o, err := s.store.FindOverview(ctx, id)
+	d, err := s.store.StaffAccountPage(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		if billing.ErrorCode(err) == billing.EUnknownAccount {
 			return echo.ErrNotFound
 		}
 		return err
 	}
-	v := views.StaffAccountView{Overview: o, Month: billing.MonthOf(o.Now)}
-	if v.Charges, err = s.store.FindCharges(ctx, id); err != nil {
-		return err
-	}
-	if v.Usage, err = s.store.FindUsage(ctx, id, v.Month); err != nil {
-		return err
-	}
-	if v.LiveFree, v.LiveAdditional, err = s.store.LiveUsage(ctx, id, v.Month); err != nil {
-		return err
-	}
-	daily, err := s.store.DailyUsage(ctx, id, v.Month)
-	if err != nil {
-		return err
-	}
-	days, vals := views.MonthDays(v.Month, daily)
-	l := lang(c)
-	v.Daily = views.NewBarChart(days, [][]int64{vals}, []string{"s1"}, []string{l.T("則數", "messages")}, 620, 120)
-	if v.Audit, err = s.store.FindAudit(ctx, db.AuditFilter{AccountID: id, Limit: 100}); err != nil {
-		return err
-	}
 	p := staffPage(c, "accounts", "帳號查詢", "Accounts")
-	p.Title = o.Name
-	return render(c, http.StatusOK, views.StaffAccount(p, v))
+	p.Title = d.Overview.Name
+	return render(c, http.StatusOK, views.StaffAccount(p, staffAccountView(p.Lang, d)))
 }
 
 // parseTaipei reads a datetime-local value as Taiwan time.
@@ -176,7 +156,7 @@ func (s *Server) staffPreview(c echo.Context) error {
 			case err != nil:
 				return err
 			default:
-				v.Result = &res
+				v.Result = previewResult(res)
 			}
 		}
 	}
@@ -233,7 +213,7 @@ func (s *Server) staffSimulate(c echo.Context) error {
 			status = http.StatusInternalServerError
 		}
 	} else {
-		v.Output = &out
+		v.Output = simOutput(out)
 	}
 	return render(c, status, views.StaffSimulate(p, v))
 }
@@ -311,16 +291,27 @@ func (s *Server) apiSimulate(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// campaignChoices are the upgrades and renewals the campaign form offers:
+// the catalog's.
+func (s *Server) campaignChoices(ctx context.Context) (views.CampaignChoices, error) {
+	cat, err := s.store.Catalog(ctx)
+	return views.CampaignChoices{Upgrades: cat.Upgrades(), Renewals: cat.PaidPlans(), Catalog: cat}, err
+}
+
 func (s *Server) staffCampaigns(c echo.Context) error {
 	cs, err := s.store.FindCampaigns(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	choices, err := s.campaignChoices(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	now := s.store.Clock.Now().In(billing.Taipei)
 	f := views.CampaignForm{Zone: "Asia/Taipei", Face: "800", From: now.Format("2006-01-02") + "T00:00:00",
 		Until: now.AddDate(0, 3, 0).Format("2006-01-02") + "T23:59:59", Regions: "TW",
-		Kinds: map[string]bool{}, Upgrades: map[string]bool{}, Renewals: map[string]bool{}}
-	return render(c, http.StatusOK, views.StaffCampaigns(staffPage(c, "campaigns", "優惠活動", "Campaigns"), cs, f))
+		Kinds: map[string]bool{}, Upgrades: map[string]bool{}, Renewals: map[string]bool{}, Choices: choices}
+	return render(c, http.StatusOK, views.StaffCampaigns(staffPage(c, "campaigns", "優惠活動", "Campaigns"), campaignRows(cs), f))
 }
 
 // campaignFromForm reads the campaign form; the form as typed comes back
@@ -387,29 +378,38 @@ func (s *Server) staffCreateCampaign(c echo.Context) error {
 		if ferr != nil {
 			return ferr
 		}
+		if f.Choices, ferr = s.campaignChoices(ctx); ferr != nil {
+			return ferr
+		}
 		p := staffPage(c, "campaigns", "優惠活動", "Campaigns")
 		p.Error = p.Lang.Err(err)
-		return render(c, http.StatusUnprocessableEntity, views.StaffCampaigns(p, cs, f))
+		return render(c, http.StatusUnprocessableEntity, views.StaffCampaigns(p, campaignRows(cs), f))
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice("/staff/campaigns/"+url.PathEscape(camp.ID), "campaign-created"))
 }
 
 func (s *Server) campaignView(c echo.Context, id string) (views.StaffCampaignView, error) {
 	ctx := c.Request().Context()
-	var v views.StaffCampaignView
+	v := views.StaffCampaignView{MaxCodes: db.MaxCodesPerJob}
 	camp, err := s.store.FindCampaignByID(ctx, id)
 	if err != nil {
 		return v, echo.ErrNotFound
 	}
 	v.Campaign = camp
 	v.Form = views.CampaignFormFrom(camp, "Asia/Taipei")
-	if v.Report, err = s.store.FindCampaignReport(ctx, id); err != nil {
+	if v.Form.Choices, err = s.campaignChoices(ctx); err != nil {
 		return v, err
 	}
-	days, series := views.CampaignDays(v.Report.Daily, camp, s.store.Clock.Now())
+	r, err := s.store.FindCampaignReport(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	v.Report = campaignReport(r)
+	days, series := views.CampaignDays(codeDays(r.Daily), camp, s.store.Clock.Now())
 	l := lang(c)
 	v.Chart = views.NewBarChart(days, series, []string{"s1", "s2"}, []string{l.T("登錄", "registered"), l.T("使用", "redeemed")}, 620, 140)
-	v.Jobs, err = s.store.FindCodeJobs(ctx, id)
+	jobs, err := s.store.FindCodeJobs(ctx, id)
+	v.Jobs = codeJobs(jobs)
 	return v, err
 }
 
@@ -438,6 +438,7 @@ func (s *Server) staffUpdateCampaign(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
+		f.Choices = v.Form.Choices
 		v.Form = f
 		p := staffPage(c, "campaigns", "優惠活動", "Campaigns")
 		p.Title, p.Error = v.Campaign.Name, p.Lang.Err(err)
@@ -495,7 +496,7 @@ func (s *Server) staffCodeJob(c echo.Context) error {
 	if j.Status == "running" {
 		p.Refresh = 2
 	}
-	return render(c, http.StatusOK, views.StaffCodeJob(p, j))
+	return render(c, http.StatusOK, views.StaffCodeJob(p, codeJob(j)))
 }
 
 func (s *Server) staffCodeJobProgress(c echo.Context) error {
@@ -503,7 +504,7 @@ func (s *Server) staffCodeJobProgress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.CodeJobProgress(lang(c), j))
+	return render(c, http.StatusOK, views.CodeJobProgress(lang(c), codeJob(j)))
 }
 
 // staffCodesCSV streams a campaign's codes as CSV, UTF-8 with a byte-order
@@ -572,13 +573,14 @@ func (s *Server) staffRenewals(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			v.Estimate = &est
+			v.Estimate = renewalEstimate(est)
 		}
 	}
-	var err error
-	if v.Runs, err = s.store.FindRenewalRuns(ctx); err != nil {
+	runs, err := s.store.FindRenewalRuns(ctx)
+	if err != nil {
 		return err
 	}
+	v.Runs = renewalRuns(runs)
 	return render(c, status, views.StaffRenewals(p, v))
 }
 
@@ -623,22 +625,23 @@ func (s *Server) staffRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.StaffRunView{Month: m, Run: r}
+	p := staffPage(c, "renewals", "續約作業", "Renewals")
+	v := views.StaffRunView{Month: m, Run: renewalRun(r)}
 	if !r.Running() {
-		if v.Outcome, err = s.store.FindRenewalOutcome(c.Request().Context(), m); err != nil {
+		o, err := s.store.FindRenewalOutcome(c.Request().Context(), m)
+		if err != nil {
 			return err
 		}
+		v.Outcome = renewalOutcome(p.Lang, o)
 	}
-	cat, err := s.store.Catalog(c.Request().Context())
-	if err != nil {
+	if v.Catalog, err = s.store.Catalog(c.Request().Context()); err != nil {
 		return err
 	}
-	p := staffPage(c, "renewals", "續約作業", "Renewals")
 	p.Title = p.Lang.Tf("%s 續約", "%s renewal", m)
 	if r.Running() {
 		p.Refresh = 2
 	}
-	return render(c, http.StatusOK, views.StaffRun(p, v, cat))
+	return render(c, http.StatusOK, views.StaffRun(p, v))
 }
 
 // staffRunProgress is the progress fragment; once the run has finished it
@@ -651,7 +654,7 @@ func (s *Server) staffRunProgress(c echo.Context) error {
 	if !r.Running() {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
-	return render(c, http.StatusOK, views.RunProgress(lang(c), r))
+	return render(c, http.StatusOK, views.RunProgress(lang(c), renewalRun(r)))
 }
 
 func (s *Server) staffRetry(c echo.Context) error {
@@ -691,9 +694,11 @@ func (s *Server) staffAudit(c echo.Context) error {
 		}
 	}
 	if p.Error == "" {
-		if v.Entries, err = s.store.FindAudit(c.Request().Context(), f); err != nil {
+		es, err := s.store.FindAudit(c.Request().Context(), f)
+		if err != nil {
 			return err
 		}
+		v.Entries = auditRows(es)
 	}
 	return render(c, status, views.StaffAudit(p, v))
 }
@@ -703,7 +708,7 @@ func (s *Server) staffTokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.StaffTokens(staffPage(c, "tokens", "API 權杖", "API tokens"), views.TokensView{Tokens: ts}))
+	return render(c, http.StatusOK, views.StaffTokens(staffPage(c, "tokens", "API 權杖", "API tokens"), views.TokensView{Tokens: tokenRows(ts)}))
 }
 
 // staffCreateToken makes a token and shows it once, on this response (not
@@ -719,7 +724,7 @@ func (s *Server) staffCreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusCreated, views.StaffTokens(staffPage(c, "tokens", "API 權杖", "API tokens"), views.TokensView{Tokens: ts, New: tok}))
+	return render(c, http.StatusCreated, views.StaffTokens(staffPage(c, "tokens", "API 權杖", "API tokens"), views.TokensView{Tokens: tokenRows(ts), New: tok}))
 }
 
 func (s *Server) staffRevokeToken(c echo.Context) error {
