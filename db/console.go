@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -260,25 +258,7 @@ WHERE a.id = $1`
 // timestamptz as RFC 3339, which time.Time decodes; a date is a bare
 // YYYY-MM-DD string.
 type (
-	methodJSON struct {
-		ID        int64               `json:"id"`
-		Kind      billing.PaymentKind `json:"kind"`
-		IsMain    bool                `json:"is_main"`
-		Label     string              `json:"label"`
-		Brand     string              `json:"brand"`
-		Last4     string              `json:"last4"`
-		Expiry    string              `json:"expiry"`
-		CreatedAt time.Time           `json:"created_at"`
-	}
-	invoiceJSON struct {
-		Kind         string `json:"kind"`
-		Carrier      string `json:"carrier"`
-		CompanyTitle string `json:"company_title"`
-		TaxID        string `json:"tax_id"`
-		DonationCode string `json:"donation_code"`
-		Email        string `json:"email"`
-	}
-	codeJSON struct {
+	staffCodeJSON struct {
 		Code         string     `json:"code"`
 		ChargeID     *int64     `json:"charge_id"`
 		Display      string     `json:"display"`
@@ -295,38 +275,9 @@ type (
 		Upgrades     []string   `json:"upgrades"`
 		RenewalPlans []string   `json:"renewal_plans"`
 	}
-	chargeJSON struct {
-		ID            int64                `json:"id"`
-		AccountID     string               `json:"account_id"`
-		Kind          billing.ChargeKind   `json:"kind"`
-		Month         string               `json:"month"`
-		EffectiveAt   time.Time            `json:"effective_at"`
-		FromPlan      billing.PlanID       `json:"from_plan"`
-		Plan          billing.PlanID       `json:"plan"`
-		Amount        billing.Money        `json:"amount"`
-		Offset        billing.Money        `json:"offset_amount"`
-		Forfeited     billing.Money        `json:"forfeited"`
-		Net           billing.Money        `json:"net"`
-		Tax           billing.Money        `json:"tax"`
-		Total         billing.Money        `json:"total"`
-		Code          string               `json:"code"`
-		CodeDisplay   string               `json:"code_display"`
-		Status        billing.ChargeStatus `json:"status"`
-		Failure       string               `json:"failure"`
-		FailureDetail string               `json:"failure_detail"`
-		Attempts      int                  `json:"attempts"`
-		AskedAt       *time.Time           `json:"asked_at"`
-		NextRetryAt   *time.Time           `json:"next_retry_at"`
-		PaymentID     *int64               `json:"payment_method_id"`
-		PaymentKind   string               `json:"payment_kind"`
-		PaymentRef    string               `json:"payment_ref"`
-		Invoice       string               `json:"invoice_number"`
-		CreatedAt     time.Time            `json:"created_at"`
-		PaidAt        *time.Time           `json:"paid_at"`
-	}
 	dayJSON struct {
-		Day string `json:"day"`
-		N   int64  `json:"n"`
+		Day jsonDate `json:"day"`
+		N   int64    `json:"n"`
 	}
 	auditJSON struct {
 		ID        int64     `json:"id"`
@@ -339,34 +290,11 @@ type (
 	}
 )
 
-func nullTime(t *time.Time) sql.NullTime {
-	if t == nil {
-		return sql.NullTime{}
-	}
-	return sql.NullTime{Time: *t, Valid: true}
-}
-
 func nullString(s *string) sql.NullString {
 	if s == nil {
 		return sql.NullString{}
 	}
 	return sql.NullString{String: *s, Valid: true}
-}
-
-// jsonDate reads a PostgreSQL date as written in JSON: midnight UTC.
-func jsonDate(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) }
-
-func (c chargeJSON) charge() (Charge, error) {
-	month, err := jsonDate(c.Month)
-	ch := Charge{ID: c.ID, AccountID: c.AccountID, Kind: c.Kind, MonthDate: month, EffectiveAt: c.EffectiveAt,
-		FromPlan: c.FromPlan, Plan: c.Plan, Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Net: c.Net, Tax: c.Tax,
-		Total: c.Total, Code: c.Code, CodeDisplay: c.CodeDisplay, Status: c.Status, Failure: c.Failure, FailureDetail: c.FailureDetail,
-		Attempts: c.Attempts, AskedAt: nullTime(c.AskedAt), NextRetryAt: nullTime(c.NextRetryAt), PaymentKind: c.PaymentKind,
-		PaymentRef: c.PaymentRef, Invoice: c.Invoice, CreatedAt: c.CreatedAt, PaidAt: nullTime(c.PaidAt)}
-	if c.PaymentID != nil {
-		ch.PaymentID = sql.NullInt64{Int64: *c.PaymentID, Valid: true}
-	}
-	return ch, err
 }
 
 // StaffAccountPage reads what the staff account page shows in one
@@ -383,17 +311,17 @@ func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAc
 	m := billing.MonthOf(now)
 	var row struct {
 		accountRow
-		Methods        []byte       `db:"methods"`
-		Invoice        []byte       `db:"invoice"`
-		Code           []byte       `db:"code"`
-		Charges        []byte       `db:"charges"`
-		FreeSent       int          `db:"free_sent"`
-		AdditionalSent int          `db:"additional_sent"`
-		RefreshedAt    sql.NullTime `db:"refreshed_at"`
-		LiveFree       int64        `db:"live_free"`
-		LiveAdditional int64        `db:"live_additional"`
-		Daily          []byte       `db:"daily"`
-		Audit          []byte       `db:"audit"`
+		Methods        jsonList[methodJSON]     `db:"methods"`
+		Invoice        jsonValue[invoiceJSON]   `db:"invoice"`
+		Code           jsonValue[staffCodeJSON] `db:"code"`
+		Charges        jsonList[chargeJSON]     `db:"charges"`
+		FreeSent       int                      `db:"free_sent"`
+		AdditionalSent int                      `db:"additional_sent"`
+		RefreshedAt    sql.NullTime             `db:"refreshed_at"`
+		LiveFree       int64                    `db:"live_free"`
+		LiveAdditional int64                    `db:"live_additional"`
+		Daily          jsonList[dayJSON]        `db:"daily"`
+		Audit          jsonList[auditJSON]      `db:"audit"`
 	}
 	if err := s.DB.GetContext(ctx, &row, staffAccountSelect, accountID, m.Date(), staffAuditLimit); err != nil {
 		if isNoRows(err) {
@@ -407,27 +335,16 @@ func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAc
 	if err != nil {
 		return d, err
 	}
-	var methods []methodJSON
-	if err := json.Unmarshal(row.Methods, &methods); err != nil {
-		return d, fmt.Errorf("staff account page: methods: %w", err)
+	for _, pm := range row.Methods {
+		m := pm.method()
+		m.AccountID = row.ID
+		o.Methods = append(o.Methods, m)
 	}
-	for _, pm := range methods {
-		o.Methods = append(o.Methods, PaymentMethod{ID: pm.ID, AccountID: row.ID, Kind: pm.Kind, IsMain: pm.IsMain,
-			Label: pm.Label, Brand: pm.Brand, Last4: pm.Last4, Expiry: pm.Expiry, CreatedAt: pm.CreatedAt})
+	if row.Invoice.Valid {
+		o.Invoice = row.Invoice.V.details()
 	}
-	if row.Invoice != nil {
-		var inv invoiceJSON
-		if err := json.Unmarshal(row.Invoice, &inv); err != nil {
-			return d, fmt.Errorf("staff account page: invoice: %w", err)
-		}
-		o.Invoice = &billing.InvoiceDetails{Kind: billing.InvoiceKind(inv.Kind), Carrier: inv.Carrier, CompanyTitle: inv.CompanyTitle,
-			TaxID: inv.TaxID, DonationCode: inv.DonationCode, Email: inv.Email}
-	}
-	if row.Code != nil {
-		var cj codeJSON
-		if err := json.Unmarshal(row.Code, &cj); err != nil {
-			return d, fmt.Errorf("staff account page: code: %w", err)
-		}
+	if row.Code.Valid {
+		cj := row.Code.V
 		c := campaignRow{ID: cj.CampaignID, Name: cj.Name, FaceValue: cj.FaceValue, ValidFrom: cj.ValidFrom, ValidUntil: cj.ValidUntil,
 			Regions: cj.Regions, PaymentKinds: cj.PaymentKinds, Upgrades: cj.Upgrades, RenewalPlans: cj.RenewalPlans}.billing()
 		cr := codeRow{CampaignID: cj.CampaignID, AccountID: sql.NullString{String: row.ID, Valid: true}, Status: cj.Status,
@@ -439,58 +356,15 @@ func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAc
 		}
 	}
 	d.Overview = o
-	var charges []chargeJSON
-	if err := json.Unmarshal(row.Charges, &charges); err != nil {
-		return d, fmt.Errorf("staff account page: charges: %w", err)
+	for _, cj := range row.Charges {
+		d.Charges = append(d.Charges, cj.charge())
 	}
-	for _, cj := range charges {
-		ch, err := cj.charge()
-		if err != nil {
-			return d, fmt.Errorf("staff account page: charge %d: %w", cj.ID, err)
-		}
-		d.Charges = append(d.Charges, ch)
+	for _, dj := range row.Daily {
+		d.Daily = append(d.Daily, DayCount{Day: dj.Day.Time, Count: dj.N})
 	}
-	var days []dayJSON
-	if err := json.Unmarshal(row.Daily, &days); err != nil {
-		return d, fmt.Errorf("staff account page: daily usage: %w", err)
-	}
-	for _, dj := range days {
-		day, err := jsonDate(dj.Day)
-		if err != nil {
-			return d, fmt.Errorf("staff account page: daily usage: %w", err)
-		}
-		d.Daily = append(d.Daily, DayCount{Day: day, Count: dj.N})
-	}
-	var audit []auditJSON
-	if err := json.Unmarshal(row.Audit, &audit); err != nil {
-		return d, fmt.Errorf("staff account page: audit: %w", err)
-	}
-	for _, e := range audit {
+	for _, e := range row.Audit {
 		d.Audit = append(d.Audit, AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, AccountID: nullString(e.AccountID), Kind: e.Kind,
 			Before: nullString(e.Before), After: nullString(e.After)})
 	}
 	return d, nil
-}
-
-// settledOverview is an account's overview as of now, scheduled changes
-// settled, before its lists are read.
-func settledOverview(row accountRow, cat billing.Catalog, now time.Time) (Overview, error) {
-	m := billing.MonthOf(now)
-	a := row.billing(m).Settle(now)
-	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment()}
-	var err error
-	if o.Plan, err = cat.Plan(a.Plan); err != nil {
-		return o, err
-	}
-	if a.ScheduledPlan != "" {
-		p, err := cat.Plan(a.ScheduledPlan)
-		if err != nil {
-			return o, err
-		}
-		o.Scheduled = &p
-	}
-	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
-		o.NextRenewal = m.Next().Start()
-	}
-	return o, nil
 }

@@ -154,27 +154,15 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		}
 		return Overview{}, err
 	}
-	cat := ref.Catalog
-	a := row.billing(m).Settle(now)
-	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment(),
-		Usage:     Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.UsageRefreshedAt.Time},
-		upgradeIn: billing.QuoteInput{Account: row.billing(m), At: now}}
+	o, err := settledOverview(row.accountRow, ref.Catalog, now)
+	if err != nil {
+		return o, err
+	}
+	o.Usage = Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.UsageRefreshedAt.Time}
+	o.upgradeIn = billing.QuoteInput{Account: row.billing(m), At: now}
 	next := row.accountRow
 	next.PaidFee = row.NextPaidFee
 	o.renewalIn = billing.QuoteInput{Account: next.billing(m.Next()), At: m.Next().Start()}
-	if o.Plan, err = cat.Plan(a.Plan); err != nil {
-		return o, err
-	}
-	if a.ScheduledPlan != "" {
-		p, err := cat.Plan(a.ScheduledPlan)
-		if err != nil {
-			return o, err
-		}
-		o.Scheduled = &p
-	}
-	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
-		o.NextRenewal = m.Next().Start()
-	}
 	for _, pm := range row.Methods {
 		o.Methods = append(o.Methods, pm.method())
 	}
@@ -214,6 +202,29 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		}
 		o.upgradeIn.Code, o.upgradeIn.Campaign = hr.billing(), c
 		o.renewalIn.Code, o.renewalIn.Campaign = hr.billing(), c
+	}
+	return o, nil
+}
+
+// settledOverview is an account's overview as of now, scheduled changes
+// settled, before its lists are read.
+func settledOverview(row accountRow, cat billing.Catalog, now time.Time) (Overview, error) {
+	m := billing.MonthOf(now)
+	a := row.billing(m).Settle(now)
+	o := Overview{ID: row.ID, Name: row.Name, Region: row.Region, Account: a, Catalog: cat, Now: now, MonthEnd: m.LastMoment()}
+	var err error
+	if o.Plan, err = cat.Plan(a.Plan); err != nil {
+		return o, err
+	}
+	if a.ScheduledPlan != "" {
+		p, err := cat.Plan(a.ScheduledPlan)
+		if err != nil {
+			return o, err
+		}
+		o.Scheduled = &p
+	}
+	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
+		o.NextRenewal = m.Next().Start()
 	}
 	return o, nil
 }
