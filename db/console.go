@@ -323,7 +323,7 @@ func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAc
 		Daily          jsonList[dayJSON]        `db:"daily"`
 		Audit          jsonList[auditJSON]      `db:"audit"`
 	}
-	if err := s.DB.GetContext(ctx, &row, staffAccountSelect, accountID, m.Date(), staffAuditLimit); err != nil {
+	if err := s.getPrepared(ctx, &row, staffAccountSelect, accountID, m.Date(), staffAuditLimit); err != nil {
 		if isNoRows(err) {
 			return StaffAccountData{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
 		}

@@ -114,6 +114,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if !ok {
 		return nil, errNotSupported
 	}
+	count(ctx, "PREPARE "+query)
 	st, err := p.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -59,6 +60,7 @@ type Store struct {
 	Clock    billing.Clock
 	Payments Gateway
 	refs     referenceCache
+	stmts    sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.

@@ -82,7 +82,7 @@ func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvit
 		Members     jsonList[memberJSON]     `db:"members"`
 		Invitations jsonList[invitationJSON] `db:"invitations"`
 	}
-	err := s.DB.GetContext(ctx, &row, `SELECT
+	err := s.getPrepared(ctx, &row, `SELECT
 		(SELECT json_agg(x ORDER BY x.role <> 'admin', x.display_name, x.login) FROM (
 			SELECT m.user_id, u.login, u.display_name, m.role, m.created_at
 			FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id = $1) x) AS members,

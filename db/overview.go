@@ -147,7 +147,7 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		AdditionalSent   int                    `db:"additional_sent"`
 		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
 	}
-	if err := s.DB.GetContext(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
+	if err := s.getPrepared(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
 		with.Charges, with.Charge, with.CodeCharge); err != nil {
 		if isNoRows(err) {
 			return Overview{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)

@@ -122,3 +122,30 @@ func (w withoutVersion) Value(k any) any {
 	}
 	return w.Context.Value(k)
 }
+
+// getPrepared runs a hot read (a page's statement) as a prepared
+// statement: PostgreSQL plans it once per connection instead of at every
+// request, and each run is one network round trip (lib/pq sends an
+// unnamed statement's parse and its execution as two).
+func (s *Store) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+func (s *Store) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.DB.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}

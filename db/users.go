@@ -146,7 +146,7 @@ func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Sessi
 	// The slide is a data-modifying CTE: PostgreSQL runs it to completion
 	// whether or not the SELECT reads it, and it writes (and so costs a
 	// commit) only when the expiry is sessionSlide out of date.
-	err := s.DB.GetContext(ctx, &row, `
+	err := s.getPrepared(ctx, &row, `
 		WITH live AS (
 			SELECT ss.token_hash, ss.user_id, ss.account_id,
 			       least(ss.created_at + make_interval(secs => $4), $5::timestamptz) AS slid_to, ss.expires_at
