@@ -414,7 +414,7 @@ func TestServeMetricsApart(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `webstore_http_request_duration_seconds_count{code="200",method="GET",route="/healthz"} 1`) {
 		t.Errorf("metrics: %d\n%.2000s", code, body)
 	}
-	if !regexp.MustCompile(`msg=request method=GET route=/healthz path=/healthz status=200 duration_ms=\S+ request_id=\w+`).MatchString(f.stderr.String()) {
+	if !regexp.MustCompile(`msg=request method=GET route=/healthz path=/healthz status=200 duration_ms=\S+ db_statements=0 request_id=\w+`).MatchString(f.stderr.String()) {
 		t.Errorf("no request log line for /healthz in %q", f.stderr)
 	}
 }
