@@ -32,7 +32,7 @@ func (c *StatementCounter) add(sql string) {
 	c.mu.Lock()
 	c.n++
 	if len(c.sqls) < keep {
-		c.sqls = append(c.sqls, strings.Join(strings.Fields(sql), " "))
+		c.sqls = append(c.sqls, sql)
 	}
 	c.mu.Unlock()
 }
@@ -51,7 +51,11 @@ func (c *StatementCounter) N() int {
 func (c *StatementCounter) Statements() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]string(nil), c.sqls...)
+	out := make([]string, len(c.sqls))
+	for i, q := range c.sqls {
+		out[i] = strings.Join(strings.Fields(q), " ")
+	}
+	return out
 }
 
 type counterKey struct{}

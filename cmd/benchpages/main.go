@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"regexp"
 	"runtime"
 	"slices"
@@ -124,7 +125,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// prepare migrates and seeds the database, as the tests and `make run` do.
+// prepare migrates and seeds the database, as the tests and `make run` do,
+// and analyzes it.
 func prepare(ctx context.Context, dbURL string) error {
 	d, err := db.Open(ctx, dbURL)
 	if err != nil {
@@ -134,7 +136,12 @@ func prepare(ctx context.Context, dbURL string) error {
 	if _, err := db.Migrate(ctx, d); err != nil {
 		return err
 	}
-	_, err = db.New(d, billing.SystemClock, nil).Seed(ctx)
+	if _, err = db.New(d, billing.SystemClock, nil).Seed(ctx); err != nil {
+		return err
+	}
+	// Settle the fresh tables' statistics first, as autovacuum would on a
+	// running system, so no target is measured during an analyze.
+	_, err = d.ExecContext(ctx, `VACUUM ANALYZE`)
 	return err
 }
 
@@ -262,6 +269,18 @@ func serveApp(ctx context.Context, dbURL string, pool int, stdout io.Writer) err
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	defer srv.Close()
+	// BENCHPAGES_CPUPROFILE names a file for the server's CPU profile.
+	if f := os.Getenv("BENCHPAGES_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(stdout, "ready http://%s %d\n", ln.Addr(), d.Stats().MaxOpenConnections)
 
 	closed := make(chan struct{})
