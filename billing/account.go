@@ -76,7 +76,7 @@ func (c Catalog) Downgrade(a Account, to PlanID, t time.Time) (Account, error) {
 	if err != nil {
 		return a, err
 	}
-	if target.Rank >= cur.Rank {
+	if !cur.IsDowngradeTo(target) {
 		return a, Errorf(ENotADowngrade, "")
 	}
 	a.ScheduledPlan = to

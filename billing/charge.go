@@ -146,7 +146,7 @@ func (c Catalog) Settled(ch Charge, a Account) (Account, error) {
 	if err != nil {
 		return a, err
 	}
-	if plan.Rank < held.Rank {
+	if held.IsDowngradeTo(plan) {
 		return a, Errorf(EChargeStale, "付款後方案會從%s降為%s", held.ID, plan.ID)
 	}
 	paid := a.PaidFor(ch.Month) + ch.Amount
