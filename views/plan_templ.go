@@ -1199,7 +1199,7 @@ func planAction(p Page, v PlanView, pl billing.Plan) templ.Component {
 			templ_7745c5c3_Var74 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		if pl.Rank > v.O.Plan.Rank {
+		if v.O.Plan.IsUpgradeTo(pl) {
 			if p.IsAdmin() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<a class=\"btn block\" href=\"")
 				if templ_7745c5c3_Err != nil {
@@ -1263,7 +1263,7 @@ func planAction(p Page, v PlanView, pl billing.Plan) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-		} else if pl.Rank < v.O.Plan.Rank && (v.O.Scheduled == nil || v.O.Scheduled.ID != pl.ID) {
+		} else if v.O.Plan.IsDowngradeTo(pl) && (v.O.Scheduled == nil || v.O.Scheduled.ID != pl.ID) {
 			if p.IsAdmin() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
@@ -1851,7 +1851,7 @@ func confirmDowngrade(p Page, v PlanView, pl billing.Plan) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if pl.Fee == 0 {
+		if pl.Free() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 152, "<li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -22,7 +22,7 @@ func staffAccountView(l views.Lang, d db.StaffAccountData) views.StaffAccountVie
 		v.ScheduledFor = o.Account.ScheduledFor
 	}
 	for _, pm := range o.Methods {
-		v.Methods = append(v.Methods, views.MethodRow{Label: l.MethodLabel(pm), Main: pm.IsMain})
+		v.Methods = append(v.Methods, views.MethodRow{Label: l.MethodLabel(methodView(pm)), Main: pm.IsMain})
 	}
 	if c := o.Code; c != nil {
 		v.Code = &views.HeldCode{Display: c.Display, Status: c.Status, CampaignID: c.Campaign.ID, Campaign: c.Campaign.Name,
