@@ -209,6 +209,11 @@ func NextRetry(ch Charge, failedAt time.Time) (time.Time, bool) {
 // again from the checkout if wanted.
 func Owed(kind ChargeKind) bool { return kind == KindRenewal || kind == KindUsage }
 
+// Retryable reports whether ch may be paid again, by "pay now" or an
+// automatic retry: a failed charge of money owed. A failed upgrade is not:
+// it was a purchase that did not happen.
+func (ch Charge) Retryable() bool { return ch.Status == StatusFailed && Owed(ch.Kind) }
+
 // GiveUp reports whether a failed charge is past help at now: a renewal
 // refused MaxAttempts times, or one whose month has ended.
 func GiveUp(ch Charge, now time.Time) bool {

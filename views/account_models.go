@@ -80,6 +80,9 @@ type Charge struct {
 	Amount, Offset, Forfeited, Tax, Total billing.Money
 	CodeDisplay                           string // the code as issued
 	Status                                billing.ChargeStatus
+	// Retryable is whether 立即付款 may pay it (billing.Charge.Retryable):
+	// a failed renewal or usage charge, never a failed upgrade.
+	Retryable bool
 	// Reason is why a failed charge was refused or a void one voided, in
 	// the page's language ("" when neither).
 	Reason   string

@@ -623,7 +623,7 @@ func chargeCard(p Page, c Charge, cat billing.Catalog, method string) templ.Comp
 				return templ_7745c5c3_Err
 			}
 		}
-		if c.Status == billing.StatusFailed && p.IsAdmin() {
+		if c.Retryable && p.IsAdmin() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -41,7 +41,7 @@ func chargeRow(l views.Lang, c db.Charge) views.ChargeRow {
 	r := views.ChargeRow{ID: c.ID, CreatedAt: c.CreatedAt, Kind: c.Kind, Month: c.Month(), FromPlan: c.FromPlan, Plan: c.Plan,
 		Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Net: c.Net, Tax: c.Tax, Total: c.Total,
 		Code: c.CodeDisplay, Status: c.Status, Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt),
-		Retryable: c.Status == billing.StatusFailed && billing.Owed(c.Kind)}
+		Retryable: c.Lifecycle().Retryable()}
 	if c.Failure != "" {
 		r.Reason = c.ReasonIn(string(l))
 	}

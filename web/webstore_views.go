@@ -41,7 +41,8 @@ func methodViews(pms []db.PaymentMethod) []views.Method {
 func chargeView(l views.Lang, c db.Charge) views.Charge {
 	return views.Charge{ID: c.ID, Kind: c.Kind, Month: c.Month(), FromPlan: c.FromPlan, Plan: c.Plan,
 		Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Tax: c.Tax, Total: c.Total,
-		CodeDisplay: c.CodeDisplay, Status: c.Status, Reason: c.ReasonIn(string(l)), Attempts: c.Attempts,
+		CodeDisplay: c.CodeDisplay, Status: c.Status, Retryable: c.Lifecycle().Retryable(), Reason: c.ReasonIn(string(l)),
+		Attempts:    c.Attempts,
 		NextRetryAt: timeOrZero(c.NextRetryAt), PaymentID: c.PaymentID.Int64, Invoice: c.Invoice,
 		CreatedAt: c.CreatedAt, PaidAt: timeOrZero(c.PaidAt)}
 }
