@@ -76,13 +76,17 @@ func (c Catalog) Downgrade(a Account, to PlanID, t time.Time) (Account, error) {
 	if err != nil {
 		return a, err
 	}
-	if target.Rank >= cur.Rank {
+	if !cur.IsDowngradeTo(target) {
 		return a, Errorf(ENotADowngrade, "")
 	}
 	a.ScheduledPlan = to
-	a.ScheduledFor = MonthOf(t).Next()
+	a.ScheduledFor = DowngradeMonth(t)
 	return a, nil
 }
+
+// DowngradeMonth is the month a downgrade asked for at t takes effect: the
+// next billing month, from its start.
+func DowngradeMonth(t time.Time) Month { return MonthOf(t).Next() }
 
 // CancelDowngrade withdraws a scheduled downgrade before it takes effect.
 func (c Catalog) CancelDowngrade(a Account, t time.Time) (Account, error) {

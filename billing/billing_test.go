@@ -219,6 +219,13 @@ func TestCutOffInstants(t *testing.T) {
 	if err != nil || late.ScheduledFor != (Month{2024, time.August}) {
 		t.Fatalf("23:00 downgrade should be for August: %+v %v", late, err)
 	}
+	// The plan page says when a downgrade takes effect by the same rule.
+	if got := DowngradeMonth(tw("2024-06-30 22:59:00")); got != june.Next() {
+		t.Errorf("DowngradeMonth(6/30 22:59) = %s, want July", got)
+	}
+	if got := DowngradeMonth(tw("2024-06-30 23:00:00")); got != (Month{2024, time.August}) {
+		t.Errorf("DowngradeMonth(6/30 23:00) = %s, want August", got)
+	}
 	q, _ = cat.Quote(QuoteInput{Kind: KindRenewal, Account: late, At: time.Date(2024, 7, 1, 0, 0, 0, 0, JST)})
 	if q.Total != 840 || q.Plan != Medium {
 		t.Errorf("July renewal after a 23:00 downgrade: %+v", q)

@@ -146,7 +146,7 @@ func (c Catalog) Settled(ch Charge, a Account) (Account, error) {
 	if err != nil {
 		return a, err
 	}
-	if plan.Rank < held.Rank {
+	if held.IsDowngradeTo(plan) {
 		return a, Errorf(EChargeStale, "付款後方案會從%s降為%s", held.ID, plan.ID)
 	}
 	paid := a.PaidFor(ch.Month) + ch.Amount
@@ -208,6 +208,11 @@ func NextRetry(ch Charge, failedAt time.Time) (time.Time, bool) {
 // retries pay; a failed upgrade is a purchase that did not happen, bought
 // again from the checkout if wanted.
 func Owed(kind ChargeKind) bool { return kind == KindRenewal || kind == KindUsage }
+
+// Retryable reports whether ch may be paid again, by "pay now" or an
+// automatic retry: a failed charge of money owed. A failed upgrade is not:
+// it was a purchase that did not happen.
+func (ch Charge) Retryable() bool { return ch.Status == StatusFailed && Owed(ch.Kind) }
 
 // GiveUp reports whether a failed charge is past help at now: a renewal
 // refused MaxAttempts times, or one whose month has ended.

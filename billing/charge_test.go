@@ -128,3 +128,24 @@ func TestRetrySchedule(t *testing.T) {
 		t.Error("refused MaxAttempts times: given up")
 	}
 }
+
+// Only a failed charge of money owed may be paid again; a failed upgrade,
+// or a charge in any other status, may not.
+func TestChargeRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		kind   ChargeKind
+		status ChargeStatus
+		want   bool
+	}{
+		{KindRenewal, StatusFailed, true},
+		{KindUsage, StatusFailed, true},
+		{KindUpgrade, StatusFailed, false},
+		{KindRenewal, StatusPaid, false},
+		{KindRenewal, StatusPending, false},
+		{KindUsage, StatusVoid, false},
+	} {
+		if got := (Charge{Kind: tc.kind, Status: tc.status}).Retryable(); got != tc.want {
+			t.Errorf("%s %s: Retryable() = %v, want %v", tc.status, tc.kind, got, tc.want)
+		}
+	}
+}

@@ -38,6 +38,21 @@ func (p Plan) Name(lang string) string {
 	return p.NameZH
 }
 
+// IsUpgradeTo reports whether changing from p to q is an upgrade: q ranks
+// higher. An upgrade takes effect at once and charges the difference; it
+// is the one rule Quote, Upgrades and the plan page ask.
+func (p Plan) IsUpgradeTo(q Plan) bool { return q.Rank > p.Rank }
+
+// IsDowngradeTo reports whether changing from p to q is a downgrade: q
+// ranks lower. A downgrade is scheduled for the next month start with no
+// refund (Catalog.Downgrade). A plan is neither an upgrade nor a downgrade
+// of itself.
+func (p Plan) IsDowngradeTo(q Plan) bool { return q.Rank < p.Rank }
+
+// Free reports whether the plan has no fee: renewing it charges nothing, so
+// moving to it ends auto-renewal.
+func (p Plan) Free() bool { return p.Fee == 0 }
+
 // Catalog is the set of plans on sale, ordered by rank.
 type Catalog struct {
 	plans []Plan
@@ -89,7 +104,7 @@ func (c Catalog) MustPlan(id PlanID) Plan {
 func (c Catalog) FreePlans() []PlanID {
 	var out []PlanID
 	for _, p := range c.plans {
-		if p.Fee == 0 {
+		if p.Free() {
 			out = append(out, p.ID)
 		}
 	}
@@ -100,9 +115,11 @@ func (c Catalog) FreePlans() []PlanID {
 // up: the changes a campaign may offer to offset.
 func (c Catalog) Upgrades() []Transition {
 	var out []Transition
-	for i, from := range c.plans {
-		for _, to := range c.plans[i+1:] {
-			out = append(out, Transition{From: from.ID, To: to.ID})
+	for _, from := range c.plans {
+		for _, to := range c.plans {
+			if from.IsUpgradeTo(to) {
+				out = append(out, Transition{From: from.ID, To: to.ID})
+			}
 		}
 	}
 	return out
@@ -113,7 +130,7 @@ func (c Catalog) Upgrades() []Transition {
 func (c Catalog) PaidPlans() []PlanID {
 	var out []PlanID
 	for _, p := range c.plans {
-		if p.Fee > 0 {
+		if !p.Free() {
 			out = append(out, p.ID)
 		}
 	}

@@ -91,7 +91,7 @@ func (c Catalog) Quote(in QuoteInput) (Quote, error) {
 		if err != nil {
 			return q, err
 		}
-		if to.Rank <= from.Rank {
+		if !from.IsUpgradeTo(to) {
 			return q, Errorf(ENotAnUpgrade, "")
 		}
 		q.Fee = to.Fee

@@ -420,7 +420,7 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 		if ch, err = lockCharge(ctx, tx, id); err != nil {
 			return err
 		}
-		if ch.Status != billing.StatusFailed || !billing.Owed(ch.Kind) {
+		if !ch.Lifecycle().Retryable() {
 			return billing.Errorf(billing.ENothingToRetry, "")
 		}
 		if err := refuseIfPending(ctx, tx, ch.AccountID); err != nil {

@@ -12,15 +12,14 @@ import (
 	"strconv"
 	"time"
 	"webstore/billing"
-	"webstore/db"
 )
 
 // OwedBanner is the failed-payment banner on the menu, plan and checkout
-// pages: for each charge the account still owes (db.FindOwedCharges), why
+// pages: for each charge the account still owes, why
 // it failed, what happens next under the retry policy (billing.NextRetry,
 // billing.GiveUp) and, for an admin, 立即付款 — the same retry as the
 // automatic ones. Others see it read-only.
-func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) templ.Component {
+func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []Charge) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -48,9 +47,9 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 			}
 			if c.Kind == billing.KindUsage {
 				var templ_7745c5c3_Var2 string
-				templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("%s 加購訊息費用付款失敗", "Payment failed: additional messages for %s", c.Month().String()))
+				templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("%s 加購訊息費用付款失敗", "Payment failed: additional messages for %s", c.Month.String()))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 20, Col: 119}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 19, Col: 117}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 				if templ_7745c5c3_Err != nil {
@@ -62,9 +61,9 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				}
 			} else {
 				var templ_7745c5c3_Var3 string
-				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("%s 自動續約(%s)付款失敗", "Payment failed: %s renewal (%s)", c.Month().String(), p.Lang.PlanNameByID(cat, c.Plan)))
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("%s 自動續約(%s)付款失敗", "Payment failed: %s renewal (%s)", c.Month.String(), p.Lang.PlanNameByID(cat, c.Plan)))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 22, Col: 140}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 21, Col: 138}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -82,7 +81,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(c.Total.Decimal())
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 24, Col: 44}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 23, Col: 44}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -93,9 +92,9 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(c.ReasonIn(string(p.Lang)))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(c.Reason)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 26, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 25, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -108,7 +107,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(owedNext(p.Lang, cat, now, c))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 27, Col: 61}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 26, Col: 61}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -126,7 +125,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var7 templ.SafeURL
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(p.A("/charges/" + strconv.FormatInt(c.ID, 10) + "/pay")))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 30, Col: 104}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 29, Col: 104}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {
@@ -147,7 +146,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs("owed-pay-" + strconv.FormatInt(c.ID, 10))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 32, Col: 95}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 31, Col: 95}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 				if templ_7745c5c3_Err != nil {
@@ -160,7 +159,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var9 string
 				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.T("立即付款", "Pay now"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 32, Col: 135}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 31, Col: 135}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
@@ -173,7 +172,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var10 templ.SafeURL
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(p.A("/payment-methods")))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 34, Col: 49}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 33, Col: 49}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
@@ -186,7 +185,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var11 string
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.T("變更付款方式", "Change payment method"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 34, Col: 136}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 33, Col: 136}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
@@ -199,7 +198,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var12 templ.SafeURL
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(p.A("/charges/" + strconv.FormatInt(c.ID, 10))))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 35, Col: 72}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 34, Col: 72}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 				if templ_7745c5c3_Err != nil {
@@ -212,7 +211,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.T("付款明細", "Details"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 35, Col: 112}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 34, Col: 112}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
@@ -230,7 +229,7 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 				var templ_7745c5c3_Var14 string
 				templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.T("只有管理員可以付款或變更付款方式。", "Only an admin can pay or change the payment method."))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 38, Col: 168}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/banner.templ`, Line: 37, Col: 168}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 				if templ_7745c5c3_Err != nil {
@@ -253,14 +252,14 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []db.Charge) te
 // owedNext says, in one paragraph, where a failed charge stands under the
 // retry policy: attempts so far, the next automatic retry, and (for a
 // renewal) when it is given up and the plan moves to the free plan.
-func owedNext(l Lang, cat billing.Catalog, now time.Time, c db.Charge) string {
+func owedNext(l Lang, cat billing.Catalog, now time.Time, c Charge) string {
 	s := l.Tf("已嘗試付款 %d 次(共 %d 次)。", "Attempted %d of %d times. ", c.Attempts, billing.MaxAttempts)
 	// A renewal is given up when its month ends: a retry due later never
 	// happens, so it is not promised.
-	retry := c.NextRetryAt.Valid && (c.Kind != billing.KindRenewal || c.NextRetryAt.Time.Before(c.Month().End()))
+	retry := !c.NextRetryAt.IsZero() && (c.Kind != billing.KindRenewal || c.NextRetryAt.Before(c.Month.End()))
 	switch {
-	case retry && c.NextRetryAt.Time.After(now):
-		s += l.Tf("系統將於 %s(台灣時間)以主要付款方式自動重新付款。", "It will be retried automatically with your main payment method on %s (Taiwan time). ", TWTime(c.NextRetryAt.Time))
+	case retry && c.NextRetryAt.After(now):
+		s += l.Tf("系統將於 %s(台灣時間)以主要付款方式自動重新付款。", "It will be retried automatically with your main payment method on %s (Taiwan time). ", TWTime(c.NextRetryAt))
 	case retry:
 		s += l.T("系統即將自動重新付款。", "It is about to be retried automatically. ")
 	default:
@@ -269,7 +268,7 @@ func owedNext(l Lang, cat billing.Catalog, now time.Time, c db.Charge) string {
 	if c.Kind == billing.KindRenewal {
 		s += l.Tf("付款失敗 %d 次,或到 %s(台灣時間)月份結束時仍未付款,方案將改為%s。",
 			"After %d failed attempts, or if it is still unpaid when the month ends at %s (Taiwan time), the plan moves to %s.",
-			billing.MaxAttempts, TWTime(c.Month().LastMoment()), l.PlanName(cat.Plans()[0]))
+			billing.MaxAttempts, TWTime(c.Month.LastMoment()), l.PlanName(cat.Plans()[0]))
 	}
 	return s
 }

@@ -1,13 +1,11 @@
 package views
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 func TestOwedNext(t *testing.T) {
@@ -17,14 +15,13 @@ func TestOwedNext(t *testing.T) {
 		t.Fatal(err)
 	}
 	dec := billing.MonthOf(time.Date(2026, 12, 15, 0, 0, 0, 0, billing.Taipei))
-	renewal := func(attempts int, failedAt time.Time) db.Charge {
-		next, ok := billing.NextRetry(billing.Charge{Kind: billing.KindRenewal, Month: dec, Attempts: attempts}, failedAt)
-		return db.Charge{Kind: billing.KindRenewal, MonthDate: dec.Date(), Plan: billing.Medium, Attempts: attempts,
-			NextRetryAt: sql.NullTime{Time: next, Valid: ok}}
+	renewal := func(attempts int, failedAt time.Time) Charge {
+		next, _ := billing.NextRetry(billing.Charge{Kind: billing.KindRenewal, Month: dec, Attempts: attempts}, failedAt) // zero when none
+		return Charge{Kind: billing.KindRenewal, Month: dec, Plan: billing.Medium, Attempts: attempts, NextRetryAt: next}
 	}
 	for _, tc := range []struct {
 		name      string
-		c         db.Charge
+		c         Charge
 		now       time.Time
 		want, not []string
 	}{

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 // Lang is the page language: "zh-TW" (the product's) or "en".
@@ -87,15 +86,15 @@ func (l Lang) PlanNameByID(c billing.Catalog, id billing.PlanID) string {
 }
 
 // RoleLabel names a role.
-func (l Lang) RoleLabel(r db.Role) string {
+func (l Lang) RoleLabel(r Role) string {
 	switch r {
-	case db.RoleAdmin:
+	case RoleAdmin:
 		return l.T("管理員", "Admin")
-	case db.RoleOperator:
+	case RoleOperator:
 		return l.T("操作人員", "Operator")
-	case db.RoleOperatorNoBroadcast:
+	case RoleOperatorNoBroadcast:
 		return l.T("操作人員(無法傳送訊息)", "Operator (no broadcasts)")
-	case db.RoleOperatorNoStats:
+	case RoleOperatorNoStats:
 		return l.T("操作人員(無法查看統計資料)", "Operator (no statistics)")
 	}
 	return string(r)
@@ -115,7 +114,7 @@ func (l Lang) PaymentKind(k billing.PaymentKind) string {
 }
 
 // MethodLabel describes a stored payment method.
-func (l Lang) MethodLabel(pm db.PaymentMethod) string {
+func (l Lang) MethodLabel(pm Method) string {
 	switch {
 	case pm.Kind == billing.CreditCard && pm.Last4 != "":
 		return fmt.Sprintf("%s •••• %s", brandName(pm.Brand), pm.Last4)

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 // Usage is the month's message counts as last refreshed.
@@ -19,10 +18,10 @@ type Usage struct {
 
 // PlanView is the 方案 page.
 type PlanView struct {
-	O     db.Overview
+	O     Account
 	Usage Usage
-	// Owed are the failed charges the banner shows (db.FindOwedCharges).
-	Owed []db.Charge
+	// Owed are the failed charges the banner shows.
+	Owed []Charge
 	// ConfirmDowngrade is the lower plan the admin asked for, to confirm
 	// before it is scheduled (nil: nothing to confirm).
 	ConfirmDowngrade *billing.Plan
@@ -30,7 +29,7 @@ type PlanView struct {
 
 // CheckoutView is the checkout page for one target plan.
 type CheckoutView struct {
-	O      db.Overview
+	O      Account
 	Target billing.Plan
 	Quote  billing.Quote
 	// NeedsInvoice and NeedsMethod are the first-purchase steps still open.
@@ -51,13 +50,13 @@ type CheckoutView struct {
 	Terms bool
 	// Self is this checkout's URL (payment-method flows come back to it).
 	Self string
-	// Owed are the failed charges the banner shows (db.FindOwedCharges).
-	Owed []db.Charge
+	// Owed are the failed charges the banner shows.
+	Owed []Charge
 }
 
 // ChargeView is a charge's result or receipt page.
 type ChargeView struct {
-	C       db.Charge
+	C       Charge
 	Catalog billing.Catalog
 	Method  string
 	Just    bool // shown right after the purchase
@@ -66,10 +65,10 @@ type ChargeView struct {
 
 // PromoView is the 優惠活動代碼 page.
 type PromoView struct {
-	O         db.Overview
+	O         Account
 	Input     string
 	Later     *billing.Quote
-	UsedIn    *db.Charge
+	UsedIn    *Charge
 	CodeError string
 }
 

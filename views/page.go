@@ -3,8 +3,6 @@ package views
 import (
 	"net/url"
 	"strings"
-
-	"webstore/db"
 )
 
 // Page is what every page's layout needs.
@@ -14,10 +12,10 @@ type Page struct {
 	CSRF  string
 	// Path is the current path, for the language switch to come back to.
 	Path string
-	User *db.User
+	User *User
 	// Account is the official account the page is about, with the user's
 	// role in it; nil outside an account.
-	Account *db.Membership
+	Account *Membership
 	// Desktop is the desktop manager's surface (/m/), else the phone
 	// webstore's (/a/).
 	Desktop bool
@@ -30,7 +28,7 @@ type Page struct {
 }
 
 // IsAdmin reports whether the user may change the account's billing.
-func (p Page) IsAdmin() bool { return p.Account != nil && p.Account.Role == db.RoleAdmin }
+func (p Page) IsAdmin() bool { return p.Account != nil && p.Account.Role == RoleAdmin }
 
 // A returns the URL of an account page on the page's surface:
 // A("/plan") → /a/bear/plan on the phone, /m/bear/plan on the desktop.

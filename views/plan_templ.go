@@ -1199,7 +1199,7 @@ func planAction(p Page, v PlanView, pl billing.Plan) templ.Component {
 			templ_7745c5c3_Var74 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		if pl.Rank > v.O.Plan.Rank {
+		if v.O.Plan.IsUpgradeTo(pl) {
 			if p.IsAdmin() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<a class=\"btn block\" href=\"")
 				if templ_7745c5c3_Err != nil {
@@ -1263,7 +1263,7 @@ func planAction(p Page, v PlanView, pl billing.Plan) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-		} else if pl.Rank < v.O.Plan.Rank && (v.O.Scheduled == nil || v.O.Scheduled.ID != pl.ID) {
+		} else if v.O.Plan.IsDowngradeTo(pl) && (v.O.Scheduled == nil || v.O.Scheduled.ID != pl.ID) {
 			if p.IsAdmin() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
@@ -1826,7 +1826,7 @@ func confirmDowngrade(p Page, v PlanView, pl billing.Plan) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var114 string
-		templ_7745c5c3_Var114, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("將於下個月1日 %s%s生效;在此之前仍可使用「%s」。", "It takes effect on the 1st of next month, %s%s; until then you keep %s.", MonthStartDate(billing.MonthOf(v.O.Now).Next().Start()), p.Lang.MonthStartNote(billing.MonthOf(v.O.Now).Next().Start()), p.Lang.PlanName(v.O.Plan)))
+		templ_7745c5c3_Var114, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("將於下個月1日 %s%s生效;在此之前仍可使用「%s」。", "It takes effect on the 1st of next month, %s%s; until then you keep %s.", MonthStartDate(billing.DowngradeMonth(v.O.Now).Start()), p.Lang.MonthStartNote(billing.DowngradeMonth(v.O.Now).Start()), p.Lang.PlanName(v.O.Plan)))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plan.templ`, Line: 238, Col: 311}
 		}
@@ -1851,7 +1851,7 @@ func confirmDowngrade(p Page, v PlanView, pl billing.Plan) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if pl.Fee == 0 {
+		if pl.Free() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 152, "<li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

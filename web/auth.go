@@ -105,5 +105,5 @@ func (s *Server) accounts(c echo.Context) error {
 	if len(ms) == 1 && c.QueryParam("pick") == "" {
 		return c.Redirect(http.StatusSeeOther, "/a/"+url.PathEscape(ms[0].AccountID)+"/menu")
 	}
-	return render(c, http.StatusOK, views.Accounts(page(c, lang(c).T("選擇帳號", "Choose an account")), ms))
+	return render(c, http.StatusOK, views.Accounts(page(c, lang(c).T("選擇帳號", "Choose an account")), membershipViews(ms)))
 }

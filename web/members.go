@@ -46,10 +46,11 @@ func (s *Server) renderMembers(c echo.Context, status int, v views.MembersView, 
 	// After a POST the page is drawn at the action's URL; the language
 	// switch comes back to the page itself.
 	p.Path = pathFor(c, "/members")
-	var err error
-	if v.Members, v.Invitations, err = s.store.FindMembersPage(ctx, member(c).AccountID, p.IsAdmin()); err != nil {
+	ms, invs, err := s.store.FindMembersPage(ctx, member(c).AccountID, p.IsAdmin())
+	if err != nil {
 		return err
 	}
+	v.Members, v.Invitations = memberViews(ms), invitationViews(invs)
 	v.Self = session(c).User.ID
 	return render(c, status, views.Members(p, v))
 }
@@ -81,7 +82,7 @@ func (s *Server) invite(c echo.Context) error {
 		return s.refused(c, err)
 	}
 	link := s.absURL(c, "/invite/"+tok)
-	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role, InviteMailed: to}, "")
+	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: views.Role(role), InviteMailed: to}, "")
 }
 
 func (s *Server) revokeInvitation(c echo.Context) error {
@@ -126,7 +127,8 @@ func (s *Server) removeMember(c echo.Context) error {
 		}
 		for _, m := range ms {
 			if m.UserID == id {
-				return s.renderMembers(c, http.StatusOK, views.MembersView{Confirm: &m}, "")
+				confirm := memberView(m)
+				return s.renderMembers(c, http.StatusOK, views.MembersView{Confirm: &confirm}, "")
 			}
 		}
 		return s.refused(c, billing.Errorf(billing.ENotAMember, ""))
@@ -149,7 +151,7 @@ func (s *Server) invitation(c echo.Context) error {
 		return s.invitationRefused(c, err)
 	}
 	return render(c, http.StatusOK, views.Invite(page(c, lang(c).T("加入官方帳號", "Join an official account")),
-		views.InviteView{Inv: inv, Token: tok, Valid: true}))
+		views.InviteView{Inv: invitationView(inv), Token: tok, Valid: true}))
 }
 
 // acceptInvitation joins the account and lands on its 權限管理 page in the

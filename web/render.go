@@ -43,11 +43,12 @@ func page(c echo.Context, title string) views.Page {
 		p.CSRF = tok
 	}
 	if sess, ok := c.Get(ctxSession).(db.Session); ok {
-		u := sess.User
+		u := userView(sess.User)
 		p.User = &u
 	}
 	if m, ok := c.Get(ctxMembership).(db.Membership); ok {
-		p.Account = &m
+		a := membershipView(m)
+		p.Account = &a
 	}
 	if n := c.QueryParam("notice"); n != "" {
 		p.Notice = noticeText(p.Lang, n)

@@ -22,7 +22,7 @@ func staffAccountView(l views.Lang, d db.StaffAccountData) views.StaffAccountVie
 		v.ScheduledFor = o.Account.ScheduledFor
 	}
 	for _, pm := range o.Methods {
-		v.Methods = append(v.Methods, views.MethodRow{Label: l.MethodLabel(pm), Main: pm.IsMain})
+		v.Methods = append(v.Methods, views.MethodRow{Label: l.MethodLabel(methodView(pm)), Main: pm.IsMain})
 	}
 	if c := o.Code; c != nil {
 		v.Code = &views.HeldCode{Display: c.Display, Status: c.Status, CampaignID: c.Campaign.ID, Campaign: c.Campaign.Name,
@@ -41,7 +41,7 @@ func chargeRow(l views.Lang, c db.Charge) views.ChargeRow {
 	r := views.ChargeRow{ID: c.ID, CreatedAt: c.CreatedAt, Kind: c.Kind, Month: c.Month(), FromPlan: c.FromPlan, Plan: c.Plan,
 		Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Net: c.Net, Tax: c.Tax, Total: c.Total,
 		Code: c.CodeDisplay, Status: c.Status, Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt),
-		Retryable: c.Status == billing.StatusFailed && billing.Owed(c.Kind)}
+		Retryable: c.Lifecycle().Retryable()}
 	if c.Failure != "" {
 		r.Reason = c.ReasonIn(string(l))
 	}

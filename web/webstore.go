@@ -31,7 +31,7 @@ func (s *Server) menu(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: o, Owed: o.Owed}))
+	return render(c, http.StatusOK, views.Menu(page(c, lang(c).T("選單", "Menu")), views.PlanView{O: accountView(o), Owed: chargeViews(lang(c), o.Owed)}))
 }
 
 func (s *Server) plan(c echo.Context) error {
@@ -52,8 +52,8 @@ func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, er
 	p := page(c, lang(c).T("方案", "Plan"))
 	p.Error = errMsg
 	usage := o.Usage
-	v := views.PlanView{O: o, Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
-		RefreshedAt: usage.RefreshedAt}, Owed: o.Owed}
+	v := views.PlanView{O: accountView(o), Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
+		RefreshedAt: usage.RefreshedAt}, Owed: chargeViews(p.Lang, o.Owed)}
 	v.ConfirmDowngrade = confirm
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
@@ -96,7 +96,7 @@ func (s *Server) downgrade(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if target, err := o.Catalog.Plan(to); err == nil && target.Rank < o.Plan.Rank {
+		if target, err := o.Catalog.Plan(to); err == nil && o.Plan.IsDowngradeTo(target) {
 			return s.renderPlanConfirm(c, http.StatusOK, o, "", &target)
 		}
 	}
@@ -142,9 +142,9 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 	if key == "" || len(key) > maxIdempotencyKey {
 		key = db.NewToken()
 	}
-	v := views.CheckoutView{O: o, Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
+	v := views.CheckoutView{O: accountView(o), Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
 		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
-	v.Owed = o.Owed
+	v.Owed = chargeViews(lang(c), o.Owed)
 	v.Quote, err = o.Quote(billing.KindUpgrade, target.ID)
 	switch billing.ErrorCode(err) {
 	case "", billing.ENoPaymentMethod:
@@ -331,9 +331,9 @@ func (s *Server) charge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ChargeView{C: ch, Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
+	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
 	p := page(c, lang(c).T("付款明細", "Charge details"))
-	if ch.Status == "pending" && ch.Kind == billing.KindUpgrade {
+	if ch.Status == billing.StatusPending && ch.Kind == billing.KindUpgrade {
 		p.Refresh = 2 // a purchase in progress (another tab, a double-click): show its outcome when it lands
 	}
 	return render(c, http.StatusOK, views.ChargeResult(p, v))
@@ -373,14 +373,14 @@ func (s *Server) receipt(c echo.Context) error {
 	if ch.Status != billing.StatusPaid {
 		return echo.ErrNotFound
 	}
-	v := views.ReceiptView{C: ch, Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Invoice: o.Invoice, Account: o.Name}
+	v := views.ReceiptView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Invoice: o.Invoice, Account: o.Name}
 	return render(c, http.StatusOK, views.Receipt(page(c, lang(c).T("付款收據", "Receipt")), v))
 }
 
 func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
 	for _, m := range ms {
 		if ch.PaymentID.Valid && m.ID == ch.PaymentID.Int64 {
-			return l.MethodLabel(m)
+			return l.MethodLabel(methodView(m))
 		}
 	}
 	if ch.PaymentKind != "" {
@@ -409,7 +409,7 @@ func (s *Server) history(c echo.Context) error {
 		if v.Month != "" && m != v.Month {
 			continue
 		}
-		v.Charges = append(v.Charges, ch)
+		v.Charges = append(v.Charges, chargeView(lang(c), ch))
 		if ch.PaymentID.Valid {
 			v.Methods[ch.PaymentID.Int64] = methodLabel(lang(c), o.Methods, ch)
 		}
@@ -427,7 +427,7 @@ func (s *Server) scheduled(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.Scheduled(page(c, lang(c).T("預定付款", "Scheduled payment")), views.ScheduledView{O: o, Next: q}))
+	return render(c, http.StatusOK, views.Scheduled(page(c, lang(c).T("預定付款", "Scheduled payment")), views.ScheduledView{O: accountView(o), Next: q}))
 }
 
 func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
@@ -435,12 +435,13 @@ func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
 	if err != nil {
 		return views.PromoView{}, err
 	}
-	v := views.PromoView{O: o}
+	v := views.PromoView{O: accountView(o)}
 	if o.Code == nil {
 		return v, nil
 	}
-	if o.Code.ChargeID != 0 && o.Code.Status == billing.CodeRedeemed {
-		v.UsedIn = o.CodeCharge
+	if o.Code.ChargeID != 0 && o.Code.Status == billing.CodeRedeemed && o.CodeCharge != nil {
+		used := chargeView(lang(c), *o.CodeCharge)
+		v.UsedIn = &used
 	}
 	if o.Code.Status == billing.CodeRegistered {
 		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
@@ -520,7 +521,7 @@ func (s *Server) methods(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.MethodsView{Methods: ms, Next: localNext(c.QueryParam("next"), "")}
+	v := views.MethodsView{Methods: methodViews(ms), Next: localNext(c.QueryParam("next"), "")}
 	return render(c, http.StatusOK, views.Methods(page(c, lang(c).T("付款方式", "Payment methods")), v))
 }
 
@@ -553,7 +554,7 @@ func (s *Server) removeMethod(c echo.Context) error {
 			return err
 		}
 		if len(o.Methods) == 1 && o.Methods[0].ID == id && (o.Plan.Fee > 0 || !o.NextRenewal.IsZero()) {
-			v := views.MethodsView{Methods: o.Methods, ConfirmRemove: id, Plan: o.Plan, NextRenewal: o.NextRenewal}
+			v := views.MethodsView{Methods: methodViews(o.Methods), ConfirmRemove: id, Plan: o.Plan, NextRenewal: o.NextRenewal}
 			return render(c, http.StatusOK, views.Methods(page(c, lang(c).T("付款方式", "Payment methods")), v))
 		}
 	}
@@ -570,7 +571,7 @@ func (s *Server) accountSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.AccountSettings(page(c, lang(c).T("帳號設定", "Account settings")), o, o.Name))
+	return render(c, http.StatusOK, views.AccountSettings(page(c, lang(c).T("帳號設定", "Account settings")), accountSettingsView(o, o.Name)))
 }
 
 func (s *Server) renameAccount(c echo.Context) error {
@@ -586,7 +587,7 @@ func (s *Server) renameAccount(c echo.Context) error {
 		}
 		p := page(c, lang(c).T("帳號設定", "Account settings"))
 		p.Error = p.Lang.Err(err)
-		return render(c, http.StatusUnprocessableEntity, views.AccountSettings(p, o, name))
+		return render(c, http.StatusUnprocessableEntity, views.AccountSettings(p, accountSettingsView(o, name)))
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/account"), "account-renamed"))
 }
