@@ -100,6 +100,10 @@ func (c Catalog) MustPlan(id PlanID) Plan {
 	return p
 }
 
+// Unpaid is the plan an account moves to when its renewal is given up
+// unpaid: the lowest plan, light in the catalog in force.
+func (c Catalog) Unpaid() Plan { return c.plans[0] }
+
 // FreePlans lists the plans with no fee: renewal charges nothing for them.
 func (c Catalog) FreePlans() []PlanID {
 	var out []PlanID

@@ -223,7 +223,7 @@ func settledOverview(row accountRow, cat billing.Catalog, now time.Time) (Overvi
 		}
 		o.Scheduled = &p
 	}
-	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && next.Fee > 0 {
+	if next, err := cat.Plan(a.PlanFor(m.Next())); err == nil && !next.Free() {
 		o.NextRenewal = m.Next().Start()
 	}
 	return o, nil

@@ -243,7 +243,7 @@ func giveUp(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Ch
 	if err != nil {
 		return err
 	}
-	free := cat.Plans()[0].ID
+	free := cat.Unpaid().ID
 	var was string
 	if err := tx.GetContext(ctx, &was, `SELECT plan FROM accounts WHERE id=$1`, ch.AccountID); err != nil {
 		return err

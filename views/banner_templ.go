@@ -254,9 +254,8 @@ func OwedBanner(p Page, cat billing.Catalog, now time.Time, owed []Charge) templ
 // renewal) when it is given up and the plan moves to the free plan.
 func owedNext(l Lang, cat billing.Catalog, now time.Time, c Charge) string {
 	s := l.Tf("已嘗試付款 %d 次(共 %d 次)。", "Attempted %d of %d times. ", c.Attempts, billing.MaxAttempts)
-	// A renewal is given up when its month ends: a retry due later never
-	// happens, so it is not promised.
-	retry := !c.NextRetryAt.IsZero() && (c.Kind != billing.KindRenewal || c.NextRetryAt.Before(c.Month.End()))
+	// billing.NextRetry schedules no retry past a renewal's month.
+	retry := !c.NextRetryAt.IsZero()
 	switch {
 	case retry && c.NextRetryAt.After(now):
 		s += l.Tf("系統將於 %s(台灣時間)以主要付款方式自動重新付款。", "It will be retried automatically with your main payment method on %s (Taiwan time). ", TWTime(c.NextRetryAt))
@@ -268,7 +267,7 @@ func owedNext(l Lang, cat billing.Catalog, now time.Time, c Charge) string {
 	if c.Kind == billing.KindRenewal {
 		s += l.Tf("付款失敗 %d 次,或到 %s(台灣時間)月份結束時仍未付款,方案將改為%s。",
 			"After %d failed attempts, or if it is still unpaid when the month ends at %s (Taiwan time), the plan moves to %s.",
-			billing.MaxAttempts, TWTime(c.Month.LastMoment()), l.PlanName(cat.Plans()[0]))
+			billing.MaxAttempts, TWTime(c.Month.LastMoment()), l.PlanName(cat.Unpaid()))
 	}
 	return s
 }

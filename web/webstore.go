@@ -553,7 +553,7 @@ func (s *Server) removeMethod(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if len(o.Methods) == 1 && o.Methods[0].ID == id && (o.Plan.Fee > 0 || !o.NextRenewal.IsZero()) {
+		if len(o.Methods) == 1 && o.Methods[0].ID == id && (!o.Plan.Free() || !o.NextRenewal.IsZero()) {
 			v := views.MethodsView{Methods: methodViews(o.Methods), ConfirmRemove: id, Plan: o.Plan, NextRenewal: o.NextRenewal}
 			return render(c, http.StatusOK, views.Methods(page(c, lang(c).T("付款方式", "Payment methods")), v))
 		}
