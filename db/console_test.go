@@ -62,6 +62,9 @@ func TestStaffAccountPageMatchesItsParts(t *testing.T) {
 		if want.Audit, err = f.s.FindAudit(f.ctx, db.AuditFilter{AccountID: id, Limit: 100}); err != nil {
 			t.Fatal(err)
 		}
+		// The page reads its usage and charges into fields of its own, not
+		// the overview's banner and usage.
+		want.Overview.Owed, want.Overview.Usage = nil, db.Usage{}
 		// The page leaves the payment providers' tokens unread.
 		for i := range want.Overview.Methods {
 			want.Overview.Methods[i].Token = ""
