@@ -239,6 +239,7 @@ func poolTable(ctx context.Context, o options, stdout io.Writer) error {
 // bare handlers, the ceiling reading through the app's own pool. It prints
 // "ready URL POOL" and serves until its standard input closes.
 func serveApp(ctx context.Context, dbURL string, pool int, stdout io.Writer) error {
+	web.TuneGC() // as `webstore serve` runs
 	d, err := db.Open(ctx, dbURL)
 	if err != nil {
 		return err

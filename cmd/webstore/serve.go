@@ -32,6 +32,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	web.TuneGC()
 	if *migrate {
 		d, err := db.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
