@@ -74,22 +74,22 @@ func (o Overview) Quote(kind billing.ChargeKind, to billing.PlanID) (billing.Quo
 // and the month's paid fee (as loadAccount), its payment methods, e-invoice
 // details, latest code, owed charges and the month's usage. The lists come
 // as JSON. $1 is the account, $2 the month, $3 the next month; $4, $5 and
-// $6 ask for the extras of OverviewWith (a CASE that is false reads
-// nothing).
+// $6 ask for the extras of OverviewWith, $7 says which parts to skip (a
+// CASE that is false reads nothing).
 const overviewSelect = `
 SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
        pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
        coalesce(m.fee_paid, 0) AS paid_fee, coalesce(mn.fee_paid, 0) AS next_paid_fee,
-       (SELECT json_agg(x ORDER BY x.is_main DESC, x.id) FROM (
+       CASE WHEN $7 & 1 = 0 THEN (SELECT json_agg(x ORDER BY x.is_main DESC, x.id) FROM (
            SELECT id, account_id, kind, is_main, token, label, brand, last4, expiry, created_at
-           FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) AS methods,
-       (SELECT row_to_json(x) FROM (
+           FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) END AS methods,
+       CASE WHEN $7 & 2 = 0 THEN (SELECT row_to_json(x) FROM (
            SELECT kind, carrier, company_title, tax_id, donation_code, email
-           FROM einvoice_details WHERE account_id = a.id) x) AS invoice,
-       (SELECT row_to_json(x) FROM (
-           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) AS code,
-       (SELECT row_to_json(x) FROM (
-           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) AS held,
+           FROM einvoice_details WHERE account_id = a.id) x) END AS invoice,
+       CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
+           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) END AS code,
+       CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
+           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) END AS held,
        (SELECT json_agg(x ORDER BY x.id DESC) FROM (
            SELECT ` + chargeCols + ` FROM charges
            WHERE account_id = a.id AND status = 'failed' AND kind IN ('renewal', 'usage')) x) AS owed,
@@ -110,8 +110,19 @@ LEFT JOIN usage_snapshots us ON us.account_id = a.id AND us.month = $2
 LEFT JOIN usage_refreshes ur ON ur.month = $2
 WHERE a.id = $1`
 
-// OverviewWith asks FindOverviewWith for more than the overview.
+// OverviewParts are parts of the overview a page may go without.
+type OverviewParts uint8
+
+const (
+	SkipMethods OverviewParts = 1 << iota // Methods (the main method's kind is always read)
+	SkipInvoice                           // Invoice
+	SkipCode                              // Code, and the code a quote may use: Overview.Quote then quotes without one
+)
+
+// OverviewWith asks FindOverviewWith for more, or less, than the overview.
 type OverviewWith struct {
+	// Skip leaves out parts the page does not show.
+	Skip       OverviewParts
 	Charges    bool  // every charge (付款記錄)
 	Charge     int64 // one charge, if it is the account's (a charge page)
 	CodeCharge bool  // the charge that redeemed the latest code (優惠活動代碼)
@@ -148,7 +159,7 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
 	}
 	if err := s.getPrepared(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
-		with.Charges, with.Charge, with.CodeCharge); err != nil {
+		with.Charges, with.Charge, with.CodeCharge, int(with.Skip)); err != nil {
 		if isNoRows(err) {
 			return Overview{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
 		}

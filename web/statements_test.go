@@ -50,8 +50,8 @@ func TestPageStatementBudget(t *testing.T) {
 		{"/a/bear/payment-methods", 2},
 		{"/a/bear/members", 2},
 		{"/a/bear/account", 2},
-		{"/a/bear/plan/news", 2},
-		{"/a/bear/premium-id", 2},
+		{"/a/bear/plan/news", 1},
+		{"/a/bear/premium-id", 1},
 		{fmt.Sprintf("/a/cat/charges/%d", paid), 2},
 		{fmt.Sprintf("/a/cat/charges/%d/receipt", paid), 2},
 	}

@@ -27,7 +27,7 @@ func (s *Server) overviewWith(c echo.Context, with db.OverviewWith) (db.Overview
 }
 
 func (s *Server) menu(c echo.Context) error {
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode})
 	if err != nil {
 		return err
 	}
@@ -73,11 +73,11 @@ func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, er
 
 // planNews is the page behind the 2023/9/1 plan-change notice's 更多詳細內容.
 func (s *Server) planNews(c echo.Context) error {
-	o, err := s.overview(c)
+	cat, err := s.store.Catalog(c.Request().Context()) // cached: no round trip
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.PlanNews(page(c, lang(c).T("推廣方案更新", "Plan update")), o.Catalog))
+	return render(c, http.StatusOK, views.PlanNews(page(c, lang(c).T("推廣方案更新", "Plan update")), cat))
 }
 
 // premiumID is 專屬ID: the account's basic ID; a premium ID is not sold here.
@@ -392,7 +392,7 @@ func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
 // history lists the account's charges, newest first, optionally of one
 // billing month (?month=YYYY-MM).
 func (s *Server) history(c echo.Context) error {
-	o, err := s.overviewWith(c, db.OverviewWith{Charges: true})
+	o, err := s.overviewWith(c, db.OverviewWith{Charges: true, Skip: db.SkipInvoice | db.SkipCode})
 	if err != nil {
 		return err
 	}
@@ -567,7 +567,7 @@ func (s *Server) removeMethod(c echo.Context) error {
 // accountSettings is 帳號設定: the account's name (editable by an admin) and
 // region (read-only: it decides which campaigns apply).
 func (s *Server) accountSettings(c echo.Context) error {
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode})
 	if err != nil {
 		return err
 	}
