@@ -90,9 +90,9 @@ SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
            SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) END AS code,
        CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
            SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) END AS held,
-       (SELECT json_agg(x ORDER BY x.id DESC) FROM (
+       CASE WHEN $7 & 8 = 0 THEN (SELECT json_agg(x ORDER BY x.id DESC) FROM (
            SELECT ` + chargeCols + ` FROM charges
-           WHERE account_id = a.id AND status = 'failed' AND kind IN ('renewal', 'usage')) x) AS owed,
+           WHERE account_id = a.id AND status = 'failed' AND kind IN ('renewal', 'usage')) x) END AS owed,
        CASE WHEN $4 THEN (SELECT json_agg(x ORDER BY x.created_at DESC, x.id DESC) FROM (
            SELECT ` + chargeCols + ` FROM charges WHERE account_id = a.id) x) END AS charges,
        CASE WHEN $5 > 0 THEN (SELECT row_to_json(x) FROM (
@@ -117,6 +117,7 @@ const (
 	SkipMethods OverviewParts = 1 << iota // Methods (the main method's kind is always read)
 	SkipInvoice                           // Invoice
 	SkipCode                              // Code, and the code a quote may use: Overview.Quote then quotes without one
+	SkipOwed                              // Owed (the banner of the menu, plan and checkout pages)
 )
 
 // OverviewWith asks FindOverviewWith for more, or less, than the overview.

@@ -35,7 +35,7 @@ func (s *Server) menu(c echo.Context) error {
 }
 
 func (s *Server) plan(c echo.Context) error {
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode})
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (s *Server) chargeOverview(c echo.Context) (db.Overview, db.Charge, error) 
 	if err != nil || id <= 0 {
 		return db.Overview{}, db.Charge{}, echo.ErrNotFound
 	}
-	o, err := s.overviewWith(c, db.OverviewWith{Charge: id})
+	o, err := s.overviewWith(c, db.OverviewWith{Charge: id, Skip: db.SkipCode | db.SkipOwed})
 	if err != nil {
 		return o, db.Charge{}, err
 	}
@@ -392,7 +392,7 @@ func methodLabel(l views.Lang, ms []db.PaymentMethod, ch db.Charge) string {
 // history lists the account's charges, newest first, optionally of one
 // billing month (?month=YYYY-MM).
 func (s *Server) history(c echo.Context) error {
-	o, err := s.overviewWith(c, db.OverviewWith{Charges: true, Skip: db.SkipInvoice | db.SkipCode})
+	o, err := s.overviewWith(c, db.OverviewWith{Charges: true, Skip: db.SkipInvoice | db.SkipCode | db.SkipOwed})
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (s *Server) scheduled(c echo.Context) error {
 }
 
 func (s *Server) promoView(c echo.Context) (views.PromoView, error) {
-	o, err := s.overviewWith(c, db.OverviewWith{CodeCharge: true})
+	o, err := s.overviewWith(c, db.OverviewWith{CodeCharge: true, Skip: db.SkipMethods | db.SkipInvoice | db.SkipOwed})
 	if err != nil {
 		return views.PromoView{}, err
 	}
@@ -478,7 +478,7 @@ func (s *Server) registerCode(c echo.Context) error {
 }
 
 func (s *Server) einvoice(c echo.Context) error {
-	o, err := s.overview(c)
+	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipCode | db.SkipOwed})
 	if err != nil {
 		return err
 	}
@@ -567,7 +567,7 @@ func (s *Server) removeMethod(c echo.Context) error {
 // accountSettings is 帳號設定: the account's name (editable by an admin) and
 // region (read-only: it decides which campaigns apply).
 func (s *Server) accountSettings(c echo.Context) error {
-	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode})
+	o, err := s.overviewWith(c, db.OverviewWith{Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode | db.SkipOwed})
 	if err != nil {
 		return err
 	}
