@@ -219,62 +219,8 @@ type StaffAccountData struct {
 // staffAuditLimit is how many audit entries the account page lists.
 const staffAuditLimit = 100
 
-// staffAccountSelect reads an account with its lists as JSON columns: one
-// statement, so one consistent snapshot without a transaction.
-// $1 account id, $2 the billing month's date, $3 the audit limit.
-const staffAccountSelect = `
-SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
-       mpm.id AS payment_id, mpm.kind AS payment_kind, mpm.token AS payment_token,
-       coalesce(am.fee_paid, 0) AS paid_fee,
-       (SELECT coalesce(json_agg(x ORDER BY x.is_main DESC, x.id), '[]')
-          FROM (SELECT id, kind, is_main, label, brand, last4, expiry, created_at
-                  FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) AS methods,
-       (SELECT row_to_json(x) FROM (SELECT kind, carrier, company_title, tax_id, donation_code, email
-                  FROM einvoice_details WHERE account_id = a.id) x) AS invoice,
-       (SELECT row_to_json(x) FROM (SELECT p.code, p.display, p.status, p.charge_id, p.registered_at, p.redeemed_at,
-                  c.id, c.name, c.face_value, c.valid_from, c.valid_until, c.regions, c.payment_kinds, c.upgrades, c.renewal_plans
-                  FROM promo_codes p JOIN campaigns c ON c.id = p.campaign_id
-                  WHERE p.account_id = a.id ORDER BY p.registered_at DESC LIMIT 1) x) AS code,
-       (SELECT coalesce(json_agg(x ORDER BY x.created_at DESC, x.id DESC), '[]')
-          FROM (SELECT ` + chargeCols + ` FROM charges WHERE account_id = a.id) x) AS charges,
-       coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
-       greatest(us.refreshed_at, ur.refreshed_at) AS refreshed_at,
-       (SELECT coalesce(sum(free), 0) FROM usage_totals WHERE account_id = a.id AND month = $2) AS live_free,
-       (SELECT coalesce(sum(additional), 0) FROM usage_totals WHERE account_id = a.id AND month = $2) AS live_additional,
-       (SELECT coalesce(json_agg(x ORDER BY x.day), '[]')
-          FROM (SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day, sum(free + additional) AS n
-                  FROM usage_batches WHERE account_id = a.id AND month = $2 AND billable GROUP BY 1) x) AS daily,
-       (SELECT coalesce(json_agg(x ORDER BY x.at DESC, x.id DESC), '[]')
-          FROM (SELECT id, at, actor, account_id, kind, before::text AS before, after::text AS after
-                  FROM audit_log WHERE account_id = a.id ORDER BY at DESC, id DESC LIMIT $3) x) AS audit
-FROM accounts a
-LEFT JOIN payment_methods mpm ON mpm.account_id = a.id AND mpm.is_main AND mpm.removed_at IS NULL
-LEFT JOIN account_months am ON am.account_id = a.id AND am.month = $2
-LEFT JOIN usage_snapshots us ON us.account_id = a.id AND us.month = $2
-LEFT JOIN usage_refreshes ur ON ur.month = $2
-WHERE a.id = $1`
-
-// The JSON shapes of staffAccountSelect's lists. PostgreSQL writes
-// timestamptz as RFC 3339, which time.Time decodes; a date is a bare
-// YYYY-MM-DD string.
+// The JSON shapes of the staff account page's lists (see overviewSelect).
 type (
-	staffCodeJSON struct {
-		Code         string     `json:"code"`
-		ChargeID     *int64     `json:"charge_id"`
-		Display      string     `json:"display"`
-		Status       string     `json:"status"`
-		RegisteredAt *time.Time `json:"registered_at"`
-		RedeemedAt   *time.Time `json:"redeemed_at"`
-		CampaignID   string     `json:"id"`
-		Name         string     `json:"name"`
-		FaceValue    int64      `json:"face_value"`
-		ValidFrom    time.Time  `json:"valid_from"`
-		ValidUntil   time.Time  `json:"valid_until"`
-		Regions      []string   `json:"regions"`
-		PaymentKinds []string   `json:"payment_kinds"`
-		Upgrades     []string   `json:"upgrades"`
-		RenewalPlans []string   `json:"renewal_plans"`
-	}
 	dayJSON struct {
 		Day jsonDate `json:"day"`
 		N   int64    `json:"n"`
@@ -297,72 +243,28 @@ func nullString(s *string) sql.NullString {
 	return sql.NullString{String: *s, Valid: true}
 }
 
-// StaffAccountPage reads what the staff account page shows in one
-// statement (the plan catalog aside, which Catalog reads). The account is
-// as of now, scheduled changes settled, as FindOverview reads it; its
-// payment methods come without their provider tokens. Returns
-// EUnknownAccount if there is no such account.
+// StaffAccountPage reads what the staff account page shows: the overview
+// with every charge, the month's live usage, its billable messages by day
+// and the latest audit entries, all in the overview's one statement. The
+// account is as of now, scheduled changes settled; its payment methods
+// come without their provider tokens. Returns EUnknownAccount if there is
+// no such account.
 func (s *Store) StaffAccountPage(ctx context.Context, accountID string) (StaffAccountData, error) {
-	cat, err := s.Catalog(ctx)
+	o, st, err := s.findOverview(ctx, accountID, OverviewWith{Charges: true, Skip: SkipOwed, staff: true})
 	if err != nil {
 		return StaffAccountData{}, err
 	}
-	now := s.Clock.Now()
-	m := billing.MonthOf(now)
-	var row struct {
-		accountRow
-		Methods        jsonList[methodJSON]     `db:"methods"`
-		Invoice        jsonValue[invoiceJSON]   `db:"invoice"`
-		Code           jsonValue[staffCodeJSON] `db:"code"`
-		Charges        jsonList[chargeJSON]     `db:"charges"`
-		FreeSent       int                      `db:"free_sent"`
-		AdditionalSent int                      `db:"additional_sent"`
-		RefreshedAt    sql.NullTime             `db:"refreshed_at"`
-		LiveFree       int64                    `db:"live_free"`
-		LiveAdditional int64                    `db:"live_additional"`
-		Daily          jsonList[dayJSON]        `db:"daily"`
-		Audit          jsonList[auditJSON]      `db:"audit"`
-	}
-	if err := s.getPrepared(ctx, &row, staffAccountSelect, accountID, m.Date(), staffAuditLimit); err != nil {
-		if isNoRows(err) {
-			return StaffAccountData{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
-		}
-		return StaffAccountData{}, err
-	}
-	d := StaffAccountData{Month: m, LiveFree: row.LiveFree, LiveAdditional: row.LiveAdditional,
-		Usage: Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.RefreshedAt.Time}}
-	o, err := settledOverview(row.accountRow, cat, now)
-	if err != nil {
-		return d, err
-	}
-	for _, pm := range row.Methods {
-		m := pm.method()
-		m.AccountID = row.ID
-		o.Methods = append(o.Methods, m)
-	}
-	if row.Invoice.Valid {
-		o.Invoice = row.Invoice.V.details()
-	}
-	if row.Code.Valid {
-		cj := row.Code.V
-		c := campaignRow{ID: cj.CampaignID, Name: cj.Name, FaceValue: cj.FaceValue, ValidFrom: cj.ValidFrom, ValidUntil: cj.ValidUntil,
-			Regions: cj.Regions, PaymentKinds: cj.PaymentKinds, Upgrades: cj.Upgrades, RenewalPlans: cj.RenewalPlans}.billing()
-		cr := codeRow{CampaignID: cj.CampaignID, AccountID: sql.NullString{String: row.ID, Valid: true}, Status: cj.Status,
-			Display: cj.Display, RegisteredAt: nullTime(cj.RegisteredAt), RedeemedAt: nullTime(cj.RedeemedAt)}
-		o.Code = &RegisteredCode{Code: cj.Code, Display: cj.Display, Campaign: c, Status: cr.billing().StatusAt(c, now),
-			Registered: cr.RegisteredAt.Time, Redeemed: cr.RedeemedAt.Time}
-		if cj.ChargeID != nil {
-			o.Code.ChargeID = *cj.ChargeID
-		}
+	d := StaffAccountData{Month: billing.MonthOf(o.Now), Charges: o.Charges, Usage: o.Usage,
+		LiveFree: st.LiveFree.Int64, LiveAdditional: st.LiveAdditional.Int64}
+	o.Charges, o.Usage = nil, Usage{}
+	for i := range o.Methods {
+		o.Methods[i].Token = ""
 	}
 	d.Overview = o
-	for _, cj := range row.Charges {
-		d.Charges = append(d.Charges, cj.charge())
-	}
-	for _, dj := range row.Daily {
+	for _, dj := range st.Daily {
 		d.Daily = append(d.Daily, DayCount{Day: dj.Day.Time, Count: dj.N})
 	}
-	for _, e := range row.Audit {
+	for _, e := range st.Audit {
 		d.Audit = append(d.Audit, AuditEntry{ID: e.ID, At: e.At, Actor: e.Actor, AccountID: nullString(e.AccountID), Kind: e.Kind,
 			Before: nullString(e.Before), After: nullString(e.After)})
 	}

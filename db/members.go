@@ -45,19 +45,13 @@ type Invitation struct {
 
 // FindMembers lists an account's members, admins first, then by name.
 func (s *Store) FindMembers(ctx context.Context, accountID string) ([]Member, error) {
-	var ms []Member
-	err := s.DB.SelectContext(ctx, &ms, `SELECT m.user_id, u.login, u.display_name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.account_id=$1
-		ORDER BY m.role <> 'admin', u.display_name, u.login`, accountID)
-	for i := range ms {
-		ms[i].Since = ms[i].Since.UTC()
-	}
+	ms, _, err := s.FindMembersPage(ctx, accountID, false)
 	return ms, err
 }
 
-// FindMembersPage reads the 權限管理 page in one round trip: the members
-// (as FindMembers) and, when withInvitations, the pending invitations (as
-// FindInvitations).
+// FindMembersPage reads the 權限管理 page in one round trip: the members,
+// admins first, then by name, and, when withInvitations, the pending
+// invitations (not used, not expired), newest first.
 func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvitations bool) ([]Member, []Invitation, error) {
 	type memberJSON struct {
 		UserID      int64     `json:"user_id"`
@@ -111,17 +105,8 @@ func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvit
 // FindInvitations lists an account's pending invitations: not used, not
 // expired, newest first.
 func (s *Store) FindInvitations(ctx context.Context, accountID string) ([]Invitation, error) {
-	var rows []invitationRow
-	err := s.DB.SelectContext(ctx, &rows, invitationSelect+` WHERE i.account_id=$1 AND i.used_at IS NULL AND i.expires_at > $2
-		ORDER BY i.created_at DESC`, accountID, s.Clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	invs := make([]Invitation, len(rows))
-	for i, r := range rows {
-		invs[i] = r.invitation()
-	}
-	return invs, nil
+	_, invs, err := s.FindMembersPage(ctx, accountID, true)
+	return invs, err
 }
 
 // FindInvitation returns the invitation a link's token opens, for the

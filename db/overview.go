@@ -30,7 +30,10 @@ type Overview struct {
 	Methods  []PaymentMethod
 	Invoice  *billing.InvoiceDetails
 	Code     *RegisteredCode
-	// Owed are the failed charges still owed (see FindOwedCharges).
+	// Owed are the failed charges still owed, newest first: failed renewals
+	// (retried on schedule, then given up) and failed additional-message
+	// charges (billing.Charge.Retryable); a failed upgrade is not owed. The
+	// banner of the menu, plan and checkout pages shows them with 立即付款.
 	Owed []Charge
 	// Usage is the month's message counts as last refreshed.
 	Usage Usage
@@ -74,8 +77,9 @@ func (o Overview) Quote(kind billing.ChargeKind, to billing.PlanID) (billing.Quo
 // and the month's paid fee (as loadAccount), its payment methods, e-invoice
 // details, latest code, owed charges and the month's usage. The lists come
 // as JSON. $1 is the account, $2 the month, $3 the next month; $4, $5 and
-// $6 ask for the extras of OverviewWith, $7 says which parts to skip (a
-// CASE that is false reads nothing).
+// $6 ask for the extras of OverviewWith, $7 says which parts to skip, and
+// $8, when not 0, asks for the staff account page's live usage, daily
+// counts and that many audit entries (a CASE that is false reads nothing).
 const overviewSelect = `
 SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
        pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
@@ -101,7 +105,15 @@ SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
            SELECT ` + chargeCols + ` FROM charges WHERE id = (
                SELECT charge_id FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1)) x) END AS code_charge,
        coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
-       greatest(us.refreshed_at, ur.refreshed_at) AS usage_refreshed_at
+       greatest(us.refreshed_at, ur.refreshed_at) AS usage_refreshed_at,
+       CASE WHEN $8 > 0 THEN (SELECT sum(free) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_free,
+       CASE WHEN $8 > 0 THEN (SELECT sum(additional) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_additional,
+       CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.day) FROM (
+           SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day, sum(free + additional) AS n
+           FROM usage_batches WHERE account_id = a.id AND month = $2 AND billable GROUP BY 1) x) END AS daily,
+       CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.at DESC, x.id DESC) FROM (
+           SELECT id, at, actor, account_id, kind, before::text AS before, after::text AS after
+           FROM audit_log WHERE account_id = a.id ORDER BY at DESC, id DESC LIMIT $8) x) END AS audit
 FROM accounts a
 LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
 LEFT JOIN account_months m ON m.account_id = a.id AND m.month = $2
@@ -127,6 +139,15 @@ type OverviewWith struct {
 	Charges    bool  // every charge (付款記錄)
 	Charge     int64 // one charge, if it is the account's (a charge page)
 	CodeCharge bool  // the charge that redeemed the latest code (優惠活動代碼)
+	staff      bool  // the staff account page's extras (StaffAccountPage)
+}
+
+// staffExtras are the staff account page's columns of overviewSelect.
+type staffExtras struct {
+	LiveFree       sql.NullInt64       `db:"live_free"`
+	LiveAdditional sql.NullInt64       `db:"live_additional"`
+	Daily          jsonList[dayJSON]   `db:"daily"`
+	Audit          jsonList[auditJSON] `db:"audit"`
 }
 
 // FindOverview reads everything the account's pages show, in one round
@@ -138,11 +159,16 @@ func (s *Store) FindOverview(ctx context.Context, accountID string) (Overview, e
 // FindOverviewWith is FindOverview with the extras a page asks for, in the
 // same round trip.
 func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with OverviewWith) (Overview, error) {
+	o, _, err := s.findOverview(ctx, accountID, with)
+	return o, err
+}
+
+func (s *Store) findOverview(ctx context.Context, accountID string, with OverviewWith) (Overview, staffExtras, error) {
 	now := s.Clock.Now()
 	m := billing.MonthOf(now)
 	ref, err := s.reference(ctx)
 	if err != nil {
-		return Overview{}, err
+		return Overview{}, staffExtras{}, err
 	}
 	var row struct {
 		accountRow
@@ -158,17 +184,22 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		FreeSent         int                    `db:"free_sent"`
 		AdditionalSent   int                    `db:"additional_sent"`
 		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
+		staffExtras
+	}
+	audit := 0
+	if with.staff {
+		audit = staffAuditLimit
 	}
 	if err := s.getPrepared(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
-		with.Charges, with.Charge, with.CodeCharge, int(with.Skip)); err != nil {
+		with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit); err != nil {
 		if isNoRows(err) {
-			return Overview{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
+			return Overview{}, staffExtras{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
 		}
-		return Overview{}, err
+		return Overview{}, staffExtras{}, err
 	}
 	o, err := settledOverview(row.accountRow, ref.Catalog, now)
 	if err != nil {
-		return o, err
+		return o, row.staffExtras, err
 	}
 	o.Usage = Usage{FreeSent: row.FreeSent, AdditionalSent: row.AdditionalSent, RefreshedAt: row.UsageRefreshedAt.Time}
 	o.upgradeIn = billing.QuoteInput{Account: row.billing(m), At: now}
@@ -199,7 +230,7 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		cr := row.Code.V.row()
 		c, err := s.campaign(ctx, cr.CampaignID)
 		if err != nil {
-			return o, err
+			return o, row.staffExtras, err
 		}
 		o.Code = &RegisteredCode{Code: cr.Code, Display: cr.Display, Campaign: c, Status: cr.billing().StatusAt(c, now),
 			Registered: cr.RegisteredAt.Time, Redeemed: cr.RedeemedAt.Time, ChargeID: cr.ChargeID.Int64}
@@ -210,12 +241,12 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 		hr := row.Held.V.row()
 		c, err := s.campaign(ctx, hr.CampaignID)
 		if err != nil {
-			return o, err
+			return o, row.staffExtras, err
 		}
 		o.upgradeIn.Code, o.upgradeIn.Campaign = hr.billing(), c
 		o.renewalIn.Code, o.renewalIn.Campaign = hr.billing(), c
 	}
-	return o, nil
+	return o, row.staffExtras, nil
 }
 
 // settledOverview is an account's overview as of now, scheduled changes

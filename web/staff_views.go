@@ -57,36 +57,28 @@ func timeOrZero(t sql.NullTime) time.Time {
 }
 
 func dayCounts(ds []db.DayCount) []views.DayCount {
-	out := make([]views.DayCount, len(ds))
-	for i, d := range ds {
-		out[i] = views.DayCount{Day: d.Day, Count: d.Count}
-	}
-	return out
+	return mapEach(ds, func(d db.DayCount) views.DayCount {
+		return views.DayCount{Day: d.Day, Count: d.Count}
+	})
 }
 
 func auditRows(es []db.AuditEntry) []views.AuditRow {
-	out := make([]views.AuditRow, len(es))
-	for i, e := range es {
-		out[i] = views.AuditRow{At: e.At, Actor: e.Actor, AccountID: e.AccountID.String, Kind: e.Kind,
+	return mapEach(es, func(e db.AuditEntry) views.AuditRow {
+		return views.AuditRow{At: e.At, Actor: e.Actor, AccountID: e.AccountID.String, Kind: e.Kind,
 			Before: e.Before.String, After: e.After.String}
-	}
-	return out
+	})
 }
 
 func accountHits(hs []db.AccountHit) []views.AccountHit {
-	out := make([]views.AccountHit, len(hs))
-	for i, h := range hs {
-		out[i] = views.AccountHit{ID: h.ID, Name: h.Name, Region: h.Region, Plan: billing.PlanID(h.Plan)}
-	}
-	return out
+	return mapEach(hs, func(h db.AccountHit) views.AccountHit {
+		return views.AccountHit{ID: h.ID, Name: h.Name, Region: h.Region, Plan: billing.PlanID(h.Plan)}
+	})
 }
 
 func campaignRows(cs []db.CampaignSummary) []views.CampaignRow {
-	out := make([]views.CampaignRow, len(cs))
-	for i, c := range cs {
-		out[i] = views.CampaignRow{ID: c.ID, Name: c.Name, FaceValue: c.FaceValue, ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Issued: c.Issued}
-	}
-	return out
+	return mapEach(cs, func(c db.CampaignSummary) views.CampaignRow {
+		return views.CampaignRow{ID: c.ID, Name: c.Name, FaceValue: c.FaceValue, ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil, Issued: c.Issued}
+	})
 }
 
 func campaignReport(r db.CampaignReport) views.CampaignReport {
@@ -95,11 +87,9 @@ func campaignReport(r db.CampaignReport) views.CampaignReport {
 }
 
 func codeDays(ds []db.CodeDay) []views.CodeDay {
-	out := make([]views.CodeDay, len(ds))
-	for i, d := range ds {
-		out[i] = views.CodeDay{Day: d.Day, Registered: d.Registered, Redeemed: d.Redeemed}
-	}
-	return out
+	return mapEach(ds, func(d db.CodeDay) views.CodeDay {
+		return views.CodeDay{Day: d.Day, Registered: d.Registered, Redeemed: d.Redeemed}
+	})
 }
 
 func codeJob(j db.CodeJob) views.CodeJob {
@@ -108,11 +98,7 @@ func codeJob(j db.CodeJob) views.CodeJob {
 }
 
 func codeJobs(js []db.CodeJob) []views.CodeJob {
-	out := make([]views.CodeJob, len(js))
-	for i, j := range js {
-		out[i] = codeJob(j)
-	}
-	return out
+	return mapEach(js, codeJob)
 }
 
 func renewalRun(r db.RenewalRun) views.RenewalRun {
@@ -129,11 +115,7 @@ func renewalRun(r db.RenewalRun) views.RenewalRun {
 }
 
 func renewalRuns(rs []db.RenewalRun) []views.RenewalRun {
-	out := make([]views.RenewalRun, len(rs))
-	for i, r := range rs {
-		out[i] = renewalRun(r)
-	}
-	return out
+	return mapEach(rs, renewalRun)
 }
 
 func renewalEstimate(e db.RenewalEstimate) *views.RenewalEstimate {
@@ -191,9 +173,7 @@ func simOutput(o db.SimOutput) *views.SimOutput {
 }
 
 func tokenRows(ts []db.StaffToken) []views.TokenRow {
-	out := make([]views.TokenRow, len(ts))
-	for i, t := range ts {
-		out[i] = views.TokenRow{ID: t.ID, Label: t.Label, Login: t.Login, CreatedAt: t.CreatedAt, RevokedAt: timeOrZero(t.RevokedAt)}
-	}
-	return out
+	return mapEach(ts, func(t db.StaffToken) views.TokenRow {
+		return views.TokenRow{ID: t.ID, Label: t.Label, Login: t.Login, CreatedAt: t.CreatedAt, RevokedAt: timeOrZero(t.RevokedAt)}
+	})
 }

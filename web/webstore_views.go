@@ -8,6 +8,18 @@ import (
 // The webstore's and manager's view models, built from the store's
 // results: the views see screen-shaped values, never a database row.
 
+// mapEach is f of each of xs, in order (nil for nil).
+func mapEach[T, U any](xs []T, f func(T) U) []U {
+	if xs == nil {
+		return nil
+	}
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
 // accountView is the overview as the account pages show it.
 func accountView(o db.Overview) views.Account {
 	v := views.Account{ID: o.ID, Name: o.Name, Region: o.Region, Account: o.Account, Plan: o.Plan, Scheduled: o.Scheduled,
@@ -27,14 +39,7 @@ func methodView(pm db.PaymentMethod) views.Method {
 }
 
 func methodViews(pms []db.PaymentMethod) []views.Method {
-	if pms == nil {
-		return nil
-	}
-	out := make([]views.Method, len(pms))
-	for i, pm := range pms {
-		out[i] = methodView(pm)
-	}
-	return out
+	return mapEach(pms, methodView)
 }
 
 // chargeView is a charge as its pages show it, the reason in l.
@@ -48,14 +53,7 @@ func chargeView(l views.Lang, c db.Charge) views.Charge {
 }
 
 func chargeViews(l views.Lang, cs []db.Charge) []views.Charge {
-	if cs == nil {
-		return nil
-	}
-	out := make([]views.Charge, len(cs))
-	for i, c := range cs {
-		out[i] = chargeView(l, c)
-	}
-	return out
+	return mapEach(cs, func(c db.Charge) views.Charge { return chargeView(l, c) })
 }
 
 func userView(u db.User) views.User {
@@ -67,11 +65,7 @@ func membershipView(m db.Membership) views.Membership {
 }
 
 func membershipViews(ms []db.Membership) []views.Membership {
-	out := make([]views.Membership, len(ms))
-	for i, m := range ms {
-		out[i] = membershipView(m)
-	}
-	return out
+	return mapEach(ms, membershipView)
 }
 
 func memberView(m db.Member) views.Member {
@@ -79,11 +73,7 @@ func memberView(m db.Member) views.Member {
 }
 
 func memberViews(ms []db.Member) []views.Member {
-	out := make([]views.Member, len(ms))
-	for i, m := range ms {
-		out[i] = memberView(m)
-	}
-	return out
+	return mapEach(ms, memberView)
 }
 
 func invitationView(inv db.Invitation) views.Invitation {
@@ -92,11 +82,7 @@ func invitationView(inv db.Invitation) views.Invitation {
 }
 
 func invitationViews(invs []db.Invitation) []views.Invitation {
-	out := make([]views.Invitation, len(invs))
-	for i, inv := range invs {
-		out[i] = invitationView(inv)
-	}
-	return out
+	return mapEach(invs, invitationView)
 }
 
 // accountSettingsView is 帳號設定 with name in the box, and the session
