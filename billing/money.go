@@ -30,6 +30,12 @@ func (m Money) String() string {
 	return "NT$" + m.Digits()
 }
 
+// Plain is m as a machine value: the integer with no separators or sign of
+// currency (1260). Forms carry this; the server never parses a display format.
+func (m Money) Plain() string {
+	return strconv.FormatInt(int64(m), 10)
+}
+
 // Decimal formats m with two decimals, as the checkout page does: NT$840.00.
 func (m Money) Decimal() string {
 	return "NT$" + m.Digits() + ".00"
