@@ -102,13 +102,23 @@ func queueReceipts(ctx context.Context, tx *sqlx.Tx, now time.Time, paid []Charg
 }
 
 // queueFailure queues the failed-payment message of a charge's refusal.
+//
+// A failed upgrade is a purchase that did not happen (billing.Owed), and
+// the admin who tried it saw the refusal on the page; trying again is a
+// new charge. So one message goes out per purchase, not per try: one per
+// account, plan change and billing month. A charge the account owes (a
+// renewal, additional messages) gets one per refused attempt, each saying
+// what happens next (the next automatic retry, or the plan given up).
 func queueFailure(ctx context.Context, tx *sqlx.Tx, now time.Time, ch Charge, gaveUp bool) error {
 	p := MailParams{ChargeID: ch.ID, Reason: ch.Reason(), GiveUp: gaveUp}
 	if ch.NextRetryAt.Valid && !gaveUp {
 		p.NextRetry = ch.NextRetryAt.Time
 	}
-	return queueMail(ctx, tx, now, MailPaymentFailed, []string{ch.AccountID},
-		[]string{"payment_failed:" + itoa(ch.ID) + ":" + itoa(int64(ch.Attempts))}, []MailParams{p})
+	key := "payment_failed:" + itoa(ch.ID) + ":" + itoa(int64(ch.Attempts))
+	if ch.Kind == billing.KindUpgrade {
+		key = "payment_failed:upgrade:" + ch.AccountID + ":" + string(ch.FromPlan) + ":" + string(ch.Plan) + ":" + ch.Month().String()
+	}
+	return queueMail(ctx, tx, now, MailPaymentFailed, []string{ch.AccountID}, []string{key}, []MailParams{p})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
