@@ -61,6 +61,10 @@ type ChargeView struct {
 	Method  string
 	Just    bool // shown right after the purchase
 	Plan    billing.Plan
+	// Rebuy is set on a failed upgrade whose plan the account may still
+	// buy: a purchase that did not happen cannot be paid later
+	// (billing.Owed), so the page offers 重新購買, the checkout for it.
+	Rebuy bool
 }
 
 // PromoView is the 優惠活動代碼 page.

@@ -332,6 +332,9 @@ func (s *Server) charge(c echo.Context) error {
 		return err
 	}
 	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
+	if to, err := o.Catalog.Plan(ch.Plan); err == nil && ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusFailed {
+		v.Rebuy = o.Plan.IsUpgradeTo(to)
+	}
 	p := page(c, lang(c).T("付款明細", "Charge details"))
 	if ch.Status == billing.StatusPending && ch.Kind == billing.KindUpgrade {
 		p.Refresh = 2 // a purchase in progress (another tab, a double-click): show its outcome when it lands
