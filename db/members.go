@@ -142,7 +142,7 @@ func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string,
 		return "", Invitation{}, billing.Errorf(billing.EInvalid, "電子郵件地址格式不正確。")
 	}
 	return s.invite(ctx, actor, accountID, role, byUserID, func(tx *sqlx.Tx, now time.Time, tok string, inv Invitation) error {
-		return queueMailTo(ctx, tx, now, MailInvitation, accountID, addr.Address, "invitation:"+inv.ID,
+		return queueMailTo(ctx, tx, now, MailInvitation, accountID, addr.Address, "invitation:"+inv.ID, byUserID,
 			MailParams{Link: linkBase + tok, Role: string(role), Until: inv.ExpiresAt})
 	})
 }

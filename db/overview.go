@@ -306,11 +306,15 @@ func (s *Store) SaveInvoiceDetails(ctx context.Context, actor Actor, accountID s
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO einvoice_details (account_id, kind, carrier, company_title, tax_id, donation_code, email, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+		// The address is read by the user who gave it: mail to it goes in
+		// their language. Saving the other details leaves it theirs.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO einvoice_details (account_id, kind, carrier, company_title, tax_id, donation_code, email, updated_at, email_user_id)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,(SELECT id FROM users WHERE login = $9))
 			ON CONFLICT (account_id) DO UPDATE SET kind=EXCLUDED.kind, carrier=EXCLUDED.carrier, company_title=EXCLUDED.company_title,
-				tax_id=EXCLUDED.tax_id, donation_code=EXCLUDED.donation_code, email=EXCLUDED.email, updated_at=EXCLUDED.updated_at`,
-			accountID, string(d.Kind), d.Carrier, d.CompanyTitle, d.TaxID, d.DonationCode, d.Email, now); err != nil {
+				tax_id=EXCLUDED.tax_id, donation_code=EXCLUDED.donation_code, email=EXCLUDED.email, updated_at=EXCLUDED.updated_at,
+				email_user_id = CASE WHEN einvoice_details.email <> EXCLUDED.email OR einvoice_details.email_user_id IS NULL
+					THEN EXCLUDED.email_user_id ELSE einvoice_details.email_user_id END`,
+			accountID, string(d.Kind), d.Carrier, d.CompanyTitle, d.TaxID, d.DonationCode, d.Email, now, actor.Login()); err != nil {
 			return err
 		}
 		var b any

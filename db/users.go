@@ -196,6 +196,17 @@ func (s *Store) SelectAccount(ctx context.Context, tok, accountID string) error 
 	return err
 }
 
+// SetUserLang records the language a user chose in the pages ("zh-TW" or
+// "en"): their mail is written in it from then on. Anything else is
+// refused with EInvalid.
+func (s *Store) SetUserLang(ctx context.Context, userID int64, lang string) error {
+	if lang != "zh-TW" && lang != "en" {
+		return billing.Errorf(billing.EInvalid, "不支援的語言。")
+	}
+	_, err := s.DB.ExecContext(ctx, `UPDATE users SET lang=$2 WHERE id=$1 AND lang IS DISTINCT FROM $2`, userID, lang)
+	return err
+}
+
 // DeleteSession signs a browser out.
 func (s *Store) DeleteSession(ctx context.Context, tok string) error {
 	_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash=$1`, hashToken(tok))

@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +14,8 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/web/mail"
+	"webstore/web/mail/mailpittest"
 )
 
 // doc parses a page for data-testid look-ups.
@@ -64,5 +69,105 @@ func TestFailedUpgradeChargePageOffersBuyAgain(t *testing.T) {
 	}
 	if _, body := alice.do(t, "GET", a.URL+"/a/bear/charges/"+id, "", nil); doc(t, body).Find(testid("rebuy")).Length() != 0 {
 		t.Error("重新購買 offered for a plan already held")
+	}
+}
+
+// userLang is a user's stored language ("" when never chosen).
+func userLang(t *testing.T, a app, login string) string {
+	t.Helper()
+	var l *string
+	if err := a.Store.DB.Get(&l, `SELECT lang FROM users WHERE login=$1`, login); err != nil {
+		t.Fatal(err)
+	}
+	if l == nil {
+		return ""
+	}
+	return *l
+}
+
+// Mail goes in its reader's language: the language the user who gave the
+// e-invoice address last chose in the pages (the switch, or before signing
+// in), read when the message is written, so a later switch counts.
+func TestMailInTheLanguageTheUserChose(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	mp := mailpittest.Start(t)
+	smtp, err := mail.NewSMTP(mp.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &mail.Worker{Store: a.Store, Sender: smtp, From: "LINE官方帳號 <no-reply@webstore.test>", BaseURL: a.URL}
+	send := func() mailpittest.Message {
+		t.Helper()
+		before := len(mp.Messages(t))
+		if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("sent %d (%v), want 1", n, err)
+		}
+		ms := mp.Messages(t)
+		if len(ms) != before+1 {
+			t.Fatalf("%d messages, want %d", len(ms), before+1)
+		}
+		return ms[0] // newest first
+	}
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	if got := userLang(t, a, "alice"); got != "" {
+		t.Fatalf("alice's language before she chose one: %q", got)
+	}
+	if status, _ := alice.do(t, "GET", a.URL+"/lang?to=en&next=/a/bear/menu", "", nil); status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", status)
+	}
+	if got := userLang(t, a, "alice"); got != "en" {
+		t.Fatalf("alice's language after switching to English: %q", got)
+	}
+	form := url.Values{"kind": {"donation"}, "donation_code": {"919"}, "email": {"owner@bear.example.tw"}}
+	if status, _ := alice.do(t, "POST", a.URL+"/a/bear/einvoice", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusSeeOther {
+		t.Fatalf("save e-invoice: %d", status)
+	}
+	storeCard(t, a, "bear", "4242424242424242")
+	if _, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "k1"}); err != nil {
+		t.Fatal(err)
+	}
+	m := send()
+	if m.Subject != "[熊美服飾店] Receipt NT$840.00" || !strings.Contains(m.Text, "We have received your payment") || strings.Contains(m.Text, "我們已收到") {
+		t.Errorf("alice chose English; the receipt reads %q:\n%s", m.Subject, m.Text)
+	}
+	// Another admin saving the other details leaves the address alice's.
+	if _, err := a.Store.SaveInvoiceDetails(ctx, "user:staff", "bear", billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "7000", Email: "owner@bear.example.tw"}); err != nil {
+		t.Fatal(err)
+	}
+	// An event queued while she reads English, sent after she switched
+	// back: the message is written in her language as it is when written.
+	if _, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k2"}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := alice.do(t, "GET", a.URL+"/lang?to=zh-TW", "", nil); status != http.StatusSeeOther {
+		t.Fatalf("switch back: %d", status)
+	}
+	if m := send(); m.Subject != "【熊美服飾店】付款收據 NT$420.00" || !strings.Contains(m.Text, "我們已收到您的付款") {
+		t.Errorf("alice switched back to 中文; the receipt reads %q:\n%s", m.Subject, m.Text)
+	}
+
+	// A language switched before signing in is stored at sign-in.
+	jar, _ := cookiejar.New(nil)
+	base, _ := url.Parse(a.URL)
+	jar.SetCookies(base, []*http.Cookie{{Name: "ws_lang", Value: "en", Path: "/"}})
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(a.URL + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tok := csrfField.FindSubmatch(body)
+	if tok == nil {
+		t.Fatal("no CSRF token on the sign-in page")
+	}
+	res, err = c.PostForm(a.URL+"/signin", url.Values{"login": {"oscar"}, "password": {db.DemoPassword}, "_csrf": {string(tok[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || userLang(t, a, "oscar") != "en" {
+		t.Errorf("oscar signed in with English chosen: %s, stored %q, want en", res.Status, userLang(t, a, "oscar"))
 	}
 }

@@ -332,4 +332,19 @@ func TestInvitation(t *testing.T) {
 	if err := f.s.DB.Get(&invitations, `SELECT count(*) FROM invitations`); err != nil || invitations != 1 {
 		t.Errorf("%d invitations (%v), want 1 (the refused one made none)", invitations, err)
 	}
+	// The person invited is no user yet: the invitation goes in the
+	// language its sender chose.
+	if err := f.s.SetUserLang(f.ctx, ann, "en"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SetUserLang(f.ctx, ann, "fr"); billing.ErrorCode(err) != billing.EInvalid {
+		t.Errorf("language fr: %v, want invalid_input", err)
+	}
+	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "other@shop.test", "https://webstore.test/invite/"); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t)
+	if m := f.mp.Messages(t)[0]; m.Subject != "[bear 商店] You are invited to join the official account" || !strings.Contains(m.Text, "The link works once") {
+		t.Errorf("invitation from a user who reads English: %s\n%s", m.Subject, m.Text)
+	}
 }
