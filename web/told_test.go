@@ -171,3 +171,54 @@ func TestMailInTheLanguageTheUserChose(t *testing.T) {
 		t.Errorf("oscar signed in with English chosen: %s, stored %q, want en", res.Status, userLang(t, a, "oscar"))
 	}
 }
+
+// The 優惠活動代碼 page prints the registered code's campaign's own terms,
+// as staff set them in the console (and as they change them), not the
+// document's default terms.
+func TestPromoPagePrintsTheCampaignsTerms(t *testing.T) {
+	a := newStaffApp(t)
+	ctx := context.Background()
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	form := url.Values{"id": {"winter-lp"}, "name": {"冬季 LINE Pay 活動"}, "face": {"500"}, "from": {"2026-11-01T00:00"}, "until": {"2026-12-31T22:59"},
+		"zone": {"Asia/Taipei"}, "regions": {"TW"}, "kinds": {"line_pay"}, "upgrades": {"light>high"}, "renewals": {"high"}}
+	if status, body := staff.do(t, "POST", a.URL+"/staff/campaigns", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusSeeOther {
+		t.Fatalf("create campaign: %d\n%s", status, body)
+	}
+	if err := a.Store.AddCodes(ctx, "test", "winter-lp", []string{"WINTER0001"}); err != nil {
+		t.Fatal(err)
+	}
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	if status, _ := alice.do(t, "POST", a.URL+"/a/bear/promo", "application/x-www-form-urlencoded", strings.NewReader("code=WINTER0001")); status != http.StatusSeeOther {
+		t.Fatalf("register: %d", status)
+	}
+	terms := func(want map[string]string) {
+		t.Helper()
+		status, body := alice.do(t, "GET", a.URL+"/a/bear/promo", "", nil)
+		d := doc(t, body)
+		if status != http.StatusOK || d.Find(testid("campaign-terms")).Length() != 1 {
+			t.Fatalf("promo page %d without the campaign's terms", status)
+		}
+		for id, w := range want {
+			if got := strings.TrimSpace(d.Find(testid(id)).Text()); got != w {
+				t.Errorf("%s: %q, want %q", id, got, w)
+			}
+		}
+		if rules := d.Find(testid("code-rules")).Text(); strings.Contains(rules, "信用卡") || strings.Contains(rules, "credit card") {
+			t.Errorf("the page still prints the default terms: %q", rules)
+		}
+	}
+	terms(map[string]string{"terms-regions": "台灣 (TW)", "terms-payments": "LINE Pay", "terms-upgrades": "輕用量 → 高用量", "terms-renewals": "高用量"})
+
+	form.Set("kinds", "credit_card")
+	form.Add("kinds", "line_pay")
+	form.Set("renewals", "medium")
+	form.Add("renewals", "high")
+	if status, body := staff.do(t, "POST", a.URL+"/staff/campaigns/winter-lp", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusSeeOther {
+		t.Fatalf("update campaign: %d\n%s", status, body)
+	}
+	terms(map[string]string{"terms-payments": "信用卡、LINE Pay", "terms-upgrades": "輕用量 → 高用量", "terms-renewals": "中用量、高用量"})
+	if status, _ := alice.do(t, "GET", a.URL+"/lang?to=en", "", nil); status != http.StatusSeeOther {
+		t.Fatal("switch to English")
+	}
+	terms(map[string]string{"terms-regions": "Taiwan (TW)", "terms-payments": "Credit card, LINE Pay", "terms-upgrades": "Light → High", "terms-renewals": "Medium, High"})
+}
