@@ -25,6 +25,10 @@ type PlanView struct {
 	// ConfirmDowngrade is the lower plan the admin asked for, to confirm
 	// before it is scheduled (nil: nothing to confirm).
 	ConfirmDowngrade *billing.Plan
+	// CodeUnused is set, with ConfirmDowngrade, when the registered,
+	// unused code (O.Code) would not offset the renewal after the
+	// downgrade: the confirmation names it and when it expires.
+	CodeUnused bool
 }
 
 // CheckoutView is the checkout page for one target plan.

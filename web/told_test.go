@@ -222,3 +222,60 @@ func TestPromoPagePrintsTheCampaignsTerms(t *testing.T) {
 	}
 	terms(map[string]string{"terms-regions": "Taiwan (TW)", "terms-payments": "Credit card, LINE Pay", "terms-upgrades": "Light → High", "terms-renewals": "Medium, High"})
 }
+
+// The downgrade confirmation names a registered code that the renewal
+// after the downgrade would not use, with its face value and expiry; it
+// says nothing when the lower plan's renewal still uses the code, or when
+// there is no code.
+func TestDowngradeConfirmationNamesAnUnusedCode(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	confirm := func(acct, plan string) *goquery.Selection {
+		t.Helper()
+		status, body := alice.do(t, "POST", a.URL+"/a/"+acct+"/plan/downgrade", "application/x-www-form-urlencoded", strings.NewReader("plan="+plan))
+		d := doc(t, body)
+		if status != http.StatusOK || d.Find(testid("confirm-downgrade")).Length() != 1 {
+			t.Fatalf("downgrade %s to %s: %d without the confirmation", acct, plan, status)
+		}
+		return d.Find(testid("confirm-downgrade-code"))
+	}
+	if n := confirm("cat", "light").Length(); n != 0 {
+		t.Error("a confirmation without a code names one")
+	}
+	register := func(acct, code string) {
+		t.Helper()
+		if status, _ := alice.do(t, "POST", a.URL+"/a/"+acct+"/promo", "application/x-www-form-urlencoded", strings.NewReader("code="+code)); status != http.StatusSeeOther {
+			t.Fatalf("register %s to %s: %d", code, acct, status)
+		}
+	}
+	register("cat", "DEMO-2611-0001")
+	got := strings.TrimSpace(confirm("cat", "light").Text())
+	for _, w := range []string{"DEMO-2611-0001", "NT$800.00", "2026/12/31 22:59", "不會在續約時折抵"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("medium → light with a code: %q, want %q", got, w)
+		}
+	}
+	// Nothing was scheduled by asking.
+	if o, err := a.Store.FindOverview(ctx, "cat"); err != nil || o.Account.ScheduledPlan != "" {
+		t.Errorf("asking scheduled %q (%v)", o.Account.ScheduledPlan, err)
+	}
+	// High → medium: medium's renewal on the 1st still uses the code.
+	storeCard(t, a, "bear", "4242424242424242")
+	if _, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	register("bear", "DEMO-2611-0002")
+	if n := confirm("bear", "medium").Length(); n != 0 {
+		t.Error("high → medium names the code, which medium's renewal uses")
+	}
+	if got := confirm("bear", "light").Text(); !strings.Contains(got, "DEMO-2611-0002") {
+		t.Errorf("high → light: %q, want the code named", got)
+	}
+	if status, _ := alice.do(t, "GET", a.URL+"/lang?to=en", "", nil); status != http.StatusSeeOther {
+		t.Fatal("switch to English")
+	}
+	if got := confirm("bear", "light").Text(); !strings.Contains(got, "will not offset the renewal") || !strings.Contains(got, "2026/12/31 22:59") {
+		t.Errorf("in English: %q", got)
+	}
+}

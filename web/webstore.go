@@ -55,6 +55,15 @@ func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, er
 	v := views.PlanView{O: accountView(o), Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
 		RefreshedAt: usage.RefreshedAt}, Owed: chargeViews(p.Lang, o.Owed)}
 	v.ConfirmDowngrade = confirm
+	if confirm != nil && o.Code != nil && o.Code.Status == billing.CodeRegistered {
+		// Asked of the billing core: would the renewal after the downgrade
+		// use the code?
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		if after, err := o.Catalog.Downgrade(o.Account, confirm.ID, o.Now); err == nil {
+			_, used := o.Catalog.NextRenewalOffset(after, hold, o.Code.Campaign, o.Now)
+			v.CodeUnused = !used
+		}
+	}
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
 		// month ends, under the tiers in force.
