@@ -16,6 +16,8 @@ import (
 	"webstore/db"
 	"webstore/web/mail"
 	"webstore/web/mail/mailpittest"
+	"webstore/web/payments/linepay"
+	"webstore/web/payments/sandboxtest"
 )
 
 // doc parses a page for data-testid look-ups.
@@ -277,5 +279,112 @@ func TestDowngradeConfirmationNamesAnUnusedCode(t *testing.T) {
 	}
 	if got := confirm("bear", "light").Text(); !strings.Contains(got, "will not offset the renewal") || !strings.Contains(got, "2026/12/31 22:59") {
 		t.Errorf("in English: %q", got)
+	}
+}
+
+// mainMethod is the account's main method: kind and last four digits (a
+// card) or label (LINE Pay).
+func mainMethod(t *testing.T, a app, account string) string {
+	t.Helper()
+	var m string
+	if err := a.Store.DB.Get(&m, `SELECT kind || ' ' || last4 || label FROM payment_methods WHERE account_id=$1 AND is_main AND removed_at IS NULL`, account); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Adding a payment method when the account has one asks 設為主要付款方式?
+// and honours the answer, through the card gateway and LINE Pay alike; the
+// first method is main without asking; an answer that is neither is
+// refused and nothing is started.
+func TestSecondMethodAsksWhetherItBecomesMain(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	if _, err := a.Store.SaveInvoiceDetails(ctx, "test", "bear", billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "919", Email: "a@bear.example.tw"}); err != nil {
+		t.Fatal(err)
+	}
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	if _, body := alice.do(t, "GET", a.URL+"/a/bear/payment-methods/new", "", nil); doc(t, body).Find(testid("ask-main")).Length() != 0 {
+		t.Error("the first method's page asks whether it becomes main")
+	}
+	storeCard(t, a, "bear", "4242424242424242")
+	status, body := alice.do(t, "GET", a.URL+"/a/bear/payment-methods/new", "", nil)
+	d := doc(t, body)
+	ask := d.Find(testid("ask-main"))
+	if status != http.StatusOK || !strings.Contains(ask.Text(), "設為主要付款方式?") || !strings.Contains(ask.Text(), "4242") {
+		t.Fatalf("second method's page: %d, asks %q", status, ask.Text())
+	}
+	if _, yes := d.Find(testid("main-yes")).Attr("checked"); !yes {
+		t.Error("yes is not the answer given")
+	}
+	start := func(form url.Values) (int, string) {
+		t.Helper()
+		form.Set("_csrf", alice.csrf)
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/a/bear/payment-methods/new", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := alice.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusSeeOther {
+			return res.StatusCode, res.Header.Get("Location")
+		}
+		return res.StatusCode, string(b)
+	}
+	addCard := func(number, answer string) {
+		t.Helper()
+		status, loc := start(url.Values{"kind": {"credit_card"}, "main": {answer}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("start (main=%s): %d", answer, status)
+		}
+		p, err := sandboxtest.EnterCard(ctx, http.DefaultClient, loc, sandboxtest.Card{Number: number, Expiry: "12/30", CVC: "123", Name: "林小美"})
+		if err != nil || p.Location == nil {
+			t.Fatalf("enter card: %v", err)
+		}
+		if status := getStatus(t, alice, p.Location.String()); status != http.StatusSeeOther {
+			t.Fatalf("card return: %d", status)
+		}
+	}
+	addCard("5555555555554444", "no")
+	if got := mainMethod(t, a, "bear"); got != "credit_card 4242" {
+		t.Errorf("answered no: the main method is %q, want the first card", got)
+	}
+	addCard("3530111333300000", "yes")
+	if got := mainMethod(t, a, "bear"); got != "credit_card 0000" {
+		t.Errorf("answered yes: the main method is %q, want the new card", got)
+	}
+
+	// LINE Pay, answered no: bound, not main.
+	status, loc := start(url.Values{"kind": {"line_pay"}, "main": {"no"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("start LINE Pay: %d", status)
+	}
+	back, err := sandboxtest.ApproveLinePay(ctx, http.DefaultClient, loc, linepay.CardCathayVisa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := getStatus(t, alice, back.String()); status != http.StatusSeeOther {
+		t.Fatalf("LINE Pay return: %d", status)
+	}
+	if n := lineMethods(t, a, "bear"); n != 1 {
+		t.Fatalf("%d LINE Pay methods, want 1", n)
+	}
+	if got := mainMethod(t, a, "bear"); got != "credit_card 0000" {
+		t.Errorf("LINE Pay answered no: the main method is %q", got)
+	}
+
+	// Neither yes nor no: refused in words, nothing started.
+	var before int
+	if err := a.Store.DB.Get(&before, `SELECT count(*) FROM payment_methods WHERE account_id='bear'`); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := start(url.Values{"kind": {"credit_card"}, "main": {"maybe"}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, "請選擇是否設為主要付款方式") {
+		t.Errorf("main=maybe: %d", status)
+	}
+	var after int
+	if err := a.Store.DB.Get(&after, `SELECT count(*) FROM payment_methods WHERE account_id='bear'`); err != nil || after != before {
+		t.Errorf("methods %d → %d (%v)", before, after, err)
 	}
 }
