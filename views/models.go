@@ -47,7 +47,17 @@ type CheckoutView struct {
 	// Wait is the next renewal of the current plan with the held code, when
 	// it would offset more than this purchase (which forfeits the rest).
 	Wait  *billing.Quote
-	Terms bool
+	// Pending is what the held code will offset once a payment method of
+	// one of PendingKinds is added (the account has none yet).
+	Pending      *billing.Quote
+	PendingKinds []billing.PaymentKind
+	// Renewal is the renewal the purchase commits to: the next month
+	// start's charge on the target plan.
+	Renewal *billing.Quote
+	// Mismatch, when set, asks to confirm registering a code that does
+	// not offset this purchase.
+	Mismatch *CodeMismatch
+	Terms    bool
 	// Self is this checkout's URL (payment-method flows come back to it).
 	Self string
 	// Owed are the failed charges the banner shows.
@@ -61,6 +71,18 @@ type ChargeView struct {
 	Method  string
 	Just    bool // shown right after the purchase
 	Plan    billing.Plan
+	// Renewal is the next month start's renewal after a purchase, and
+	// MonthEnd the last minute to downgrade instead (22:59 Taiwan time).
+	Renewal  *billing.Quote
+	MonthEnd time.Time
+}
+
+// CodeMismatch is a typed code that would not offset the purchase on the
+// page: its campaign (what it applies to) and why not.
+type CodeMismatch struct {
+	Code     string
+	Campaign billing.Campaign
+	Why      billing.Code
 }
 
 // PromoView is the 優惠活動代碼 page.

@@ -159,6 +159,26 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 			v.Later = &q
 		}
 	}
+	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code == "" && v.NeedsMethod {
+		// A code registered before any payment method: say what it will
+		// offset once one it accepts is added (the document: 務必確認費用被折抵).
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		for _, kind := range o.Code.Campaign.PaymentKinds {
+			q, err := o.QuoteAssuming(target.ID, db.Assume{Payment: kind, Code: hold, Campaign: o.Code.Campaign})
+			if err != nil {
+				break
+			}
+			if q.Code != "" {
+				v.Pending, v.PendingKinds = &q, o.Code.Campaign.PaymentKinds
+				v.Later = nil
+				break
+			}
+			v.Quote.CodeRefusal = q.CodeRefusal // why it will not, method or not
+		}
+	}
+	if r, ok := renewalAfter(o, v.Quote); ok {
+		v.Renewal = &r
+	}
 	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code != "" && v.Quote.Forfeited > 0 {
 		// The document's two options: upgrade now and forfeit the rest, or
 		// keep the plan and let the next renewal use more of the code.
@@ -168,6 +188,17 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 		}
 	}
 	return v, nil
+}
+
+// renewalAfter is the renewal an upgrade quoted as q commits the account
+// to: the next month start's charge on q's plan, before any code.
+func renewalAfter(o db.Overview, q billing.Quote) (billing.Quote, bool) {
+	after := q.Apply(o.Account)
+	r, err := o.Catalog.Quote(billing.QuoteInput{Kind: billing.KindRenewal, Account: after, At: billing.MonthOf(o.Now).Next().Start()})
+	if err != nil || !r.Chargeable() {
+		return r, false
+	}
+	return r, true
 }
 
 func (s *Server) checkout(c echo.Context) error {
@@ -331,7 +362,13 @@ func (s *Server) charge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
+	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch),
+		MonthEnd: o.MonthEnd}
+	if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && o.Plan.ID == ch.Plan {
+		if r, err := o.Quote(billing.KindRenewal, ""); err == nil && r.Chargeable() && r.Plan == ch.Plan {
+			v.Renewal = &r
+		}
+	}
 	p := page(c, lang(c).T("付款明細", "Charge details"))
 	if ch.Status == billing.StatusPending && ch.Kind == billing.KindUpgrade {
 		p.Refresh = 2 // a purchase in progress (another tab, a double-click): show its outcome when it lands
