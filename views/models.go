@@ -46,7 +46,7 @@ type CheckoutView struct {
 	Later *billing.Quote
 	// Wait is the next renewal of the current plan with the held code, when
 	// it would offset more than this purchase (which forfeits the rest).
-	Wait  *billing.Quote
+	Wait *billing.Quote
 	// Pending is what the held code will offset once a payment method of
 	// one of PendingKinds is added (the account has none yet).
 	Pending      *billing.Quote

@@ -74,7 +74,7 @@ func (p htmlPage) testID(id string) string {
 }
 
 func (p htmlPage) has(id string) bool {
-	return p.Doc.Find(`[data-testid="` + id + `"]`).Length() > 0
+	return p.Doc.Find(`[data-testid="`+id+`"]`).Length() > 0
 }
 
 // link is the absolute URL of the link with that data-testid.
