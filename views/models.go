@@ -70,6 +70,9 @@ type ChargeView struct {
 	Catalog billing.Catalog
 	Method  string
 	Just    bool // shown right after the purchase
+	// Already is the page shown for a purchase made before: a replayed
+	// form, a stale second tab, browser back.
+	Already bool
 	Plan    billing.Plan
 	// Renewal is the next month start's renewal after a purchase, and
 	// MonthEnd the last minute to downgrade instead (22:59 Taiwan time).

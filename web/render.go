@@ -131,7 +131,7 @@ func httpStatus(code billing.Code) int {
 		return http.StatusNotFound
 	case billing.EForbidden:
 		return http.StatusForbidden
-	case billing.EConflict, billing.EPaymentPending, billing.EUsageBatchConflict:
+	case billing.EConflict, billing.EPaymentPending, billing.EUsageBatchConflict, billing.EKeyReused:
 		return http.StatusConflict
 	case billing.EQuotaExceeded:
 		return http.StatusTooManyRequests

@@ -143,7 +143,7 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 		key = db.NewToken()
 	}
 	v := views.CheckoutView{O: accountView(o), Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
-		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
+		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan))}
 	v.Owed = chargeViews(lang(c), o.Owed)
 	v.Quote, err = o.Quote(billing.KindUpgrade, target.ID)
 	switch billing.ErrorCode(err) {
@@ -202,8 +202,17 @@ func renewalAfter(o db.Overview, q billing.Quote) (billing.Quote, bool) {
 }
 
 func (s *Server) checkout(c echo.Context) error {
-	v, err := s.checkoutView(c, c.QueryParam("plan"), c.QueryParam("key"))
+	// A purchase key comes only from the page the server rendered (the
+	// purchase and code forms), never from the URL: each checkout opened
+	// gets a fresh one.
+	v, err := s.checkoutView(c, c.QueryParam("plan"), "")
 	if err != nil {
+		if billing.ErrorCode(err) == billing.ENotAnUpgrade {
+			if ch, ok := s.boughtAlready(c, billing.PlanID(c.QueryParam("plan"))); ok {
+				// Browser back, or a bookmark, after buying: say so.
+				return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
+			}
+		}
 		if code := billing.ErrorCode(err); code == billing.ENotAnUpgrade || code == billing.EUnknownPlan {
 			o, oerr := s.overview(c)
 			if oerr != nil {
@@ -313,8 +322,12 @@ func (s *Server) purchase(c echo.Context) error {
 		return rerender(http.StatusUnprocessableEntity, l.T("頁面資料不完整,請確認金額後再購買。", "The page was incomplete; please check the amount and try again."))
 	}
 	expect := pf.Expect
-	ch, err := s.store.Upgrade(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
+	ch, replayed, err := s.store.UpgradeOnce(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
 	switch code := billing.ErrorCode(err); {
+	case err == nil && replayed:
+		// The same page submitted again (a double-click, a refresh, a
+		// second tab's copy): the purchase it made, said as such.
+		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
 	case err == nil:
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
 	case code == billing.EPaymentPending && ch.ID != 0:
@@ -322,16 +335,58 @@ func (s *Server) purchase(c echo.Context) error {
 		// pending and reloads itself.
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
 	case code == billing.EPaymentFailed:
+		key = "" // this page's key made the failed charge: buying again is a new purchase
 		msg := l.T("付款失敗,未向您收取任何費用,優惠活動代碼也未被使用。", "The payment failed: nothing was charged and your promo code was not used.")
 		if ch.Failure != "" {
 			msg += " " + ch.Reason()
 		}
 		return rerender(http.StatusPaymentRequired, msg)
+	case code == billing.EKeyReused:
+		key = "" // the page gets a fresh one
+		msg := l.Err(err)
+		if ch.ID != 0 {
+			msg += l.Tf("(先前的購買:付款明細 #%d)", " (the earlier purchase: charge #%d)", ch.ID)
+		}
+		return rerender(http.StatusConflict, msg)
+	case code == billing.ENotAnUpgrade || code == billing.EQuoteChanged:
+		if ch, ok := s.boughtAlready(c, billing.PlanID(plan)); ok {
+			// A stale second tab: this plan was bought from another page.
+			return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
+		}
+		if code == billing.ENotAnUpgrade {
+			o, oerr := s.overview(c)
+			if oerr != nil {
+				return oerr
+			}
+			return s.renderPlan(c, http.StatusUnprocessableEntity, o, l.Err(err))
+		}
+		return rerender(httpStatus(code), l.Err(err))
 	case code != "":
 		return rerender(httpStatus(code), l.Err(err))
 	default:
 		return err
 	}
+}
+
+// boughtAlready finds the paid upgrade that put the account on plan (or
+// above it) this month, for a page opened or submitted after the purchase.
+func (s *Server) boughtAlready(c echo.Context, plan billing.PlanID) (db.Charge, bool) {
+	o, err := s.overviewWith(c, db.OverviewWith{Charges: true, Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode | db.SkipOwed})
+	if err != nil {
+		return db.Charge{}, false
+	}
+	target, err := o.Catalog.Plan(plan)
+	if err != nil || o.Plan.IsUpgradeTo(target) {
+		return db.Charge{}, false // the plan is still to be bought
+	}
+	for _, ch := range o.Charges { // newest first
+		if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && billing.MonthOf(ch.EffectiveAt) == billing.MonthOf(o.Now) {
+			if bought, err := o.Catalog.Plan(ch.Plan); err == nil && !bought.IsUpgradeTo(target) {
+				return ch, true
+			}
+		}
+	}
+	return db.Charge{}, false
 }
 
 // accountCharge is the charge named in the path, if it is this account's.
@@ -362,7 +417,8 @@ func (s *Server) charge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch),
+	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Already: c.QueryParam("already") != "",
+		Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch),
 		MonthEnd: o.MonthEnd}
 	if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && o.Plan.ID == ch.Plan {
 		if r, err := o.Quote(billing.KindRenewal, ""); err == nil && r.Chargeable() && r.Plan == ch.Plan {
