@@ -69,3 +69,15 @@ var topNav = [][2]string{
 func (p Page) LangSwitch() string {
 	return "/lang?to=" + string(p.Lang.Other()) + "&next=" + url.QueryEscape(p.Path)
 }
+
+// backLabel names the page a 返回 link goes back to (the page that sent the
+// admin to change the payment method).
+func backLabel(p Page, next string) string {
+	switch {
+	case strings.Contains(next, "/checkout"):
+		return p.Lang.T("返回結帳", "Back to checkout")
+	case strings.Contains(next, "/charges/"):
+		return p.Lang.T("返回付款明細並立即付款", "Back to the charge to pay now")
+	}
+	return p.Lang.T("返回並立即付款", "Back to pay now")
+}

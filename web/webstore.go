@@ -449,6 +449,8 @@ func (s *Server) payNow(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retried"))
 	case code == billing.EPaymentFailed:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-failed"))
+	case code == billing.ENoPaymentMethod:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-no-method"))
 	case code == billing.ENothingToRetry:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "nothing-owed"))
 	case code == billing.EMonthNotCurrent:
