@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"webstore/billing"
+	"webstore/db"
 	"webstore/web/payments/linepay"
 )
 
@@ -140,4 +141,47 @@ func TestTwentyPurchasesTwoServersOneCharge(t *testing.T) {
 		t.Fatalf("charges %v, want exactly one of 1260", paid)
 	}
 	t.Logf("answers: %v", statuses)
+}
+
+// A code that would not offset the purchase on the page is caught before
+// it is registered: the page says what it applies to and asks; only 仍要登錄
+// registers it. The same code for the change it applies to registers at once.
+func TestCodeForAnotherPlanAsksFirst(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)
+	c, err := a.Store.FindCampaignByID(ctx, db.DemoCampaignID(a.Clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ID, c.Upgrades, c.RenewalPlans = "medium-only", []billing.Transition{{From: billing.Light, To: billing.Medium}}, []billing.PlanID{billing.Medium}
+	if _, err := a.Store.CreateCampaign(ctx, "test", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.AddCodes(ctx, "test", c.ID, []string{"MEDIUM-ONLY-0001"}); err != nil {
+		t.Fatal(err)
+	}
+	u := httpSignIn(t, a.URL, "alice", nil)
+	high := open(t, u, a.URL+"/a/bear/checkout?plan=high")
+	asked := high.submit(t, u, `[data-testid="code-submit"]`, url.Values{"code": {"MEDIUM-ONLY-0001"}})
+	if !asked.has("code-mismatch") || !strings.Contains(asked.testID("code-applies-to"), "升級 輕用量 → 中用量") {
+		t.Fatalf("a code for medium typed at the high checkout: %d\n%s", asked.Status, asked.text())
+	}
+	if _, ok, _ := a.Store.AccountCode(ctx, "bear"); ok {
+		t.Fatal("the code was registered before the admin confirmed")
+	}
+	if got := asked.testID("total"); got != "NT$1,260.00" {
+		t.Errorf("total %q while asking", got)
+	}
+	yes := asked.submit(t, u, `[data-testid="code-mismatch-yes"]`, nil)
+	if rc, ok, _ := a.Store.AccountCode(ctx, "bear"); !ok || rc.Campaign.ID != "medium-only" {
+		t.Fatalf("仍要登錄 did not register the code: %d\n%s", yes.Status, yes.text())
+	}
+	if !yes.has("code-not-applied") || yes.testID("total") != "NT$1,260.00" {
+		t.Errorf("after registering anyway: not-applied %v, total %q", yes.has("code-not-applied"), yes.testID("total"))
+	}
+	medium := open(t, u, a.URL+"/a/bear/checkout?plan=medium")
+	if got := medium.testID("total"); got != "NT$0.00" || !medium.has("code-applied") {
+		t.Errorf("the medium checkout with the code: total %q", got)
+	}
 }

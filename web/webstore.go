@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -231,17 +232,48 @@ func (s *Server) checkout(c echo.Context) error {
 func (s *Server) checkoutCode(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := c.FormValue("code")
-	_, regErr := s.store.RegisterCode(ctx, actor(c), member(c).AccountID, typed)
-	if regErr != nil && billing.ErrorCode(regErr) == "" {
+	plan := billing.PlanID(c.FormValue("plan"))
+	var mismatch *views.CodeMismatch
+	fits := func(camp billing.Campaign) error {
+		// A code that would not offset this purchase is caught before it
+		// is registered for good: the page says what it applies to and
+		// asks to confirm.
+		if c.FormValue("confirm") == "yes" {
+			return nil
+		}
+		o, err := s.overview(c)
+		if err != nil {
+			return err
+		}
+		as := db.Assume{Code: &billing.PromoCode{Code: billing.NormalizeCode(typed), CampaignID: camp.ID, AccountID: o.ID, Status: billing.CodeRegistered}, Campaign: camp}
+		if len(camp.PaymentKinds) > 0 {
+			as.Payment = camp.PaymentKinds[0] // with no method yet: as it will be once one is added
+		}
+		q, err := o.QuoteAssuming(plan, as)
+		if err != nil && billing.ErrorCode(err) != billing.ENoPaymentMethod {
+			return nil // the checkout itself will say what is wrong
+		}
+		if q.Code == "" && q.CodeRefusal != "" {
+			mismatch = &views.CodeMismatch{Code: typed, Campaign: camp, Why: q.CodeRefusal}
+			return errCodeMismatch
+		}
+		return nil
+	}
+	_, regErr := s.store.RegisterCodeIf(ctx, actor(c), member(c).AccountID, typed, fits)
+	if errors.Is(regErr, errCodeMismatch) {
+		regErr = nil
+	} else if regErr != nil && billing.ErrorCode(regErr) == "" {
 		return regErr
 	}
-	v, err := s.checkoutView(c, c.FormValue("plan"), c.FormValue("key"))
+	v, err := s.checkoutView(c, string(plan), c.FormValue("key"))
 	if err != nil {
 		return err
 	}
 	p := page(c, lang(c).T("結帳", "Checkout"))
 	status := http.StatusOK
-	if regErr != nil {
+	if mismatch != nil {
+		v.Mismatch, v.CodeInput = mismatch, typed
+	} else if regErr != nil {
 		v.CodeInput, v.CodeError = typed, p.Lang.Err(regErr)
 		status = http.StatusUnprocessableEntity
 	} else {
@@ -252,6 +284,9 @@ func (s *Server) checkoutCode(c echo.Context) error {
 	}
 	return render(c, status, views.Checkout(p, v))
 }
+
+// errCodeMismatch stops a code's registration to ask first.
+var errCodeMismatch = errors.New("the code does not offset this purchase")
 
 // purchaseForm is the checkout's purchase form, decoded.
 type purchaseForm struct {
