@@ -39,6 +39,7 @@ const (
 	ETransitionNotEl  Code = "transition_not_eligible"
 	EWindowClosed     Code = "code_window_closed"
 	ECodeMistyped     Code = "code_mistyped"
+	EKeyReused        Code = "idempotency_key_reused"
 
 	// Members and invitations (權限管理).
 	ELastAdmin         Code = "last_admin"
@@ -74,6 +75,7 @@ var messages = map[Code][2]string{
 	EPaymentPending:  {"有一筆付款正在處理中,完成前無法進行此操作,請稍後再試。", "A payment is being processed; this can be done once it is settled. Please try again shortly."},
 	ENothingToRetry:  {"沒有需要重新付款的款項。", "There is nothing left to pay."},
 	EMonthNotCurrent: {"只能續約進行中的月份。", "Only the month in progress can be renewed."},
+	EKeyReused:       {"此購買識別碼已用於另一筆購買,本次未收取任何費用。", "This purchase key was already used for another purchase; nothing was charged this time."},
 	EChargeStale:     {"此筆付款已不符合帳號目前的方案,不再收取。", "This charge no longer matches the account's plan and will not be collected."},
 
 	Code(FailDeclined):          {"付款遭拒絕。", "The payment was declined."},

@@ -73,6 +73,30 @@ func (o Overview) Quote(kind billing.ChargeKind, to billing.PlanID) (billing.Quo
 	return o.Catalog.Quote(in)
 }
 
+// Assume is what a page may suppose about an account when it says what a
+// purchase will cost: a payment method of kind Payment added (when the
+// account has none), or the code Code of campaign Campaign registered.
+type Assume struct {
+	Payment  billing.PaymentKind
+	Code     *billing.PromoCode
+	Campaign billing.Campaign
+}
+
+// QuoteAssuming prices the upgrade to plan now, as Quote does, for the
+// account as it would be with as: "what will this cost once I add a card",
+// "would this code offset this purchase". It writes nothing.
+func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, error) {
+	in := o.upgradeIn
+	in.Kind, in.To = billing.KindUpgrade, to
+	if as.Payment != "" && in.Account.Payment == "" {
+		in.Account.Payment = as.Payment
+	}
+	if as.Code != nil {
+		in.Code, in.Campaign = as.Code, as.Campaign
+	}
+	return o.Catalog.Quote(in)
+}
+
 // overviewSelect reads, in one statement, an account with its main method
 // and the month's paid fee (as loadAccount), its payment methods, e-invoice
 // details, latest code, owed charges and the month's usage. The lists come
