@@ -44,7 +44,9 @@ type Mail struct {
 // MailParams are the facts a message is rendered from.
 type MailParams struct {
 	ChargeID  int64     `json:"charge_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`     // payment_failed: why, in the admin's words
+	Reason    string    `json:"reason,omitempty"`     // payment_failed: why, in the admin's words (zh-TW)
+	Failure   string    `json:"failure,omitempty"`    // payment_failed: why, as a code, and the provider's words,
+	Detail    string    `json:"detail,omitempty"`     // so the message gives the reason in its reader's language
 	NextRetry time.Time `json:"next_retry,omitempty"` // payment_failed: the next automatic retry, if any
 	GiveUp    bool      `json:"give_up,omitempty"`    // payment_failed: the renewal was given up
 	Month     string    `json:"month,omitempty"`      // renewal_reminder: the month to be renewed
@@ -113,7 +115,7 @@ func queueReceipts(ctx context.Context, tx *sqlx.Tx, now time.Time, paid []Charg
 // renewal, additional messages) gets one per refused attempt, each saying
 // what happens next (the next automatic retry, or the plan given up).
 func queueFailure(ctx context.Context, tx *sqlx.Tx, now time.Time, ch Charge, gaveUp bool) error {
-	p := MailParams{ChargeID: ch.ID, Reason: ch.Reason(), GiveUp: gaveUp}
+	p := MailParams{ChargeID: ch.ID, Reason: ch.Reason(), Failure: ch.Failure, Detail: ch.FailureDetail, GiveUp: gaveUp}
 	if ch.NextRetryAt.Valid && !gaveUp {
 		p.NextRetry = ch.NextRetryAt.Time
 	}

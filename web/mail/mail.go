@@ -192,6 +192,10 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 		v.Lines = chargeLines(l, cat, ch)
 		v.Total = [2]string{l.T("總計", "Total"), ch.Total.Decimal()}
 		chargeURL := acct + "/charges/" + strconv.FormatInt(ch.ID, 10)
+		if p.Failure != "" || p.Detail != "" {
+			// The refusal this message is about, in its reader's language.
+			p.Reason = db.Charge{Failure: p.Failure, FailureDetail: p.Detail}.ReasonIn(string(l))
+		}
 		switch {
 		case m.Kind == db.MailReceipt && ch.Total == 0:
 			// Nothing was paid (a code offset it all): no payment, no

@@ -348,3 +348,42 @@ func TestInvitation(t *testing.T) {
 		t.Errorf("invitation from a user who reads English: %s\n%s", m.Subject, m.Text)
 	}
 }
+
+// The e-invoice address is read by the user who gave it: a failed
+// payment's message goes in that user's language, reason included, and
+// follows the user's later switch back to 中文.
+func TestFailedPaymentInTheReadersLanguage(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "bear", billing.Light)
+	var ann int64
+	if err := f.s.DB.Get(&ann, `INSERT INTO users (login, display_name, password_hash, created_at) VALUES ('ann', 'Ann 王', 'x', now()) RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SetUserLang(f.ctx, ann, "en"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SaveInvoiceDetails(f.ctx, "user:ann", "bear", billing.InvoiceDetails{Kind: billing.InvoiceCitizenCertificate,
+		Carrier: "AB12345678901234", Email: "ann@shop.test"}); err != nil {
+		t.Fatal(err)
+	}
+	f.prov.SetOutcome("bear", db.OutcomeInsufficientFunds)
+	if _, err := f.s.Upgrade(f.ctx, "user:ann", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "k1"}); billing.ErrorCode(err) != billing.EPaymentFailed {
+		t.Fatalf("upgrade: %v", err)
+	}
+	f.send(t)
+	m := f.mp.Messages(t)[0]
+	if m.To[0].Address != "ann@shop.test" || m.Subject != "[bear 商店] Purchase not completed: payment failed NT$840.00" ||
+		!strings.Contains(m.Text, "Reason: Insufficient funds.") || !strings.Contains(m.Text, "Buy again: https://webstore.test/a/bear/checkout?plan=medium") {
+		t.Errorf("in English: %s\n%s", m.Subject, m.Text)
+	}
+	if err := f.s.SetUserLang(f.ctx, ann, "zh-TW"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Upgrade(f.ctx, "user:ann", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: "k2"}); billing.ErrorCode(err) != billing.EPaymentFailed {
+		t.Fatalf("upgrade: %v", err)
+	}
+	f.send(t)
+	if m := f.mp.Messages(t)[0]; !strings.HasPrefix(m.Subject, "【bear 商店】購買未完成") || !strings.Contains(m.Text, "原因:卡片額度不足") {
+		t.Errorf("after switching back: %s\n%s", m.Subject, m.Text)
+	}
+}
