@@ -32,6 +32,13 @@ func (s *Store) FindUserByLineSubject(ctx context.Context, subject string) (User
 	return u, err
 }
 
+// HasLineLogin reports whether the user has linked a LINE account.
+func (s *Store) HasLineLogin(ctx context.Context, userID int64) (bool, error) {
+	var linked bool
+	err := s.DB.GetContext(ctx, &linked, `SELECT line_subject IS NOT NULL FROM users WHERE id=$1`, userID)
+	return linked, err
+}
+
 // LinePerson is a user with a linked LINE account, as the LINE Login
 // sandbox lists them.
 type LinePerson struct {
