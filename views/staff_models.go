@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +30,10 @@ var staffNav = [][4]string{
 	{"tokens", "/staff/tokens", "API 權杖", "API tokens"},
 }
 
-// AccountHit is one account found by a staff search.
+// AccountHit is one account found by a staff search, its plan by name.
 type AccountHit struct {
 	ID, Name, Region string
-	Plan             billing.PlanID
+	PlanName         string
 }
 
 // StaffAccountView is an account as staff see it.
@@ -100,11 +98,14 @@ type ChargeRow struct {
 	Retryable bool
 }
 
-// AuditRow is one line of the audit trail; Before and After are JSON
-// texts, "" for none.
+// AuditRow is one line of the audit trail: its kind as recorded and in
+// words, what happened in sentences (Lang.AuditSentences), and the record
+// itself (Before and After, JSON texts, "" for none).
 type AuditRow struct {
 	At                     time.Time
 	Actor, AccountID, Kind string
+	KindLabel, ActorLabel  string
+	Sentences              []string
 	Before, After          string
 }
 
@@ -365,6 +366,8 @@ type SimOutput struct {
 	Accounts   []SimAccount
 	// AccountMismatches are the final-state expectations that did not hold.
 	AccountMismatches []string
+	// Catalog names the plans (a scenario runs on the app's catalog).
+	Catalog billing.Catalog
 }
 
 // SimResult is one event's outcome.
@@ -423,71 +426,6 @@ func PrettyJSON(s string) string {
 	}
 	b, _ := json.MarshalIndent(v, "", " ")
 	return string(b)
-}
-
-// AuditChanges summarises an audit entry: for objects, each field that
-// changed as "field: before → after" (or "field: value" when there was no
-// before), in key order; otherwise the after value as it is.
-func AuditChanges(before, after string) []string {
-	var b, a map[string]any
-	if after == "" || json.Unmarshal([]byte(after), &a) != nil {
-		if after == "" {
-			return nil
-		}
-		return []string{after}
-	}
-	if before != "" {
-		json.Unmarshal([]byte(before), &b)
-	}
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	show := func(v any) string {
-		// A nullable column written as {"Time"|"Int64"|..., "Valid"} reads as
-		// its value, or ∅ when not valid.
-		if m, ok := v.(map[string]any); ok && len(m) == 2 {
-			if valid, ok := m["Valid"].(bool); ok {
-				v = nil
-				for k, x := range m {
-					if k != "Valid" && valid {
-						v = x
-					}
-				}
-			}
-		}
-		if v == nil {
-			return "∅"
-		}
-		if s, ok := v.(string); ok {
-			if s == "" {
-				return `""`
-			}
-			return s
-		}
-		j, _ := json.Marshal(v)
-		return string(j)
-	}
-	var out []string
-	for _, k := range keys {
-		av, inA := a[k]
-		bv, inB := b[k]
-		switch {
-		case b == nil:
-			out = append(out, k+": "+show(av))
-		case !inA:
-			out = append(out, k+": "+show(bv)+" → ∅")
-		case !inB || !reflect.DeepEqual(av, bv):
-			out = append(out, k+": "+show(bv)+" → "+show(av))
-		}
-	}
-	return out
 }
 
 // PreviewReasons explains a staff preview line by line: why the code was or

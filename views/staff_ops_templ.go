@@ -821,7 +821,7 @@ func StaffCampaign(p StaffPage, v StaffCampaignView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = stat(p.Lang.T("作廢總額", "Total forfeited"), r.Forfeited.String(), "r-forfeited").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = stat(p.Lang.T("失效總額", "Total forfeited"), r.Forfeited.String(), "r-forfeited").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2575,7 +2575,7 @@ func RunProgress(l Lang, r RenewalRun) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var152 string
-			templ_7745c5c3_Var152, templ_7745c5c3_Err = templ.JoinStringErrs(l.Tf("嘗試 %d,成功 %d,失敗 %d,無回應 %d,作廢 %d", "%d attempted, %d paid, %d failed, %d no answer, %d void",
+			templ_7745c5c3_Var152, templ_7745c5c3_Err = templ.JoinStringErrs(l.Tf("嘗試 %d,成功 %d,失敗 %d,無回應 %d,已取消 %d", "%d attempted, %d paid, %d failed, %d no answer, %d void",
 				res.Attempted, res.Paid, res.Failed, res.Unknown, res.Void))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_ops.templ`, Line: 321, Col: 64}

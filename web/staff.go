@@ -91,7 +91,11 @@ func (s *Server) staffSearch(c echo.Context) error {
 	if len(hits) == 1 && hits[0].ID == q {
 		return c.Redirect(http.StatusSeeOther, "/staff/accounts/"+url.PathEscape(q))
 	}
-	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, accountHits(hits)))
+	cat, err := s.store.Catalog(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, accountHits(lang(c), cat, hits)))
 }
 
 // staffAccount is the account page: one statement reads it all (the plan
@@ -214,6 +218,9 @@ func (s *Server) staffSimulate(c echo.Context) error {
 		}
 	} else {
 		v.Output = simOutput(out)
+		if v.Output.Catalog, err = s.store.Catalog(c.Request().Context()); err != nil {
+			return err
+		}
 	}
 	return render(c, status, views.StaffSimulate(p, v))
 }
@@ -698,7 +705,11 @@ func (s *Server) staffAudit(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.Entries = auditRows(es)
+		cat, err := s.store.Catalog(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		v.Entries = auditRows(p.Lang, cat, es)
 	}
 	return render(c, status, views.StaffAudit(p, v))
 }

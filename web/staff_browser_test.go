@@ -304,7 +304,7 @@ func TestStaffConsole(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		do(t, b, chromedp.WaitVisible(tid("audit")))
-		if got := text(t, b, tid("audit")); !strings.Contains(got, "campaign.created") || !strings.Contains(got, "codes.generated") {
+		if got := text(t, b, tid("audit")); !strings.Contains(got, "建立優惠活動") || !strings.Contains(got, "產生代碼") {
 			t.Errorf("staff audit entries: %s", got)
 		}
 		shot(t, b, "staff-audit")
