@@ -132,7 +132,7 @@ func (s *Server) staffPreview(c echo.Context) error {
 	}
 	now := s.store.Clock.Now()
 	f := views.PreviewForm{Account: strings.TrimSpace(c.QueryParam("account")), At: c.QueryParam("at"), Action: c.QueryParam("action"),
-		Plan: c.QueryParam("plan"), Code: strings.TrimSpace(c.QueryParam("code"))}
+		Plan: c.QueryParam("plan"), Code: strings.TrimSpace(c.QueryParam("code")), Assume: c.QueryParam("assume")}
 	v := views.StaffPreviewView{Form: f, Catalog: cat}
 	if f.At == "" {
 		v.Form.At = now.In(billing.Taipei).Format("2006-01-02T15:04:05")
@@ -148,8 +148,14 @@ func (s *Server) staffPreview(c echo.Context) error {
 				p.Error = p.Lang.Err(err)
 			}
 		}
+		switch billing.PaymentKind(f.Assume) {
+		case "", billing.CreditCard, billing.LinePay:
+		default:
+			p.Error, status = p.Lang.T("只能假設新增信用卡或 LINE Pay。", "Only a credit card or LINE Pay can be assumed."), http.StatusUnprocessableEntity
+		}
 		if p.Error == "" {
-			req := db.PreviewRequest{AccountID: f.Account, At: at, Kind: billing.KindUpgrade, Plan: billing.PlanID(v.Form.Plan), Code: f.Code}
+			req := db.PreviewRequest{AccountID: f.Account, At: at, Kind: billing.KindUpgrade, Plan: billing.PlanID(v.Form.Plan), Code: f.Code,
+				AssumePayment: billing.PaymentKind(f.Assume)}
 			if f.Action == "renewal" {
 				req.Kind, req.Plan = billing.KindRenewal, ""
 			}

@@ -109,7 +109,7 @@ func TestStaffConsole(t *testing.T) {
 			}
 		}
 		reasons := text(t, b, tid("reasons"))
-		for _, want := range []string{"將於", "登錄", "作廢", "min(", "總計 NT$1,260"} {
+		for _, want := range []string{"可於", "登錄", "失效", "較低者", "總計 NT$1,260"} {
 			if !strings.Contains(reasons, want) {
 				t.Errorf("reasons %q do not say %q", reasons, want)
 			}

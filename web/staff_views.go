@@ -142,6 +142,9 @@ func renewalOutcome(l views.Lang, o db.RenewalOutcome) views.RenewalOutcome {
 func previewResult(p db.Preview) *views.PreviewResult {
 	v := &views.PreviewResult{Quote: p.Quote, Next: p.Next, At: p.Request.At, Code: p.Display, Typed: p.Request.Code != "",
 		Registration: p.Registration, Held: p.Code != nil, Campaign: p.Campaign, QuoteErr: p.QuoteErr}
+	if p.Assumed {
+		v.Assumed = p.Request.AssumePayment
+	}
 	if v.Code == "" && v.Typed {
 		v.Code = billing.DisplayCode(billing.NormalizeCode(p.Request.Code))
 	}
