@@ -459,7 +459,11 @@ func (l Lang) PreviewReasons(p PreviewResult, cat billing.Catalog) []string {
 	planName := func(id billing.PlanID) string { return l.PlanNameByID(cat, id) }
 	switch q.Kind {
 	case billing.KindUpgrade:
-		if q.Fee > 0 {
+		switch {
+		case q.Fee > 0 && q.Paid == 0:
+			out = append(out, l.Tf("本月尚未付月費,升級收取%s的月費 %s。", "Nothing is paid for this month yet, so the upgrade charges the %s fee of %s.",
+				planName(q.Plan), q.Amount))
+		case q.Fee > 0:
 			out = append(out, l.Tf("差額為%s的月費 %s 減去本月已付的 %s,即 %s。", "The difference is the %s fee of %s less the %s already paid this month: %s.",
 				planName(q.Plan), q.Fee, q.Paid, q.Amount))
 		}
@@ -487,8 +491,12 @@ func (l Lang) PreviewReasons(p PreviewResult, cat billing.Catalog) []string {
 		case !p.Held:
 			out = append(out, l.T("帳號沒有可用的優惠活動代碼,因此不折抵。", "The account holds no usable promo code, so nothing is offset."))
 		}
-		out = append(out, l.Tf("消費稅為淨額 %s 的 %d%%,即 %s(四捨五入);總計 %s。", "Tax is %[2]d%% of the net %[1]s, %[3]s (rounded half up); the total is %[4]s.",
-			q.Net, billing.TaxRatePercent, q.Tax, q.Total))
+		if q.Net == 0 {
+			out = append(out, l.Tf("淨額為 %s,不收消費稅;總計 %s。", "The net is %s, so there is no tax; the total is %s.", q.Net, q.Total))
+		} else {
+			out = append(out, l.Tf("消費稅為淨額 %s 的 %d%%,即 %s(四捨五入);總計 %s。", "Tax is %[2]d%% of the net %[1]s: %[3]s (rounded half up); the total is %[4]s.",
+				q.Net, billing.TaxRatePercent, q.Tax, q.Total))
+		}
 	}
 	if n := p.Next; n != nil && n.Chargeable() {
 		line := l.Tf("之後 %s(台灣時間)的續約:%s的月費 %s", "The renewal after that, at %s (Taiwan time): the %s fee of %s", TWTime(n.EffectiveAt), planName(n.Plan), n.Amount)
@@ -501,6 +509,21 @@ func (l Lang) PreviewReasons(p PreviewResult, cat billing.Catalog) []string {
 		out = append(out, l.Tf("實際購買會被拒絕:%s", "The purchase would be refused: %s", l.Err(p.QuoteErr)))
 	}
 	return out
+}
+
+// joinOr lists alternatives: "信用卡或 LINE Pay ", "a credit card or LINE
+// Pay" (in zh-TW a Latin name is set off by spaces on both sides, so the
+// Chinese around it needs none).
+func (l Lang) joinOr(items []string) string {
+	if l == EN {
+		return strings.Join(items, " or ")
+	}
+	for i, it := range items {
+		if it != "" && it[0] < 0x80 {
+			items[i] = " " + it + " "
+		}
+	}
+	return strings.ReplaceAll(strings.Join(items, "或"), "  ", " ")
 }
 
 // paymentKindInText names a payment kind inside a sentence (English in
@@ -549,10 +572,10 @@ func (l Lang) refusal(q billing.Quote, c billing.Campaign, cat billing.Catalog) 
 		}
 		if q.Payment == "" {
 			return l.Tf("帳號尚未設定付款方式,而此活動僅限以%s付款;新增其中一種後即可折抵(可用「假設付款方式」試算)。",
-				"the account has no payment method, and this campaign takes %s only; once one is added the code offsets (preview that with \"Assume a payment method\").",
-				strings.Join(kinds, l.T("或", " or ")))
+				"the account has no payment method, and this campaign accepts only %s; once one is added the code offsets (preview that with \"Assume a payment method\").",
+				l.joinOr(kinds))
 		}
-		return l.Tf("以%s付款不適用:此活動僅限以%s付款。", "paying by %s is not eligible: this campaign takes %s only.", l.paymentKindInText(q.Payment), strings.Join(kinds, l.T("或", " or ")))
+		return l.Tf("以%s付款不適用:此活動僅限以%s付款。", "paying by %s is not eligible: this campaign accepts only %s.", l.joinOr([]string{l.paymentKindInText(q.Payment)}), l.joinOr(kinds))
 	case billing.ERegionNotEligible:
 		var regions []string
 		for _, r := range c.Regions {

@@ -47,7 +47,7 @@ func TestStaffPreviewAssumingACardEqualsTheFirstPurchase(t *testing.T) {
 	if status != http.StatusOK || lineTotal.FindStringSubmatch(body)[1] != "NT$1,260" {
 		t.Fatalf("preview without a method: %d, total %v", status, lineTotal.FindStringSubmatch(body))
 	}
-	if !strings.Contains(html.UnescapeString(body), "帳號尚未設定付款方式,而此活動僅限以信用卡或LINE Pay付款") {
+	if !strings.Contains(html.UnescapeString(body), "帳號尚未設定付款方式,而此活動僅限以信用卡或 LINE Pay 付款") {
 		t.Error("the reasons do not say the account has no payment method")
 	}
 	q.Set("assume", string(billing.CreditCard))
