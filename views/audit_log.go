@@ -196,7 +196,13 @@ func (l Lang) AuditSentences(kind, before, after string, cat billing.Catalog) []
 	case "einvoice.saved":
 		d := billing.InvoiceDetails{Kind: billing.InvoiceKind(a.str("Kind")), Carrier: a.str("Carrier"), CompanyTitle: a.str("CompanyTitle"),
 			TaxID: a.str("TaxID"), DonationCode: a.str("DonationCode"), Email: a.str("Email")}
-		out := s("電子發票改為%s:%s。", "E-invoices now go as %s: %s.", l.InvoiceKind(d.Kind), l.InvoiceSummary(d))
+		var out []string
+		if d.Kind == billing.InvoiceCompany {
+			out = s("電子發票改為%s:%s。", "E-invoices now go as %s: %s.", l.InvoiceKind(d.Kind), l.InvoiceSummary(d))
+		} else {
+			// The summary starts with the kind's name.
+			out = s("電子發票改為%s。", "E-invoices now go to: %s.", strings.TrimSpace(l.InvoiceSummary(d)))
+		}
 		if d.Email != "" {
 			out = append(out, l.Tf("通知寄至 %s。", "Notices go to %s.", d.Email))
 		}

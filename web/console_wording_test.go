@@ -151,3 +151,58 @@ func TestStaffAccountPageInWords(t *testing.T) {
 		}
 	}
 }
+
+var (
+	// The collapsed raw record, and the audit filter's help, which names
+	// the codes the filter takes (e.g. "code.registered").
+	hiddenParts = regexp.MustCompile(`(?s)<details.*?</details>|<script.*?</script>|<style.*?</style>|<pre.*?</pre>|<form[^>]*data-testid="audit-form".*?</form>`)
+	anyTag      = regexp.MustCompile(`(?s)<[^>]*>`)
+	enumCode    = regexp.MustCompile(`\b(credit_card|line_pay|bank_transfer|company|donation|mobile_barcode|citizen_certificate|member|` +
+		`admin|operator|operator_no_broadcast|operator_no_stats|registered|reserved|redeemed|expired|issued|pending|failed|paid|void|` +
+		`upgrade|renewal|usage|light|medium|high|declined|insufficient_funds|no_payment_method|given_up|superseded|stale|nothing_owed|` +
+		`running|done|renewing|collecting|finished)\b|\b(user|staff|system|line|api):|[a-z]+\.[a-z_]+ed\b`)
+)
+
+// Every staff page, in zh-TW, shows no enum's code in its visible text
+// (the collapsed raw audit record aside): after a purchase, a schedule
+// change, a role change and e-invoice details, the search, account,
+// audit, campaign, renewal, preview and token pages say it all in words.
+func TestStaffPagesShowNoEnumCodes(t *testing.T) {
+	a := newApp(t)
+	ctx := t.Context()
+	if err := a.Store.CreateAccount(ctx, "staff", db.NewAccount{ID: "fresh", Name: "新開的店", Region: "TW", Plan: billing.Light}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.SaveInvoiceDetails(ctx, "user:alice", "fresh", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,
+		Carrier: "/ABC+123", Email: "shop@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.RegisterCode(ctx, "user:alice", "fresh", "DEMO-2611-0009"); err != nil {
+		t.Fatal(err)
+	}
+	storeCard(t, a, "fresh", "4242424242424242")
+	if _, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "fresh", Plan: billing.High, Key: "enums"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.ScheduleDowngrade(ctx, "user:alice", "fresh", billing.Medium); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.ChangeRole(ctx, "user:alice", "bear", userByLogin(t, a, "oscar"), db.RoleOperatorNoStats); err != nil {
+		t.Fatal(err)
+	}
+	staff := signedInClient(t, a.URL, "staff")
+	for _, path := range []string{"/staff/accounts?q=a", "/staff/accounts/fresh", "/staff/accounts/bear", "/staff/accounts/cat",
+		"/staff/audit", "/staff/audit?account=fresh", "/staff/campaigns", "/staff/campaigns/" + db.DemoCampaignID(testNow), "/staff/renewals",
+		"/staff/preview?account=fresh&action=renewal", "/staff/tokens"} {
+		status, body := staffGet(t, staff, a.URL+path)
+		if status != http.StatusOK {
+			t.Errorf("%s: %d", path, status)
+			continue
+		}
+		text := html.UnescapeString(anyTag.ReplaceAllString(hiddenParts.ReplaceAllString(body, ""), " "))
+		for _, m := range enumCode.FindAllString(text, -1) {
+			i := strings.Index(text, m)
+			t.Errorf("%s shows %q: …%s…", path, m, strings.Join(strings.Fields(text[max(0, i-60):min(len(text), i+60)]), " "))
+		}
+	}
+}
