@@ -123,6 +123,7 @@ func jsonOrNull(v any) (*string, error) {
 // PostgreSQL error codes the store reacts to.
 const (
 	pgUniqueViolation = "23505"
+	pgCheckViolation  = "23514"
 	pgUndefinedTable  = "42P01"
 )
 

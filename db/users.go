@@ -90,6 +90,11 @@ func (s *Store) CheckPassword(ctx context.Context, login, password string) (User
 	} else if err != nil {
 		return User{}, err
 	}
+	if row.Hash == "" {
+		// A user who joined with LINE has no password (JoinWithLine).
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return User{}, ErrBadCredentials
+	}
 	if bcrypt.CompareHashAndPassword([]byte(row.Hash), []byte(password)) != nil {
 		return User{}, ErrBadCredentials
 	}
