@@ -94,7 +94,7 @@ func TestRandomPostsToEveryRoute(t *testing.T) {
 	if _, err := store.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox",
+	s := New(Config{LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", BaseURL: srv.URL,
 		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
 		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
 	}, store)
