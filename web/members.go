@@ -81,7 +81,7 @@ func (s *Server) invite(c echo.Context) error {
 	if err != nil {
 		return s.refused(c, err)
 	}
-	link := s.absURL("/invite/"+tok)
+	link := s.absURL("/invite/" + tok)
 	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: views.Role(role), InviteMailed: to}, "")
 }
 
