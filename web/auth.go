@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,6 +47,15 @@ func (s *Server) signIn(c echo.Context) error {
 	login, addr := c.FormValue("login"), c.RealIP()
 	if wait := s.signins.wait(login, addr); wait > 0 {
 		return s.signInThrottled(c, wait)
+	}
+	if d := s.signins.slow(login); d > 0 {
+		// The login is under attack from elsewhere: this client, without
+		// failures of its own, is let in, a little later.
+		select {
+		case <-time.After(d):
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err()
+		}
 	}
 	user, err := s.auth.Authenticate(c)
 	if err != nil {

@@ -225,3 +225,35 @@ type failing struct{}
 func (failing) Authenticate(echo.Context) (db.User, error) {
 	return db.User{}, billing.Errorf(billing.EForbidden, "")
 }
+
+// A login under attack is slowed down, not locked: a client without
+// failures of its own is let in after slowDown; an address that fails at
+// it then gets no second guess for a minute; the attack ends as the
+// login's bucket refills.
+func TestThrottleSlowsALoginUnderAttack(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(loginThrottle, addrThrottle, func() time.Time { return now })
+	for range loginThrottle.burst {
+		th.failed("oscar", "203.0.113.5")
+	}
+	if w := th.wait("oscar", "203.0.113.5"); w != time.Minute {
+		t.Errorf("the failing address waits %s, want 1m", w)
+	}
+	if w, d := th.wait("oscar", "198.51.100.9"), th.slow("OSCAR"); w != 0 || d != slowDown {
+		t.Errorf("another address: waits %s, slowed %s; want 0 and %s", w, d, slowDown)
+	}
+	if w, d := th.wait("alice", "203.0.113.5"), th.slow("alice"); w != 0 || d != 0 {
+		t.Errorf("another login from the failing address: waits %s, slowed %s; want neither", w, d)
+	}
+	// A second address guesses once, then waits like the first.
+	if locked, _ := th.failed("oscar", "198.51.100.77"); locked {
+		t.Error("a failure at a login already under attack starts another lockout record")
+	}
+	if w := th.wait("oscar", "198.51.100.77"); w <= 0 {
+		t.Errorf("a new address after one failure at a login under attack: waits %s, want a wait", w)
+	}
+	now = now.Add(loginThrottle.every)
+	if d := th.slow("oscar"); d != 0 {
+		t.Errorf("a minute later the login is still slowed: %s", d)
+	}
+}
