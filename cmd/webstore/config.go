@@ -6,7 +6,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+
+	"webstore/billing"
 )
 
 // config is read from the environment once, into one struct, by every
@@ -29,6 +32,9 @@ import (
 //	                  requires it to be set, to a list or to none
 //	LINE_LOGIN_ISSUER, LINE_LOGIN_CHANNEL_ID, LINE_LOGIN_CHANNEL_SECRET
 //	                  LINE Login (OpenID Connect); the local sandbox while unset
+//	CAMPAIGN_MAX_FACE_VALUE
+//	                  the highest face value (NT$) staff may give a campaign;
+//	                  unset: the highest plan fee in the catalog
 //	SMTP_URL, MAIL_FROM
 //	                  where serve sends the outbox's e-mail; unset: it waits
 //
@@ -53,8 +59,10 @@ type config struct {
 	TrustedProxies []*net.IPNet
 	// ProxiesSet: TRUSTED_PROXIES was given (a list, or none).
 	ProxiesSet bool
-	SMTPURL    string
-	MailFrom   string
+	// MaxFaceValue is CAMPAIGN_MAX_FACE_VALUE (0: the highest plan fee).
+	MaxFaceValue billing.Money
+	SMTPURL      string
+	MailFrom     string
 }
 
 type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
@@ -93,6 +101,13 @@ func loadConfig() (config, error) {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, usageError{fmt.Errorf("BASE_URL is %q: want an absolute URL such as https://billing.example.com", c.BaseURL)}
 		}
+	}
+	if v := strings.TrimSpace(os.Getenv("CAMPAIGN_MAX_FACE_VALUE")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || billing.Money(n) > billing.MaxTypedMoney {
+			return c, usageError{fmt.Errorf("CAMPAIGN_MAX_FACE_VALUE is %q: want a whole number of NT$ from 1 to %d", v, int64(billing.MaxTypedMoney))}
+		}
+		c.MaxFaceValue = billing.Money(n)
 	}
 	proxies := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES"))
 	c.ProxiesSet = proxies != ""

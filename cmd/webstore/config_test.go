@@ -192,3 +192,21 @@ func TestLinksBaseFromConfiguration(t *testing.T) {
 		t.Errorf("with BASE_URL: links on %q, LINE Login callback %q", webCfg.BaseURL, webCfg.LineLogin.RedirectURL)
 	}
 }
+
+// CAMPAIGN_MAX_FACE_VALUE raises the face-value cap; anything but a whole
+// number in range is refused by name.
+func TestMaxFaceValueSetting(t *testing.T) {
+	setEnv(t, development)
+	for v, want := range map[string]int64{"": 0, "5000": 5000, " 2400 ": 2400} {
+		t.Setenv("CAMPAIGN_MAX_FACE_VALUE", v)
+		if cfg, err := loadConfig(); err != nil || int64(cfg.MaxFaceValue) != want {
+			t.Errorf("CAMPAIGN_MAX_FACE_VALUE=%q: %d, %v; want %d", v, cfg.MaxFaceValue, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1", "1e3", "9223372036854775807", "lots"} {
+		t.Setenv("CAMPAIGN_MAX_FACE_VALUE", v)
+		if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "CAMPAIGN_MAX_FACE_VALUE") {
+			t.Errorf("CAMPAIGN_MAX_FACE_VALUE=%q: %v, want a refusal naming it", v, err)
+		}
+	}
+}
