@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -273,7 +274,7 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		if err != nil || !sess.User.IsStaff {
 			return echo.ErrNotFound
 		}
-		if !strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		if !isJSON(req.Header.Get(echo.HeaderContentType)) {
 			return c.JSON(http.StatusUnsupportedMediaType, map[string]string{"error": string(billing.EInvalid), "message": "要求內容必須是 application/json。"})
 		}
 	}
@@ -289,6 +290,13 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// isJSON reports whether a Content-Type is exactly application/json, with
+// parameters (charset) or without: not application/jsonx, not a prefix.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == echo.MIMEApplicationJSON
 }
 
 // campaignChoices are the upgrades and renewals the campaign form offers:
