@@ -62,8 +62,8 @@ type Store struct {
 	// MaxFaceValue is the highest face value a campaign may have; 0 means
 	// the catalog's highest plan fee (cmd/webstore: CAMPAIGN_MAX_FACE_VALUE).
 	MaxFaceValue billing.Money
-	refs     referenceCache
-	stmts    sync.Map // query → *sqlx.Stmt (getPrepared)
+	refs         referenceCache
+	stmts        sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.
