@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -256,4 +258,50 @@ func TestThrottleSlowsALoginUnderAttack(t *testing.T) {
 	if d := th.slow("oscar"); d != 0 {
 		t.Errorf("a minute later the login is still slowed: %s", d)
 	}
+}
+
+// A client that goes away before its answer (here while its sign-in waits
+// out a slow-down) is logged as 499 at info: nothing failed on our side.
+func TestClientGoneIsLogged499(t *testing.T) {
+	d, _ := dbtest.New(t)
+	store := db.New(d, billing.SystemClock, nil)
+	var logs strings.Builder
+	var mu sync.Mutex
+	s := New(Config{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))}, store)
+	s.auth = failing{}
+	s.signins.slowDown = 5 * time.Second
+	for range loginThrottle.burst {
+		s.signins.failed("oscar", "203.0.113.5")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"login": {"oscar"}, "password": {"x"}}.Encode())).WithContext(ctx)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("X-CSRF-Token", "t")
+	r.AddCookie(&http.Cookie{Name: "ws_csrf", Value: "t"})
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	s.ServeHTTP(httptest.NewRecorder(), r)
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("the sign-in waited out its slow-down after the client left")
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "level=INFO msg=request method=POST route=/signin path=/signin status=499") {
+		t.Errorf("request log: %q, want status=499 at INFO", out)
+	}
+	if strings.Contains(out, "ERROR") {
+		t.Errorf("a client going away logged an error: %q", out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
