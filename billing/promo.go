@@ -67,8 +67,17 @@ func (c Campaign) InWindow(t time.Time) bool {
 // many of them could overflow.
 const MaxTypedMoney Money = 1_000_000_000
 
-// Validate checks a campaign's own data: an id fit for a URL (ValidID), a
-// clean name (CleanText; trimmed first with TrimText), a face value from 1
+// ValidateNew checks a campaign about to be created: Validate, and an id
+// fit for a URL (ValidID). (A campaign stored before ids were checked keeps
+// its id and can still be edited; the console escapes it.)
+func (c Campaign) ValidateNew(maxFace Money) error {
+	if strings.TrimSpace(c.ID) != "" && !ValidID(c.ID) {
+		return Errorf(EInvalid, "活動代號只能使用英文字母、數字、「_」與「-」,最多 %d 個字元", MaxIDLength)
+	}
+	return c.Validate(maxFace)
+}
+
+// Validate checks a campaign's own data: an id, a clean name (CleanText; trimmed first with TrimText), a face value from 1
 // to maxFace (the highest plan fee, unless staff raised the cap; see
 // db.Store.MaxFaceValue), a window, known payment kinds.
 func (c Campaign) Validate(maxFace Money) error {
@@ -76,8 +85,6 @@ func (c Campaign) Validate(maxFace Money) error {
 	switch {
 	case strings.TrimSpace(c.ID) == "":
 		return Errorf(EInvalid, "活動代號不可空白")
-	case !ValidID(c.ID):
-		return Errorf(EInvalid, "活動代號只能使用英文字母、數字、「_」與「-」,最多 %d 個字元", MaxIDLength)
 	case c.FaceValue <= 0:
 		return Errorf(EInvalid, "面額必須大於 0")
 	case c.FaceValue > maxFace:

@@ -53,7 +53,7 @@ func TestValidID(t *testing.T) {
 func TestCampaignBounds(t *testing.T) {
 	from := time.Date(2026, 12, 1, 0, 0, 0, 0, Taipei)
 	ok := Campaign{ID: "x", Name: "冬季", FaceValue: 1800, ValidFrom: from, ValidUntil: from.AddDate(0, 1, 0)}
-	if err := ok.Validate(1800); err != nil {
+	if err := ok.ValidateNew(1800); err != nil {
 		t.Fatalf("a face value at the cap: %v", err)
 	}
 	for name, tc := range map[string]struct {
@@ -71,7 +71,7 @@ func TestCampaignBounds(t *testing.T) {
 	} {
 		c := ok
 		tc.mut(&c)
-		if err := c.Validate(tc.cap); err == nil || !strings.Contains(err.Error(), tc.fault) {
+		if err := c.ValidateNew(tc.cap); err == nil || !strings.Contains(err.Error(), tc.fault) {
 			t.Errorf("%s: %v, want a refusal saying %q", name, err, tc.fault)
 		}
 	}

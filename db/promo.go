@@ -78,7 +78,7 @@ func (s *Store) CreateCampaign(ctx context.Context, actor Actor, c billing.Campa
 	if err != nil {
 		return c, err
 	}
-	if err := c.Validate(maxFace); err != nil {
+	if err := c.ValidateNew(maxFace); err != nil {
 		return c, err
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,53 @@ func TestStaffAPISimulateBounds(t *testing.T) {
 	status, body := st.do(t, "POST", a.URL+"/staff/api/simulate", "application/json", strings.NewReader(dup))
 	if status != http.StatusBadRequest || !strings.Contains(body, `campaigns[0].codes[1]`) || !strings.Contains(body, "duplicate code") {
 		t.Errorf("a duplicate code: %d %s, want 400 naming campaigns[0].codes[1]", status, body)
+	}
+}
+
+// Campaign ids are checked when staff create one, and escaped wherever the
+// console writes them into a URL: a campaign stored before the check, with
+// '?', '#' or '/' in its id, is reached at its own page and its edit form
+// saves over itself, never over campaign "q".
+func TestCampaignIDsInURLs(t *testing.T) {
+	a := newStaffApp(t)
+	st := httpSignIn(t, a.URL, "staff", nil)
+	ctx := context.Background()
+	for _, id := range []string{"q", "q?x=1#f", "a/b"} {
+		if _, err := a.Store.DB.ExecContext(ctx, `INSERT INTO campaigns (id, name, face_value, valid_from, valid_until, regions, payment_kinds, upgrades, renewal_plans, created_at)
+			SELECT $1, $1, 500, valid_from, valid_until, regions, payment_kinds, upgrades, renewal_plans, created_at FROM campaigns WHERE id = 'summer-2024'`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, list := getPage(t, st, a.URL+"/staff/campaigns", "zh-TW")
+	for _, id := range []string{"q?x=1#f", "a/b"} {
+		href := "/staff/campaigns/" + url.PathEscape(id)
+		if !strings.Contains(list, `href="`+href+`"`) {
+			t.Errorf("the list does not link %q as %s", id, href)
+		}
+		res, page := getPage(t, st, a.URL+href, "zh-TW")
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, `action="`+href+`"`) {
+			t.Errorf("GET %s: %d; its edit form does not post to itself", href, res.StatusCode)
+		}
+		form := url.Values{"name": {"renamed"}, "face": {"600"}, "from": {"2024-06-07T00:00"}, "until": {"2024-08-31T23:59"}, "zone": {"Asia/Taipei"}}
+		if status, body := st.do(t, "POST", a.URL+href, "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusSeeOther {
+			t.Errorf("save %q: %d %.300s", id, status, body)
+		}
+	}
+	var q, odd int64
+	a.Store.DB.Get(&q, `SELECT face_value FROM campaigns WHERE id = 'q'`)
+	a.Store.DB.Get(&odd, `SELECT count(*) FROM campaigns WHERE id IN ('q?x=1#f', 'a/b') AND face_value = 600`)
+	if q != 500 || odd != 2 {
+		t.Errorf("after saving the odd ids: campaign q's face %d (want 500 untouched), %d odd ones saved (want 2)", q, odd)
+	}
+	// A new campaign's id must fit a URL.
+	form := url.Values{"id": {"bad/id"}, "face": {"100"}, "from": {"2026-12-01T00:00"}, "until": {"2026-12-31T00:00"}, "zone": {"Asia/Taipei"}}
+	if status, body := st.do(t, "POST", a.URL+"/staff/campaigns", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusUnprocessableEntity || !strings.Contains(body, "活動代號只能使用") {
+		t.Errorf("create bad/id: %d", status)
+	}
+	// A face value over the highest plan fee is refused in the form.
+	form.Set("id", "huge")
+	form.Set("face", "9223372036854775807")
+	if status, body := st.do(t, "POST", a.URL+"/staff/campaigns", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); status != http.StatusUnprocessableEntity || !strings.Contains(body, "面額最多") {
+		t.Errorf("create with face NT$9,223,372,036,854,775,807: %d", status)
 	}
 }
