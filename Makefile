@@ -8,6 +8,12 @@ BIN     := bin/webstore
 PG_DEV  := .pg/dev
 PG_TEST := .pg/test
 
+# The local sandboxes (payments, LINE Login) are mounted only when
+# WEBSTORE_ENV=development is set explicitly; unset is production's rules.
+# make run and make test ask for development unless told otherwise.
+WEBSTORE_ENV ?= development
+export WEBSTORE_ENV
+
 .PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps fuzz-money
 
 build: generate

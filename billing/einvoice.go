@@ -47,7 +47,7 @@ type InvoiceDetails struct {
 func (d InvoiceDetails) Normalize() InvoiceDetails {
 	d.Kind = InvoiceKind(strings.TrimSpace(string(d.Kind)))
 	d.Carrier = strings.TrimSpace(halfWidth(d.Carrier))
-	d.CompanyTitle = strings.TrimSpace(d.CompanyTitle)
+	d.CompanyTitle = TrimText(d.CompanyTitle)
 	d.TaxID = strings.TrimSpace(halfWidth(d.TaxID))
 	d.DonationCode = strings.TrimSpace(halfWidth(d.DonationCode))
 	d.Email = strings.TrimSpace(halfWidth(d.Email))
@@ -82,6 +82,9 @@ func (d InvoiceDetails) Validate() error {
 	case InvoiceCompany:
 		if strings.TrimSpace(d.CompanyTitle) == "" {
 			return Errorf(EInvalid, "請輸入公司抬頭")
+		}
+		if _, err := CleanText("公司抬頭", d.CompanyTitle, MaxInvoiceTitle); err != nil {
+			return err
 		}
 		if d.TaxID == "" {
 			return Errorf(EInvalid, "請輸入統一編號")

@@ -81,6 +81,16 @@ func NewCatalog(plans []Plan) (Catalog, error) {
 // Plans lists the catalog in rank order.
 func (c Catalog) Plans() []Plan { return append([]Plan(nil), c.plans...) }
 
+// MaxFee is the highest monthly fee in the catalog: by default no promo
+// code is worth more (Campaign.Validate).
+func (c Catalog) MaxFee() Money {
+	var m Money
+	for _, p := range c.plans {
+		m = max(m, p.Fee)
+	}
+	return m
+}
+
 // Plan returns the plan with id, or an EUnknownPlan error.
 func (c Catalog) Plan(id PlanID) (Plan, error) {
 	for _, p := range c.plans {

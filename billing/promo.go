@@ -62,15 +62,42 @@ func (c Campaign) InWindow(t time.Time) bool {
 	return !t.Before(c.ValidFrom) && !t.After(c.ValidUntil)
 }
 
-// Validate checks a campaign's own data.
-func (c Campaign) Validate() error {
+// MaxTypedMoney bounds any amount a person types or configures (a face
+// value, the face-value cap): far above any fee, far below what a sum of
+// many of them could overflow.
+const MaxTypedMoney Money = 1_000_000_000
+
+// ValidateNew checks a campaign about to be created: Validate, and an id
+// fit for a URL (ValidID). (A campaign stored before ids were checked keeps
+// its id and can still be edited; the console escapes it.)
+func (c Campaign) ValidateNew(maxFace Money) error {
+	if strings.TrimSpace(c.ID) != "" && !ValidID(c.ID) {
+		return Errorf(EInvalid, "活動代號只能使用英文字母、數字、「_」與「-」,最多 %d 個字元", MaxIDLength)
+	}
+	return c.Validate(maxFace)
+}
+
+// Validate checks a campaign's own data: an id, a clean name (CleanText; trimmed first with TrimText), a face value from 1
+// to maxFace (the highest plan fee, unless staff raised the cap; see
+// db.Store.MaxFaceValue), a window, known payment kinds.
+func (c Campaign) Validate(maxFace Money) error {
+	maxFace = min(maxFace, MaxTypedMoney)
 	switch {
 	case strings.TrimSpace(c.ID) == "":
 		return Errorf(EInvalid, "活動代號不可空白")
 	case c.FaceValue <= 0:
 		return Errorf(EInvalid, "面額必須大於 0")
+	case c.FaceValue > maxFace:
+		return Errorf(EInvalid, "面額最多 NT$%d(最高的方案月費;若需更高,請由系統管理員調高 CAMPAIGN_MAX_FACE_VALUE)", int64(maxFace))
 	case c.ValidFrom.IsZero() || c.ValidUntil.IsZero() || !c.ValidUntil.After(c.ValidFrom):
 		return Errorf(EInvalid, "有效期間的結束必須晚於開始")
+	}
+	if c.Name != "" {
+		if clean, err := CleanText("活動名稱", c.Name, MaxCampaignName); err != nil {
+			return err
+		} else if clean != c.Name {
+			return Errorf(EInvalid, "活動名稱前後不可有空白")
+		}
 	}
 	for _, k := range c.PaymentKinds {
 		if !k.Valid() {

@@ -89,6 +89,24 @@ func (b UsageBatch) Validate() error {
 	return nil
 }
 
+// MaxSentAtAhead is how far ahead of the server's clock a reported sending
+// time may be (clocks drift a little; a batch is reported after it is sent).
+const MaxSentAtAhead = 5 * time.Minute
+
+// CheckSentAt refuses, as EInvalid, a batch reported at now whose sending
+// time is neither in the billing month of now nor in the one before (whose
+// usage charges are made after it ends), or is more than MaxSentAtAhead
+// ahead of now. Year 0 and last year are refused; so is next week.
+func CheckSentAt(sentAt, now time.Time) error {
+	if sentAt.After(now.Add(MaxSentAtAhead)) {
+		return Errorf(EInvalid, "傳送時間 %s 晚於現在超過 %d 分鐘", sentAt.Format(time.RFC3339), int(MaxSentAtAhead.Minutes()))
+	}
+	if prev := MonthOf(now).Prev(); sentAt.Before(prev.Start()) {
+		return Errorf(EInvalid, "傳送時間 %s 必須在本月或上個月(%s 起)的帳務月份內", sentAt.Format(time.RFC3339), prev.Start().In(Taipei).Format(time.RFC3339))
+	}
+	return nil
+}
+
 // Month is the billing month the batch counts for: a message at 22:59:30
 // Taiwan time on the last day counts for that month, one at 23:00 for the
 // next.

@@ -206,3 +206,37 @@ func TestUsageCodeMessages(t *testing.T) {
 		}
 	}
 }
+
+// A usage batch's sending time lies in the billing month of the report or
+// the one before, and at most five minutes ahead; checked at the exact
+// instants (JST month starts, 23:00 Taiwan time).
+func TestCheckSentAt(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, billing.Taipei)
+	for _, tc := range []struct {
+		sentAt time.Time
+		ok     bool
+	}{
+		{now, true},
+		{now.Add(billing.MaxSentAtAhead), true},
+		{now.Add(billing.MaxSentAtAhead + time.Second), false},
+		{time.Date(2026, 9, 30, 23, 0, 0, 0, billing.Taipei), true},    // 2026-10-01 00:00 JST: the previous month's first instant
+		{time.Date(2026, 9, 30, 22, 59, 59, 0, billing.Taipei), false}, // two months back
+		{time.Date(2025, 11, 23, 12, 0, 0, 0, billing.Taipei), false},  // last year
+		{time.Time{}, false},                                          // year 1
+		{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), false},             // year 0
+		{time.Date(2026, 11, 30, 23, 0, 0, 0, billing.Taipei), false}, // next month, a week ahead
+	} {
+		err := billing.CheckSentAt(tc.sentAt, now)
+		if (err == nil) != tc.ok || err != nil && billing.ErrorCode(err) != billing.EInvalid {
+			t.Errorf("sent at %s: %v, want ok=%v", tc.sentAt.Format(time.RFC3339), err, tc.ok)
+		}
+	}
+	// Near a month start the previous month is still open.
+	start := time.Date(2026, 11, 30, 23, 0, 30, 0, billing.Taipei) // 2026-12-01 00:00:30 JST
+	if err := billing.CheckSentAt(time.Date(2026, 10, 31, 23, 0, 0, 0, billing.Taipei), start); err != nil {
+		t.Errorf("November's first instant reported on 1 December: %v", err)
+	}
+	if err := billing.CheckSentAt(time.Date(2026, 10, 31, 22, 59, 59, 0, billing.Taipei), start); err == nil {
+		t.Error("October's last instant reported on 1 December was accepted")
+	}
+}

@@ -19,8 +19,12 @@ const apiTokenPrefix = "wsu_"
 // and returns it; only its SHA-256 is stored, so it is shown once. Returns
 // EUnknownAccount. Audited (without the token).
 func (s *Store) CreateAPIToken(ctx context.Context, actor Actor, accountID, label string) (string, error) {
+	label, err := cleanLabel(label)
+	if err != nil {
+		return "", err
+	}
 	tok := apiTokenPrefix + NewToken()
-	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, account_id, label, created_at) VALUES ($1,$2,$3,$4)`,
 			hashToken(tok), accountID, label, now)
 		if pgCode(err) == pgForeignKeyViolation {
@@ -73,3 +77,12 @@ func (s *Store) RevokeAPIToken(ctx context.Context, actor Actor, token string) e
 // tokenID names a token in the audit trail without revealing it: the first
 // 8 bytes of its hash, in hex.
 func tokenID(tok string) string { return hex.EncodeToString(hashToken(tok)[:8]) }
+
+// cleanLabel is a token's label as stored: optional, else a clean name
+// (billing.CleanText) of at most billing.MaxLabel characters.
+func cleanLabel(label string) (string, error) {
+	if billing.TrimText(label) == "" {
+		return "", nil
+	}
+	return billing.CleanText("權杖用途", label, billing.MaxLabel)
+}

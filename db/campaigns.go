@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"math"
+	"math/big"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -55,13 +57,18 @@ func campaignArrays(c billing.Campaign) (kinds, ups, plans []string) {
 // for an unknown campaign. Audited with before and after.
 func (s *Store) UpdateCampaign(ctx context.Context, actor Actor, c billing.Campaign) (billing.Campaign, error) {
 	c = billing.DefaultCampaignTerms(c)
-	if err := c.Validate(); err != nil {
+	c.Name = billing.TrimText(c.Name)
+	maxFace, err := s.faceCap(ctx)
+	if err != nil {
+		return c, err
+	}
+	if err := c.Validate(maxFace); err != nil {
 		return c, err
 	}
 	if c.Name == "" {
 		c.Name = c.ID
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var r campaignRow
 		err := tx.GetContext(ctx, &r, `SELECT `+campaignCols+` FROM campaigns WHERE id=$1 FOR UPDATE`, c.ID)
 		if isNoRows(err) {
@@ -244,10 +251,18 @@ type CampaignReport struct {
 	Registered int64 `db:"registered"` // ever registered to an account
 	Redeemed   int64 `db:"redeemed"`
 	Expired    int64 `db:"expired"` // registered, never used, window closed
-	Offset     int64 `db:"offset_total"`
-	Forfeited  int64 `db:"forfeited_total"`
-	AtUpgrade  int64 `db:"at_upgrade"`
-	AtRenewal  int64 `db:"at_renewal"`
+	// Offset and Forfeited are sums of money: summed as numeric, so no
+	// sum overflows in SQL, and read through checkedSum, so a sum beyond
+	// int64 (only a campaign stored before face values were bounded could
+	// reach one) reads as the largest amount with Capped set, never as a
+	// wrapped figure or a failed page.
+	Offset     int64  `db:"-"`
+	Forfeited  int64  `db:"-"`
+	Capped     bool   `db:"-"`
+	OffsetSum  string `db:"offset_total"`
+	ForfeitSum string `db:"forfeited_total"`
+	AtUpgrade  int64  `db:"at_upgrade"`
+	AtRenewal  int64  `db:"at_renewal"`
 	// Daily are registrations and redemptions per Taiwan day.
 	Daily []CodeDay
 }
@@ -270,8 +285,8 @@ func (s *Store) FindCampaignReport(ctx context.Context, campaignID string) (Camp
 		       count(p.account_id) AS registered,
 		       count(*) FILTER (WHERE p.status = 'redeemed') AS redeemed,
 		       count(*) FILTER (WHERE p.status = 'expired' OR (p.status = 'registered' AND c.valid_until < $2)) AS expired,
-		       coalesce(sum(ch.offset_amount) FILTER (WHERE p.status = 'redeemed'), 0) AS offset_total,
-		       coalesce(sum(ch.forfeited) FILTER (WHERE p.status = 'redeemed'), 0) AS forfeited_total,
+		       coalesce(sum(ch.offset_amount::numeric) FILTER (WHERE p.status = 'redeemed'), 0)::text AS offset_total,
+		       coalesce(sum(ch.forfeited::numeric) FILTER (WHERE p.status = 'redeemed'), 0)::text AS forfeited_total,
 		       count(*) FILTER (WHERE p.status = 'redeemed' AND ch.kind = 'upgrade') AS at_upgrade,
 		       count(*) FILTER (WHERE p.status = 'redeemed' AND ch.kind = 'renewal') AS at_renewal
 		FROM promo_codes p JOIN campaigns c ON c.id = p.campaign_id
@@ -279,6 +294,10 @@ func (s *Store) FindCampaignReport(ctx context.Context, campaignID string) (Camp
 		WHERE p.campaign_id = $1`, campaignID, now); err != nil {
 		return r, err
 	}
+	var c1, c2 bool
+	r.Offset, c1 = checkedSum(r.OffsetSum)
+	r.Forfeited, c2 = checkedSum(r.ForfeitSum)
+	r.Capped = c1 || c2
 	err := s.DB.SelectContext(ctx, &r.Daily, `
 		SELECT (e.at AT TIME ZONE 'Asia/Taipei')::date AS day,
 		       count(*) FILTER (WHERE e.kind = 'registered') AS registered,
@@ -287,4 +306,17 @@ func (s *Store) FindCampaignReport(ctx context.Context, campaignID string) (Camp
 		WHERE p.campaign_id = $1 AND e.kind IN ('registered', 'redeemed')
 		GROUP BY 1 ORDER BY 1`, campaignID)
 	return r, err
+}
+
+// checkedSum reads a numeric sum: its value, or math.MaxInt64 and capped
+// when it does not fit in int64 (sums of amounts are never negative).
+func checkedSum(numeric string) (v int64, capped bool) {
+	n, ok := new(big.Int).SetString(numeric, 10)
+	if !ok {
+		return math.MaxInt64, true
+	}
+	if !n.IsInt64() {
+		return math.MaxInt64, true
+	}
+	return n.Int64(), false
 }

@@ -142,8 +142,12 @@ type StaffToken struct {
 // returns it (shown once: only its hash is kept). EForbidden if the user is
 // not staff. Audited without the token.
 func (s *Store) CreateStaffToken(ctx context.Context, actor Actor, userID int64, label string) (string, error) {
+	label, err := cleanLabel(label)
+	if err != nil {
+		return "", err
+	}
 	tok := staffTokenPrefix + NewToken()
-	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var staff bool
 		if err := tx.GetContext(ctx, &staff, `SELECT is_staff FROM users WHERE id=$1`, userID); err != nil && !isNoRows(err) {
 			return err

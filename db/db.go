@@ -67,8 +67,11 @@ type Store struct {
 	DB       *sqlx.DB
 	Clock    billing.Clock
 	Payments Gateway
-	refs     referenceCache
-	stmts    sync.Map // query → *sqlx.Stmt (getPrepared)
+	// MaxFaceValue is the highest face value a campaign may have; 0 means
+	// the catalog's highest plan fee (cmd/webstore: CAMPAIGN_MAX_FACE_VALUE).
+	MaxFaceValue billing.Money
+	refs         referenceCache
+	stmts        sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.

@@ -3,9 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -349,15 +347,12 @@ func (s *Store) SaveInvoiceDetails(ctx context.Context, actor Actor, accountID s
 	})
 }
 
-// maxAccountName is the longest account name, in characters.
-const maxAccountName = 40
-
 // RenameAccount changes an account's display name (帳號設定). Its region
 // is not editable: it decides which campaigns the account may use.
 func (s *Store) RenameAccount(ctx context.Context, actor Actor, accountID, name string) error {
-	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n == 0 || n > maxAccountName {
-		return billing.Errorf(billing.EInvalid, "帳號名稱須為 1 至 %d 個字。", maxAccountName)
+	name, err := billing.CleanText("帳號名稱", name, billing.MaxAccountName)
+	if err != nil {
+		return err
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var before string

@@ -56,14 +56,32 @@ func (s *Store) FindCampaignByID(ctx context.Context, id string) (billing.Campai
 	return s.campaign(ctx, id)
 }
 
+// faceCap is the highest face value a campaign may have: MaxFaceValue, or
+// the catalog's highest plan fee.
+func (s *Store) faceCap(ctx context.Context) (billing.Money, error) {
+	if s.MaxFaceValue > 0 {
+		return s.MaxFaceValue, nil
+	}
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return cat.MaxFee(), nil
+}
+
 // CreateCampaign stores a campaign; empty eligibility lists take the
 // document's terms. Returns EInvalid for bad data, EConflict for a taken id.
 func (s *Store) CreateCampaign(ctx context.Context, actor Actor, c billing.Campaign) (billing.Campaign, error) {
 	c = billing.DefaultCampaignTerms(c)
-	if err := c.Validate(); err != nil {
+	c.Name = billing.TrimText(c.Name)
+	maxFace, err := s.faceCap(ctx)
+	if err != nil {
 		return c, err
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	if err := c.ValidateNew(maxFace); err != nil {
+		return c, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		kinds := make([]string, len(c.PaymentKinds))
 		for i, k := range c.PaymentKinds {
 			kinds[i] = string(k)

@@ -188,14 +188,18 @@ func ParseScenario(data []byte) (Scenario, error) {
 		}
 	}
 	camps := map[string]bool{}
+	codes := map[string]string{} // normalized code → where it first appears
 	for i, c := range sc.Campaigns {
 		f := fmt.Sprintf("campaigns[%d]", i)
 		if c.ID == "" || camps[c.ID] {
 			return sc, &InputError{f + ".id", "missing or duplicate"}
 		}
+		if !billing.ValidID(c.ID) {
+			return sc, &InputError{f + ".id", fmt.Sprintf("want 1 to %d letters, digits, _ or -", billing.MaxIDLength)}
+		}
 		camps[c.ID] = true
-		if c.FaceValue <= 0 {
-			return sc, &InputError{f + ".face_value", "want a positive amount in NT$"}
+		if c.FaceValue <= 0 || billing.Money(c.FaceValue) > billing.MaxTypedMoney {
+			return sc, &InputError{f + ".face_value", fmt.Sprintf("want a positive amount in NT$, at most %d", int64(billing.MaxTypedMoney))}
 		}
 		from, err := parseInstant(c.ValidFrom)
 		if err != nil {
@@ -209,9 +213,17 @@ func ParseScenario(data []byte) (Scenario, error) {
 			return sc, &InputError{f + ".valid_until", "must be after valid_from"}
 		}
 		for j, code := range c.Codes {
-			if billing.NormalizeCode(code) == "" {
-				return sc, &InputError{fmt.Sprintf("%s.codes[%d]", f, j), "empty code"}
+			field := fmt.Sprintf("%s.codes[%d]", f, j)
+			n := billing.NormalizeCode(code)
+			if n == "" {
+				return sc, &InputError{field, "empty code"}
 			}
+			// A code is one row of the ledger: twice is a mistake in the
+			// file, not a conflict with something in progress.
+			if first, ok := codes[n]; ok {
+				return sc, &InputError{field, fmt.Sprintf("duplicate code %q (also %s)", code, first)}
+			}
+			codes[n] = field
 		}
 	}
 	var prev time.Time

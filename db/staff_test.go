@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -297,6 +298,59 @@ func TestCampaignReport(t *testing.T) {
 	}
 	if len(r.Daily) != 2 || r.Daily[0].Registered != 3 || r.Daily[0].Redeemed != 1 || r.Daily[1].Redeemed != 1 {
 		t.Errorf("daily %+v", r.Daily)
+	}
+
+	// Sums cannot overflow: two forfeits of the largest amount (what an
+	// unbounded face value once allowed) sum in numeric and read as the
+	// largest amount, flagged, not as a failed page. (Paid charges are
+	// final, so the rows are written past the triggers.)
+	tx := f.s.DB.MustBeginTx(f.ctx, nil)
+	tx.MustExecContext(f.ctx, `SET LOCAL session_replication_role = replica`)
+	tx.MustExecContext(f.ctx, `UPDATE charges SET forfeited = 9223372036854775807 WHERE code IS NOT NULL`)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = f.s.FindCampaignReport(f.ctx, "summer-2024")
+	if err != nil {
+		t.Fatalf("report over int64 sums: %v", err)
+	}
+	if r.Forfeited != math.MaxInt64 || !r.Capped || r.Offset != 1200 {
+		t.Errorf("report over int64 sums: forfeited %d, capped %v, offset %d", r.Forfeited, r.Capped, r.Offset)
+	}
+}
+
+// A campaign's face value is at most the catalog's highest plan fee unless
+// the store's cap (CAMPAIGN_MAX_FACE_VALUE) is raised; its id must fit a
+// URL; nothing refused is stored.
+func TestCampaignFaceValueCap(t *testing.T) {
+	f := newFixture(t)
+	cat, err := f.s.Catalog(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := cat.MaxFee()
+	from := tw("2026-12-01 00:00")
+	camp := func(id string, face billing.Money) billing.Campaign {
+		return billing.Campaign{ID: id, FaceValue: face, ValidFrom: from, ValidUntil: from.AddDate(0, 1, 0)}
+	}
+	for _, c := range []billing.Campaign{camp("huge", math.MaxInt64), camp("over", top+1), camp("q?x=1#f", 100), camp("a/b", 100)} {
+		if _, err := f.s.CreateCampaign(f.ctx, "test", c); billing.ErrorCode(err) != billing.EInvalid {
+			t.Errorf("campaign %q of %d: %v, want invalid_input", c.ID, c.FaceValue, err)
+		}
+	}
+	if _, err := f.s.CreateCampaign(f.ctx, "test", camp("top", top)); err != nil {
+		t.Errorf("a face value of the highest fee, %d: %v", top, err)
+	}
+	if _, err := f.s.UpdateCampaign(f.ctx, "test", camp("top", top+1)); billing.ErrorCode(err) != billing.EInvalid {
+		t.Errorf("raised over the cap by an edit: %v", err)
+	}
+	f.s.MaxFaceValue = 5 * top
+	if _, err := f.s.CreateCampaign(f.ctx, "test", camp("raised", 5*top)); err != nil {
+		t.Errorf("under a raised cap: %v", err)
+	}
+	var n int
+	if err := f.s.DB.GetContext(f.ctx, &n, `SELECT count(*) FROM campaigns WHERE id IN ('huge', 'over', 'q?x=1#f', 'a/b') OR face_value > $1`, 5*top); err != nil || n != 0 {
+		t.Errorf("%d refused campaigns stored (%v)", n, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -589,4 +590,12 @@ func (l Lang) refusal(q billing.Quote, c billing.Campaign, cat billing.Catalog) 
 		return l.Tf("此活動不折抵 %s → %s 的升級。", "this campaign does not offset an upgrade %s → %s.", l.PlanNameByID(cat, q.FromPlan), l.PlanNameByID(cat, q.Plan))
 	}
 	return billing.CodeMessage(q.CodeRefusal, string(l))
+}
+
+// CampaignPath is the console's path of a campaign's page, or of one
+// below it (suffix, e.g. "/codes.csv"): the id escaped as a path segment,
+// so an id with '/', '?' or '#' (one stored before ids were checked) still
+// names its own campaign.
+func CampaignPath(id, suffix string) string {
+	return "/staff/campaigns/" + url.PathEscape(id) + suffix
 }

@@ -100,7 +100,7 @@ func serveApp(t testing.TB, d *sqlx.DB, clk *clock, seed bool) app {
 	}
 	line, lineSandbox := lineLoginSandbox(t, srv.URL, d)
 	handler = web.New(web.Config{
-		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox",
+		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", BaseURL: srv.URL,
 		SandboxLinePay:   linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
 		SandboxCards:     cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
 		LineLogin:        line,

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,6 +48,15 @@ func (s *Server) signIn(c echo.Context) error {
 	if wait := s.signins.wait(login, addr); wait > 0 {
 		return s.signInThrottled(c, wait)
 	}
+	if d := s.signins.slow(login); d > 0 {
+		// The login is under attack from elsewhere: this client, without
+		// failures of its own, is let in, a little later.
+		select {
+		case <-time.After(d):
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err()
+		}
+	}
 	user, err := s.auth.Authenticate(c)
 	if err != nil {
 		if billing.ErrorCode(err) == "" {
@@ -63,6 +73,14 @@ func (s *Server) signIn(c echo.Context) error {
 // startSession signs user in (a new session and its cookie) and sends them
 // on to next, if it is a page of this site, or to their accounts.
 func (s *Server) startSession(c echo.Context, user db.User, next string) error {
+	// Signing in ends this browser's previous session on the server, so a
+	// cookie copied before (or left by the previous person at a shared
+	// computer) stops working, whoever signs in now.
+	if ck, err := c.Cookie(cookieSession); err == nil && ck.Value != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
 	tok, err := s.store.CreateSession(c.Request().Context(), user.ID)
 	if err != nil {
 		return err

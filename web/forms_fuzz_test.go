@@ -237,3 +237,42 @@ func FuzzMemberRole(f *testing.F) {
 		}
 	})
 }
+
+// The staff campaign form's bounds: whatever is posted, a campaign that
+// decodes and passes billing's checks has an id fit for a URL, a face value
+// from 1 to the cap, a clean name of at most 60 characters and a window;
+// the decoded fields are the posted ones.
+func FuzzCampaignBounds(f *testing.F) {
+	f.Add("id=winter&name=%E5%86%AC&face=800&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=q%3Fx%3D1%23f&face=800&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=a%2Fb&face=800&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=x&face=9223372036854775807&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=x&face=1201&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=x&name=%E2%80%AE&face=1&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=Asia/Taipei")
+	f.Add("id=x&name=%E2%80%8B&face=1&from=2026-12-01T00:00&until=2026-12-31T00:00&zone=UTC&regions=tw,jp&kinds=credit_card&upgrades=light>high&renewals=high")
+	f.Add("id=x&face=-1&from=x&until=&zone=Mars/Base")
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, _ := url.ParseQuery(raw)
+		camp, form, err := campaignFromValues(v)
+		if form.ID != strings.TrimSpace(v.Get("id")) || camp.ID != form.ID {
+			t.Fatalf("id %q decoded as %q / %q", v.Get("id"), form.ID, camp.ID)
+		}
+		if err != nil {
+			return
+		}
+		camp = billing.DefaultCampaignTerms(camp)
+		camp.Name = billing.TrimText(camp.Name)
+		const cap = 1200
+		if camp.ValidateNew(cap) != nil {
+			return
+		}
+		if !billing.ValidID(camp.ID) || camp.FaceValue < 1 || camp.FaceValue > cap || !camp.ValidUntil.After(camp.ValidFrom) {
+			t.Fatalf("accepted %q: %+v", raw, camp)
+		}
+		if camp.Name != "" {
+			if clean, err := billing.CleanText("name", camp.Name, billing.MaxCampaignName); err != nil || clean != camp.Name {
+				t.Fatalf("accepted name %q: %v", camp.Name, err)
+			}
+		}
+	})
+}

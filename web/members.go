@@ -76,12 +76,12 @@ func (s *Server) invite(c echo.Context) error {
 	if to == "" {
 		tok, _, err = s.store.CreateInvitation(ctx, actor(c), member(c).AccountID, role, by)
 	} else {
-		tok, _, err = s.store.InviteByMail(ctx, actor(c), member(c).AccountID, role, by, to, s.absURL(c, "/invite/"))
+		tok, _, err = s.store.InviteByMail(ctx, actor(c), member(c).AccountID, role, by, to, s.absURL("/invite/"))
 	}
 	if err != nil {
 		return s.refused(c, err)
 	}
-	link := s.absURL(c, "/invite/"+tok)
+	link := s.absURL("/invite/" + tok)
 	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: views.Role(role), InviteMailed: to}, "")
 }
 

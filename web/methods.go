@@ -26,15 +26,11 @@ import (
 // page (one-time token → stored card token). The app never sees a card
 // number.
 
-// absURL is an absolute URL on this server for a local path: on BASE_URL
-// when it is set (production), so no request header decides where a
-// provider sends the person back or where an invitation link points.
-func (s *Server) absURL(c echo.Context, path string) string {
-	if s.cfg.BaseURL != "" {
-		return s.cfg.BaseURL + path
-	}
-	return c.Scheme() + "://" + c.Request().Host + path
-}
+// absURL is an absolute URL on this server for a local path, on the
+// configured BaseURL only, so no request header (Host, X-Forwarded-Host)
+// decides where a provider sends the person back or where an invitation
+// link points.
+func (s *Server) absURL(path string) string { return s.cfg.BaseURL + path }
 
 func (s *Server) newMethod(c echo.Context) error {
 	next := localNext(c.QueryParam("next"), "")
@@ -164,8 +160,8 @@ func (s *Server) startMethod(c echo.Context) error {
 			Amount:        verificationAmount,
 			OrderID:       orderID,
 			ProductName:   "LINE官方帳號 付款方式綁定(授權後立即取消)",
-			ConfirmURL:    s.absURL(c, pathFor(c, "/payment-methods/linepay/confirm"+q)),
-			CancelURL:     s.absURL(c, pathFor(c, "/payment-methods/linepay/cancel"+q)),
+			ConfirmURL:    s.absURL(pathFor(c, "/payment-methods/linepay/confirm"+q)),
+			CancelURL:     s.absURL(pathFor(c, "/payment-methods/linepay/cancel"+q)),
 			AuthorizeOnly: true,
 		})
 		if err != nil {
@@ -179,7 +175,7 @@ func (s *Server) startMethod(c echo.Context) error {
 		if s.cfg.Cards == nil {
 			return fmt.Errorf("the card gateway is not configured")
 		}
-		ret := s.absURL(c, pathFor(c, "/payment-methods/card/return"+q))
+		ret := s.absURL(pathFor(c, "/payment-methods/card/return"+q))
 		return c.Redirect(http.StatusSeeOther, cardgw.FieldsURL(s.cfg.Cards.BaseURL, s.cfg.CardPublicKey, ret))
 	}
 	return s.renderNewMethod(c, http.StatusUnprocessableEntity, next, answer, func(l views.Lang) string {

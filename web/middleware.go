@@ -93,6 +93,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			r := c.Request()
 			if sess, err := s.store.FindSessionIn(r.Context(), ck.Value, c.Param("acct")); err == nil {
 				c.Set(ctxSession, sess)
+				// Every page drawn for someone signed in is theirs alone:
+				// no cache (shared or the browser's back button) keeps it.
+				c.Response().Header().Set("Cache-Control", "no-store")
 				c.SetRequest(r.WithContext(db.WithReferenceVersion(r.Context(), sess.ReferenceVersion)))
 			}
 		}

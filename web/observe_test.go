@@ -72,7 +72,7 @@ func TestRequestLogAndMetrics(t *testing.T) {
 	}
 	logs := &lockedLog{}
 	handler = web.New(web.Config{
-		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", Metrics: m,
+		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", Metrics: m, BaseURL: srv.URL,
 		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
 		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
 		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),

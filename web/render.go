@@ -152,6 +152,10 @@ func httpStatus(code billing.Code) int {
 	return http.StatusUnprocessableEntity
 }
 
+// StatusClientClosed is the status logged for a request whose client went
+// away before it was answered (nginx's 499; no client sees it).
+const StatusClientClosed = 499
+
 // errorHandler is the one place errors become responses.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
@@ -193,6 +197,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if code == billing.EUnknownAccount {
 			msg = l.T("找不到這個頁面。", "Page not found.")
 		}
+	case errors.Is(err, context.Canceled) || errors.Is(c.Request().Context().Err(), context.Canceled):
+		// The client went away (closed the tab, timed out): nothing failed
+		// here and nobody reads the answer. Logged as nginx does, 499, at
+		// info (requestLog).
+		c.NoContent(StatusClientClosed)
+		return
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(c.Request().Context().Err(), context.DeadlineExceeded):
 		// The page ran out of time (boundPageTime); the database driver
 		// reports a cancelled query as its own error.

@@ -27,8 +27,9 @@ type Config struct {
 	// SecureCookies marks cookies Secure (behind TLS).
 	SecureCookies bool
 	// BaseURL is the app's public URL (no trailing slash): links it hands
-	// out and the providers' return URLs are built on it. Unset, they are
-	// built from the request's Host (development).
+	// out and the providers' return URLs are built on it, never on a
+	// request header (cmd/webstore sets it to BASE_URL, or in development
+	// to the listen address). Unset, links are bare paths.
 	BaseURL string
 	// LinePay and Cards are the payment providers' clients; their sandboxes
 	// are mounted on this server when the Sandbox* fields are set.

@@ -99,3 +99,58 @@ func TestSignOutEverywhere(t *testing.T) {
 		t.Errorf("audit trail %q, want %q", audited, want)
 	}
 }
+
+// Signing in, as anyone, ends the session this browser had on the server:
+// the earlier cookie, replayed, is a visitor's.
+func TestSignInEndsThePreviousSession(t *testing.T) {
+	a := newStaffApp(t)
+	u := httpSignIn(t, a.URL, "alice", nil)
+	base, _ := url.Parse(a.URL)
+	var alices string
+	for _, ck := range u.c.Jar.Cookies(base) {
+		if ck.Name == "ws_session" {
+			alices = ck.Value
+		}
+	}
+	if alices == "" {
+		t.Fatal("no session cookie after signing in")
+	}
+	form := url.Values{"login": {"oscar"}, "password": {"demo1234"}, "_csrf": {u.csrf}}
+	if res := postForm(t, u, a.URL+"/signin", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("oscar signing in on the same browser: %s", res.Status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/a/bear/menu", nil)
+	req.AddCookie(&http.Cookie{Name: "ws_session", Value: alices})
+	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/signin") {
+		t.Errorf("alice's earlier cookie after oscar signed in: %s %s, want a redirect to sign in", res.Status, res.Header.Get("Location"))
+	}
+	var n int
+	if err := a.Store.DB.Get(&n, `SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login = 'alice'`); err != nil || n != 0 {
+		t.Errorf("alice has %d sessions left on the server (%v)", n, err)
+	}
+}
+
+// Every page drawn for someone signed in says Cache-Control: no-store, the
+// console's and the account list included.
+func TestSignedInPagesAreNotStored(t *testing.T) {
+	a := newStaffApp(t)
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	for _, tc := range []struct {
+		u    httpUser
+		path string
+	}{
+		{alice, "/accounts?pick=1"}, {alice, "/a/bear/menu"}, {alice, "/m/bear/plan"}, {alice, "/terms"},
+		{alice, "/invite/nope"}, {staff, "/staff"}, {staff, "/staff/campaigns"}, {staff, "/staff/accounts/cat"},
+	} {
+		res, _ := getPage(t, tc.u, a.URL+tc.path, "zh-TW")
+		if got := res.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("GET %s signed in: %d, Cache-Control %q, want no-store", tc.path, res.StatusCode, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -101,7 +102,7 @@ func (s *Server) staffSearch(c echo.Context) error {
 // staffAccount is the account page: one statement reads it all (the plan
 // catalog aside).
 func (s *Server) staffAccount(c echo.Context) error {
-	d, err := s.store.StaffAccountPage(c.Request().Context(), c.Param("id"))
+	d, err := s.store.StaffAccountPage(c.Request().Context(), pathParam(c, "id"))
 	if err != nil {
 		if billing.ErrorCode(err) == billing.EUnknownAccount {
 			return echo.ErrNotFound
@@ -286,7 +287,7 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		if err != nil || !sess.User.IsStaff {
 			return echo.ErrNotFound
 		}
-		if !strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		if !isJSON(req.Header.Get(echo.HeaderContentType)) {
 			return c.JSON(http.StatusUnsupportedMediaType, map[string]string{"error": string(billing.EInvalid), "message": "要求內容必須是 application/json。"})
 		}
 	}
@@ -302,6 +303,27 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// pathParam is a path parameter as the URL named it: unescaped, also when
+// the path carried an escaped '/' (Echo then routes on the raw path and
+// hands the parameter over still escaped). Ids are escaped where the
+// console writes them (views.CampaignPath).
+func pathParam(c echo.Context, name string) string {
+	v := c.Param(name)
+	if c.Request().URL.RawPath != "" {
+		if u, err := url.PathUnescape(v); err == nil {
+			return u
+		}
+	}
+	return v
+}
+
+// isJSON reports whether a Content-Type is exactly application/json, with
+// parameters (charset) or without: not application/jsonx, not a prefix.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == echo.MIMEApplicationJSON
 }
 
 // campaignChoices are the upgrades and renewals the campaign form offers:
@@ -427,7 +449,7 @@ func (s *Server) campaignView(c echo.Context, id string) (views.StaffCampaignVie
 }
 
 func (s *Server) staffCampaign(c echo.Context) error {
-	v, err := s.campaignView(c, c.Param("id"))
+	v, err := s.campaignView(c, pathParam(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -437,7 +459,7 @@ func (s *Server) staffCampaign(c echo.Context) error {
 }
 
 func (s *Server) staffUpdateCampaign(c echo.Context) error {
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	camp, f, err := campaignFromForm(c)
 	camp.ID, f.ID, f.Editing = id, id, true
 	if err == nil {
@@ -463,7 +485,7 @@ func (s *Server) staffUpdateCampaign(c echo.Context) error {
 // staffGenerateCodes records the job and runs it detached from the
 // request; the page then watches its progress.
 func (s *Server) staffGenerateCodes(c echo.Context) error {
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("n")))
 	actor := staffActor(c)
 	j, err := s.store.CreateCodeJob(c.Request().Context(), actor, id, n)
@@ -494,7 +516,7 @@ func (s *Server) findJob(c echo.Context) (db.CodeJob, error) {
 		return db.CodeJob{}, echo.ErrNotFound
 	}
 	j, err := s.store.FindCodeJob(c.Request().Context(), jid)
-	if err != nil || j.CampaignID != c.Param("id") {
+	if err != nil || j.CampaignID != pathParam(c, "id") {
 		return j, echo.ErrNotFound
 	}
 	return j, nil
@@ -524,7 +546,7 @@ func (s *Server) staffCodeJobProgress(c echo.Context) error {
 // mark so Excel in zh-TW reads the Chinese header correctly.
 func (s *Server) staffCodesCSV(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := c.Param("id")
+	id := pathParam(c, "id")
 	if _, err := s.store.FindCampaignByID(ctx, id); err != nil {
 		return echo.ErrNotFound
 	}

@@ -43,7 +43,7 @@ func newStaffApp(t *testing.T) app {
 		t.Fatal(err)
 	}
 	handler = web.New(web.Config{
-		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", DatabaseURL: dbURL,
+		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", DatabaseURL: dbURL, BaseURL: srv.URL,
 		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
 		SandboxCards:   cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_sandbox", SecretKey: "sk_sandbox", BasePath: "/sandbox/card"}),
 	}, store)

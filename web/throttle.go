@@ -16,14 +16,32 @@ import (
 	"webstore/views"
 )
 
-// Sign-in is throttled per login and per client address, in this process
-// (a documented per-process limit: N app processes allow N times as many
-// attempts). Only failed attempts spend from the buckets; a throttled
-// attempt is refused before the password is checked, so it costs no
-// bcrypt work. With the defaults a login takes 5 failures in a row, then
-// one per minute; an address 20, then one every 6 seconds.
+// Sign-in is throttled in this process (a documented per-process limit: N
+// app processes allow N times as many attempts). Only failed attempts
+// spend from the buckets; a refused attempt is refused before the password
+// is checked, so it costs no bcrypt work. Three buckets, so that nobody's
+// failures can keep the owner of a login out:
+//
+//   - the client address (hard): 20 failures, then one every 6 seconds,
+//     whatever the logins (one client guessing many logins);
+//   - the client at one login (hard): 5 failures for a login from one
+//     address, then one a minute, for that address only;
+//   - the login (a slow-down, never a refusal): after 5 failures for it
+//     from anywhere, it is under attack for as long as its bucket is empty
+//     (one a minute refills it). While it is, each password check for it
+//     waits slowDown first, and a failure from an address drains that
+//     address's bucket at the login at once, so each new address gets one
+//     guess a minute at it; a client without failures (its owner, at
+//     another address) still signs in, a second later.
+//
+// So guessing one login's password is bounded per address (5, then one a
+// minute), and a distributed guesser by its number of addresses, each
+// slowed; what an attacker can no longer do is lock the owner out.
 type throttle struct {
-	login, addr bucketSet
+	login, addr, pair bucketSet
+	// slowDown is the wait before a password check of a login under
+	// attack.
+	slowDown time.Duration
 }
 
 // throttleRule is a bucket: burst failures at once, then one per every.
@@ -37,9 +55,15 @@ var (
 	addrThrottle  = throttleRule{burst: 20, every: 6 * time.Second}
 )
 
+const slowDown = time.Second
+
+// newThrottle: login is the rule both for a login and for one address at
+// a login; addr for an address.
 func newThrottle(login, addr throttleRule, now func() time.Time) *throttle {
 	return &throttle{login: bucketSet{rule: login, now: now, m: map[string]*rate.Limiter{}},
-		addr: bucketSet{rule: addr, now: now, m: map[string]*rate.Limiter{}}}
+		pair:     bucketSet{rule: login, now: now, m: map[string]*rate.Limiter{}},
+		addr:     bucketSet{rule: addr, now: now, m: map[string]*rate.Limiter{}},
+		slowDown: slowDown}
 }
 
 // maxLoginKey bounds what of a typed login is kept as a key.
@@ -53,16 +77,37 @@ func loginKey(login string) string {
 	return k
 }
 
+func pairKey(login, addr string) string { return addr + " " + loginKey(login) }
+
 // wait is how long until an attempt for login from addr may be checked
-// (0: now).
+// (0: now): only this address's own failures, overall or at this login,
+// make it wait.
 func (t *throttle) wait(login, addr string) time.Duration {
-	return max(t.login.wait(loginKey(login)), t.addr.wait(addr))
+	return max(t.pair.wait(pairKey(login, addr)), t.addr.wait(addr))
 }
 
-// failed spends a failure from both buckets and reports which of them it
-// emptied (a lockout starting), for the audit trail.
+// slow is how long a permitted attempt for login waits before its
+// password is checked: slowDown while the login is under attack, else 0.
+func (t *throttle) slow(login string) time.Duration {
+	if t.login.wait(loginKey(login)) > 0 {
+		return t.slowDown
+	}
+	return 0
+}
+
+// failed spends a failure from the buckets and reports which of them it
+// emptied (an attack on the login starting, an address locked out), for
+// the audit trail. A failure at a login under attack empties the
+// address's bucket at that login.
 func (t *throttle) failed(login, addr string) (loginLocked, addrLocked bool) {
-	return t.login.spend(loginKey(login)), t.addr.spend(addr)
+	underAttack := t.login.wait(loginKey(login)) > 0
+	loginLocked = t.login.spend(loginKey(login)) && !underAttack
+	if underAttack {
+		t.pair.drain(pairKey(login, addr))
+	} else {
+		t.pair.spend(pairKey(login, addr))
+	}
+	return loginLocked, t.addr.spend(addr)
 }
 
 // bucketSet is one token bucket per key. A bucket that has refilled holds
@@ -102,6 +147,22 @@ func (b *bucketSet) spend(key string) (emptied bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
+	lim := b.limiter(key, now)
+	lim.AllowN(now, 1)
+	return lim.TokensAt(now) < 1
+}
+
+// drain empties key's bucket.
+func (b *bucketSet) drain(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	lim := b.limiter(key, now)
+	lim.AllowN(now, max(1, int(math.Floor(lim.TokensAt(now)))))
+}
+
+// limiter is key's bucket, made (full) if there is none; b.mu is held.
+func (b *bucketSet) limiter(key string, now time.Time) *rate.Limiter {
 	lim, ok := b.m[key]
 	if !ok {
 		if len(b.m) >= sweepAbove {
@@ -117,12 +178,11 @@ func (b *bucketSet) spend(key string) (emptied bool) {
 		lim = rate.NewLimiter(rate.Every(b.rule.every), b.rule.burst)
 		b.m[key] = lim
 	}
-	lim.AllowN(now, 1)
-	return lim.TokensAt(now) < 1
+	return lim
 }
 
-// signInThrottled refuses a sign-in attempt while its login or address is
-// throttled: 429 with Retry-After, the sign-in page saying how long to
+// signInThrottled refuses a sign-in attempt while its address is
+// throttled (overall or at this login): 429 with Retry-After, the sign-in page saying how long to
 // wait, and no password checked.
 func (s *Server) signInThrottled(c echo.Context, wait time.Duration) error {
 	secs := int(math.Ceil(wait.Seconds()))
@@ -133,7 +193,8 @@ func (s *Server) signInThrottled(c echo.Context, wait time.Duration) error {
 }
 
 // signInFailed spends a failure; a lockout that starts is written to the
-// audit trail (the login as typed, lower-cased, or the address).
+// audit trail (the login as typed, lower-cased, from when it is slowed
+// down; or the address).
 func (s *Server) signInFailed(c echo.Context, login, addr string) {
 	loginLocked, addrLocked := s.signins.failed(login, addr)
 	ctx := c.Request().Context()

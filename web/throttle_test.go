@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -224,4 +226,82 @@ type failing struct{}
 
 func (failing) Authenticate(echo.Context) (db.User, error) {
 	return db.User{}, billing.Errorf(billing.EForbidden, "")
+}
+
+// A login under attack is slowed down, not locked: a client without
+// failures of its own is let in after slowDown; an address that fails at
+// it then gets no second guess for a minute; the attack ends as the
+// login's bucket refills.
+func TestThrottleSlowsALoginUnderAttack(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(loginThrottle, addrThrottle, func() time.Time { return now })
+	for range loginThrottle.burst {
+		th.failed("oscar", "203.0.113.5")
+	}
+	if w := th.wait("oscar", "203.0.113.5"); w != time.Minute {
+		t.Errorf("the failing address waits %s, want 1m", w)
+	}
+	if w, d := th.wait("oscar", "198.51.100.9"), th.slow("OSCAR"); w != 0 || d != slowDown {
+		t.Errorf("another address: waits %s, slowed %s; want 0 and %s", w, d, slowDown)
+	}
+	if w, d := th.wait("alice", "203.0.113.5"), th.slow("alice"); w != 0 || d != 0 {
+		t.Errorf("another login from the failing address: waits %s, slowed %s; want neither", w, d)
+	}
+	// A second address guesses once, then waits like the first.
+	if locked, _ := th.failed("oscar", "198.51.100.77"); locked {
+		t.Error("a failure at a login already under attack starts another lockout record")
+	}
+	if w := th.wait("oscar", "198.51.100.77"); w <= 0 {
+		t.Errorf("a new address after one failure at a login under attack: waits %s, want a wait", w)
+	}
+	now = now.Add(loginThrottle.every)
+	if d := th.slow("oscar"); d != 0 {
+		t.Errorf("a minute later the login is still slowed: %s", d)
+	}
+}
+
+// A client that goes away before its answer (here while its sign-in waits
+// out a slow-down) is logged as 499 at info: nothing failed on our side.
+func TestClientGoneIsLogged499(t *testing.T) {
+	d, _ := dbtest.New(t)
+	store := db.New(d, billing.SystemClock, nil)
+	var logs strings.Builder
+	var mu sync.Mutex
+	s := New(Config{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))}, store)
+	s.auth = failing{}
+	s.signins.slowDown = 5 * time.Second
+	for range loginThrottle.burst {
+		s.signins.failed("oscar", "203.0.113.5")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("POST", "/signin", strings.NewReader(url.Values{"login": {"oscar"}, "password": {"x"}}.Encode())).WithContext(ctx)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("X-CSRF-Token", "t")
+	r.AddCookie(&http.Cookie{Name: "ws_csrf", Value: "t"})
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	s.ServeHTTP(httptest.NewRecorder(), r)
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("the sign-in waited out its slow-down after the client left")
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "level=INFO msg=request method=POST route=/signin path=/signin status=499") {
+		t.Errorf("request log: %q, want status=499 at INFO", out)
+	}
+	if strings.Contains(out, "ERROR") {
+		t.Errorf("a client going away logged an error: %q", out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

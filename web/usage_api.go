@@ -70,7 +70,11 @@ func (s *Server) recordUsage(c echo.Context) error {
 	if req.AccountID != "" && req.AccountID != accountID {
 		return usageAPIError(c, http.StatusForbidden, string(billing.EForbidden), "此 API 權杖不屬於這個帳號。")
 	}
-	rec, err := s.store.RecordUsage(ctx, db.Actor("api:"+accountID), req.batch(accountID))
+	err = billing.CheckSentAt(req.SentAt, s.store.Clock.Now())
+	var rec db.UsageRecord
+	if err == nil {
+		rec, err = s.store.RecordUsage(ctx, db.Actor("api:"+accountID), req.batch(accountID))
+	}
 	var be *billing.Error
 	if errors.As(err, &be) {
 		status := httpStatus(be.Code)

@@ -6,43 +6,63 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+
+	"webstore/billing"
 )
 
 // config is read from the environment once, into one struct, by every
 // command:
 //
 //	DATABASE_URL      the PostgreSQL database (required)
-//	WEBSTORE_ENV      development (the default) or production
+//	WEBSTORE_ENV      development or production; unset is production (the
+//	                  sandboxes are mounted only on an explicit development)
 //	BASE_URL          the app's public URL, e.g. https://billing.example.com;
 //	                  links and the providers' return URLs are built on it
+//	                  (in development, unset: on the listen address)
 //	LINEPAY_API_URL, LINEPAY_CHANNEL_ID, LINEPAY_CHANNEL_SECRET
 //	CARDGW_API_URL, CARDGW_PUBLIC_KEY, CARDGW_SECRET_KEY
 //	METRICS_ADDR      where serve answers /metrics (off when unset)
 //	TRUSTED_PROXIES   comma-separated addresses or CIDR ranges of the
 //	                  reverse proxies in front: a request from one of them
 //	                  is taken to come from the client its X-Forwarded-For
-//	                  names (sign-in throttling is per client address)
+//	                  names (sign-in throttling is per client address);
+//	                  none: no proxy, the peer is the client. Production
+//	                  requires it to be set, to a list or to none
 //	LINE_LOGIN_ISSUER, LINE_LOGIN_CHANNEL_ID, LINE_LOGIN_CHANNEL_SECRET
 //	                  LINE Login (OpenID Connect); the local sandbox while unset
+//	CAMPAIGN_MAX_FACE_VALUE
+//	                  the highest face value (NT$) staff may give a campaign;
+//	                  unset: the highest plan fee in the catalog
 //	SMTP_URL, MAIL_FROM
 //	                  where serve sends the outbox's e-mail; unset: it waits
 //
 // In development a provider whose URL is unset is the local sandbox; in
 // production every command refuses to start unless every provider setting
-// is there and BASE_URL is https (checkProduction), before it touches the
-// database.
+// is there, BASE_URL is https and TRUSTED_PROXIES is set
+// (checkProduction), before it touches the database. Development must be
+// asked for: WEBSTORE_ENV unset is production, so a server started without
+// it fails closed (no sandbox anyone could sign in or pay through) and
+// says which variable to set.
 type config struct {
-	DatabaseURL    string
-	Production     bool
+	DatabaseURL string
+	Production  bool
+	// EnvUnset is set when WEBSTORE_ENV was not given at all (production's
+	// rules then apply); the refusal says so.
+	EnvUnset       bool
 	BaseURL        string
 	LinePay        linePaySettings
 	Cards          cardSettings
 	MetricsAddr    string
 	LineLogin      lineLoginSettings
 	TrustedProxies []*net.IPNet
-	SMTPURL        string
-	MailFrom       string
+	// ProxiesSet: TRUSTED_PROXIES was given (a list, or none).
+	ProxiesSet bool
+	// MaxFaceValue is CAMPAIGN_MAX_FACE_VALUE (0: the highest plan fee).
+	MaxFaceValue billing.Money
+	SMTPURL      string
+	MailFrom     string
 }
 
 type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
@@ -66,7 +86,9 @@ func loadConfig() (config, error) {
 		MailFrom: or(os.Getenv("MAIL_FROM"), "LINE官方帳號 <no-reply@webstore.localhost>"),
 	}
 	switch env := os.Getenv("WEBSTORE_ENV"); env {
-	case "", "development":
+	case "development":
+	case "":
+		c.Production, c.EnvUnset = true, true
 	case "production":
 		c.Production = true
 	default:
@@ -80,7 +102,19 @@ func loadConfig() (config, error) {
 			return c, usageError{fmt.Errorf("BASE_URL is %q: want an absolute URL such as https://billing.example.com", c.BaseURL)}
 		}
 	}
-	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+	if v := strings.TrimSpace(os.Getenv("CAMPAIGN_MAX_FACE_VALUE")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || billing.Money(n) > billing.MaxTypedMoney {
+			return c, usageError{fmt.Errorf("CAMPAIGN_MAX_FACE_VALUE is %q: want a whole number of NT$ from 1 to %d", v, int64(billing.MaxTypedMoney))}
+		}
+		c.MaxFaceValue = billing.Money(n)
+	}
+	proxies := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES"))
+	c.ProxiesSet = proxies != ""
+	if strings.EqualFold(proxies, "none") {
+		proxies = ""
+	}
+	for _, p := range strings.Split(proxies, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
@@ -120,6 +154,9 @@ func (c config) checkProduction() error {
 			missing = append(missing, s.name)
 		}
 	}
+	if !c.ProxiesSet {
+		missing = append(missing, "TRUSTED_PROXIES (the reverse proxies' addresses, or none)")
+	}
 	var problems []string
 	if len(missing) > 0 {
 		problems = append(problems, "not set: "+strings.Join(missing, ", "))
@@ -137,6 +174,10 @@ func (c config) checkProduction() error {
 		problems = append(problems, "not https: "+strings.Join(plain, ", "))
 	}
 	if len(problems) > 0 {
+		if c.EnvUnset {
+			return usageError{fmt.Errorf("WEBSTORE_ENV is not set, so production's rules apply and it refuses to start: %s (set WEBSTORE_ENV=development for the local payment and LINE Login sandboxes, as make run does)",
+				strings.Join(problems, "; "))}
+		}
 		return usageError{fmt.Errorf("WEBSTORE_ENV=production refuses to start: %s (the payment and LINE Login sandboxes are for development only)",
 			strings.Join(problems, "; "))}
 	}

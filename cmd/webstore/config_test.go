@@ -31,7 +31,10 @@ var production = map[string]string{
 	"LINEPAY_API_URL": "https://api-pay.line.me", "LINEPAY_CHANNEL_ID": "1656999999", "LINEPAY_CHANNEL_SECRET": "s3cret",
 	"CARDGW_API_URL": "https://api.cardgw.example", "CARDGW_PUBLIC_KEY": "pk_live_x", "CARDGW_SECRET_KEY": "sk_live_x",
 	"LINE_LOGIN_ISSUER": "https://access.line.me", "LINE_LOGIN_CHANNEL_ID": "2000999999", "LINE_LOGIN_CHANNEL_SECRET": "l1ne",
+	"TRUSTED_PROXIES": "10.0.0.0/8",
 }
+
+var development = map[string]string{"WEBSTORE_ENV": "development"}
 
 func without(m map[string]string, keys ...string) map[string]string {
 	out := map[string]string{}
@@ -66,6 +69,12 @@ func TestProductionRefusesIncompleteSettings(t *testing.T) {
 		{"plain http", with(production, "BASE_URL", "http://billing.example.tw"), []string{"serve"}, []string{"not https: BASE_URL"}},
 		{"collect", without(production, "LINEPAY_CHANNEL_SECRET"), []string{"collect"}, []string{"LINEPAY_CHANNEL_SECRET"}},
 		{"unknown environment", map[string]string{"WEBSTORE_ENV": "prod"}, []string{"serve"}, []string{`WEBSTORE_ENV is "prod"`}},
+		// Fail closed: a server started without WEBSTORE_ENV is held to
+		// production's rules, and the refusal names the variable.
+		{"WEBSTORE_ENV unset", map[string]string{}, []string{"serve"},
+			append([]string{"WEBSTORE_ENV is not set", "WEBSTORE_ENV=development", "TRUSTED_PROXIES"}, providerEnv...)},
+		{"WEBSTORE_ENV unset, migrate", map[string]string{}, []string{"migrate"}, []string{"WEBSTORE_ENV is not set"}},
+		{"proxies not said", without(production, "TRUSTED_PROXIES"), []string{"serve"}, []string{"not set: TRUSTED_PROXIES"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setEnv(t, tc.env)
@@ -94,7 +103,8 @@ func TestProductionServesNoSandbox(t *testing.T) {
 		sandbox, secure, hsts bool
 	}{
 		{production, false, true, true},
-		{map[string]string{}, true, false, false},
+		{with(production, "TRUSTED_PROXIES", "none"), false, true, true},
+		{development, true, false, false},
 	} {
 		setEnv(t, tc.env)
 		cfg, err := loadConfig()
@@ -134,7 +144,7 @@ func TestProductionServesNoSandbox(t *testing.T) {
 // TRUSTED_PROXIES takes addresses and CIDR ranges; anything else is refused
 // by name.
 func TestTrustedProxies(t *testing.T) {
-	setEnv(t, map[string]string{})
+	setEnv(t, development)
 	t.Setenv("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32")
 	cfg, err := loadConfig()
 	if err != nil {
@@ -150,8 +160,53 @@ func TestTrustedProxies(t *testing.T) {
 	if webCfg, _ := providers(cfg, nil, "http://127.0.0.1:1"); len(webCfg.TrustedProxies) != 3 {
 		t.Errorf("the web configuration has %d trusted proxies", len(webCfg.TrustedProxies))
 	}
+	for _, none := range []string{"none", " NONE "} {
+		t.Setenv("TRUSTED_PROXIES", none)
+		if cfg, err := loadConfig(); err != nil || len(cfg.TrustedProxies) != 0 || !cfg.ProxiesSet {
+			t.Errorf("TRUSTED_PROXIES=%q: %v, %d proxies, set %v", none, err, len(cfg.TrustedProxies), cfg.ProxiesSet)
+		}
+	}
 	t.Setenv("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
 	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), `TRUSTED_PROXIES: "proxy.internal"`) {
 		t.Errorf("a host name in TRUSTED_PROXIES: %v", err)
+	}
+}
+
+// Links are built on BASE_URL, or in development without it on the listen
+// address the server was given: the web app never needs a request's Host.
+func TestLinksBaseFromConfiguration(t *testing.T) {
+	setEnv(t, development)
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if webCfg, _ := providers(cfg, nil, "http://localhost:8080"); webCfg.BaseURL != "http://localhost:8080" {
+		t.Errorf("development without BASE_URL: links on %q, want the listen address", webCfg.BaseURL)
+	}
+	setEnv(t, with(development, "BASE_URL", "https://staging.example.tw/"))
+	if cfg, err = loadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	webCfg, _ := providers(cfg, nil, "http://localhost:8080")
+	if webCfg.BaseURL != "https://staging.example.tw" || webCfg.LineLogin.RedirectURL != "https://staging.example.tw/signin/line/callback" {
+		t.Errorf("with BASE_URL: links on %q, LINE Login callback %q", webCfg.BaseURL, webCfg.LineLogin.RedirectURL)
+	}
+}
+
+// CAMPAIGN_MAX_FACE_VALUE raises the face-value cap; anything but a whole
+// number in range is refused by name.
+func TestMaxFaceValueSetting(t *testing.T) {
+	setEnv(t, development)
+	for v, want := range map[string]int64{"": 0, "5000": 5000, " 2400 ": 2400} {
+		t.Setenv("CAMPAIGN_MAX_FACE_VALUE", v)
+		if cfg, err := loadConfig(); err != nil || int64(cfg.MaxFaceValue) != want {
+			t.Errorf("CAMPAIGN_MAX_FACE_VALUE=%q: %d, %v; want %d", v, cfg.MaxFaceValue, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1", "1e3", "9223372036854775807", "lots"} {
+		t.Setenv("CAMPAIGN_MAX_FACE_VALUE", v)
+		if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "CAMPAIGN_MAX_FACE_VALUE") {
+			t.Errorf("CAMPAIGN_MAX_FACE_VALUE=%q: %v, want a refusal naming it", v, err)
+		}
 	}
 }

@@ -122,7 +122,9 @@ func openStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error
 		d.Close()
 		return nil, fmt.Errorf("database schema is at version %d, this build needs %d: run `webstore migrate`", v, db.LatestVersion())
 	}
-	return db.New(d, billing.SystemClock, gw), nil
+	s := db.New(d, billing.SystemClock, gw)
+	s.MaxFaceValue = cfg.MaxFaceValue
+	return s, nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -27,9 +27,12 @@ const (
 )
 
 // providers builds the clients, the store's gateway over them, and the web
-// configuration that mounts whichever sandboxes stand in for them.
+// configuration that mounts whichever sandboxes stand in for them. Links
+// the app hands out are built on BASE_URL, or in development (where
+// checkProduction lets it be unset) on selfURL, the listen address: never
+// on a request's Host header.
 func providers(c config, d *sqlx.DB, selfURL string) (web.Config, payments.Gateway) {
-	cfg := web.Config{Production: c.Production, SecureCookies: c.Production, BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies}
+	cfg := web.Config{Production: c.Production, SecureCookies: c.Production, BaseURL: or(c.BaseURL, selfURL), TrustedProxies: c.TrustedProxies}
 	hc := providerHTTP()
 	lp := &linepay.Client{
 		BaseURL:       or(c.LinePay.APIURL, selfURL+linePaySandboxPath),

@@ -369,7 +369,7 @@ func TestTimeouts(t *testing.T) {
 	if srv.WriteTimeout <= providerTimeout {
 		t.Errorf("WriteTimeout %s would cut off a purchase still waiting (up to %s) for its provider", srv.WriteTimeout, providerTimeout)
 	}
-	t.Setenv("WEBSTORE_ENV", "")
+	t.Setenv("WEBSTORE_ENV", "development")
 	t.Setenv("DATABASE_URL", "postgres://x/y")
 	cfg, err := loadConfig()
 	if err != nil {
