@@ -93,4 +93,4 @@ screenshots: browser-deps
 		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
 		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
 	fi; \
-	SCREENSHOTS=$(CURDIR)/testdata/screenshots $(GO) test -count=1 -run 'Phone|Desktop|Members|Staff' ./web/
+	SCREENSHOTS=$(CURDIR)/testdata/screenshots $(GO) test -count=1 -run 'Phone|Desktop|Members|Staff|BrowserJourneys' ./web/
