@@ -39,6 +39,7 @@ const (
 	ETransitionNotEl  Code = "transition_not_eligible"
 	EWindowClosed     Code = "code_window_closed"
 	ECodeMistyped     Code = "code_mistyped"
+	EKeyReused        Code = "idempotency_key_reused"
 
 	// Members and invitations (權限管理).
 	ELastAdmin         Code = "last_admin"
@@ -46,6 +47,8 @@ const (
 	EInvitationInvalid Code = "invitation_invalid"
 	EInvitationUsed    Code = "invitation_used"
 	EInvitationExpired Code = "invitation_expired"
+	ELineTaken         Code = "line_linked_to_another_user"
+	ELineOther         Code = "user_linked_to_another_line"
 )
 
 // messages holds every code's sentence, zh-TW first, then English.
@@ -74,6 +77,7 @@ var messages = map[Code][2]string{
 	EPaymentPending:  {"有一筆付款正在處理中,完成前無法進行此操作,請稍後再試。", "A payment is being processed; this can be done once it is settled. Please try again shortly."},
 	ENothingToRetry:  {"沒有需要重新付款的款項。", "There is nothing left to pay."},
 	EMonthNotCurrent: {"只能續約進行中的月份。", "Only the month in progress can be renewed."},
+	EKeyReused:       {"此購買識別碼已用於另一筆購買,本次未收取任何費用。", "This purchase key was already used for another purchase; nothing was charged this time."},
 	EChargeStale:     {"此筆付款已不符合帳號目前的方案,不再收取。", "This charge no longer matches the account's plan and will not be collected."},
 
 	Code(FailDeclined):          {"付款遭拒絕。", "The payment was declined."},
@@ -92,6 +96,8 @@ var messages = map[Code][2]string{
 	EInvitationInvalid: {"此邀請連結無效或已被取消,請向帳號的管理員索取新的連結。", "This invitation link is not valid or was cancelled. Ask the account's admin for a new one."},
 	EInvitationUsed:    {"此邀請連結已被使用,每個連結只能使用一次。請向帳號的管理員索取新的連結。", "This invitation link has already been used; each link works once. Ask the account's admin for a new one."},
 	EInvitationExpired: {"此邀請連結已過期(有效期限為 7 天),請向帳號的管理員索取新的連結。", "This invitation link has expired (links last 7 days). Ask the account's admin for a new one."},
+	ELineTaken:         {"這個 LINE 帳號已連結其他使用者。請先登出,再使用 LINE 登入並開啟邀請連結。", "This LINE account is linked to another user. Sign out first, then sign in with LINE and open the invitation link."},
+	ELineOther:         {"您的帳號已連結另一個 LINE 帳號,請使用該 LINE 帳號,或以目前的帳號直接加入。", "Your account is linked to another LINE account. Use that LINE account, or join with your current account."},
 }
 
 // Error is a refusal with a stable code, a zh-TW message and an English one.

@@ -204,6 +204,16 @@ type UpgradeRequest struct {
 // EPaymentPending if the account already has a payment in flight, or (with
 // the charge) if the provider gave no clear answer.
 func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (Charge, error) {
+	ch, _, err := s.UpgradeOnce(ctx, actor, req)
+	return ch, err
+}
+
+// UpgradeOnce is Upgrade, also reporting whether the request's key had
+// already made the charge returned (a double-click, a refresh, a replay).
+// A key that made a charge for another plan, or another account's, is
+// refused with EKeyReused, with that earlier charge when it is the
+// account's own: never its result dressed as this request's.
+func (s *Store) UpgradeOnce(ctx context.Context, actor Actor, req UpgradeRequest) (Charge, bool, error) {
 	var ch Charge
 	var replay bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
@@ -215,7 +225,11 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 			err := tx.GetContext(ctx, &ch, `SELECT `+chargeCols+` FROM charges WHERE idempotency_key=$1`, req.Key)
 			if err == nil {
 				if ch.AccountID != req.AccountID {
-					return billing.Errorf(billing.EConflict, "")
+					ch = Charge{}
+					return billing.Errorf(billing.EKeyReused, "")
+				}
+				if ch.Kind != billing.KindUpgrade || ch.Plan != req.Plan {
+					return billing.Errorf(billing.EKeyReused, "")
 				}
 				replay = true
 				return nil
@@ -249,14 +263,15 @@ func (s *Store) Upgrade(ctx context.Context, actor Actor, req UpgradeRequest) (C
 		if err == nil && ch.Status == billing.StatusFailed {
 			err = billing.Errorf(billing.EPaymentFailed, "%s", ch.Reason())
 		}
-		return ch, err
+		return ch, replay, err
 	}
 	// The charge is on record: take the payment and settle it even if the
 	// person's request goes away meanwhile (a double-click aborts the first
 	// request), so no charge is left pending by a closed tab.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	return s.payCharge(pctx, actor, ch.ID)
+	ch, err = s.payCharge(pctx, actor, ch.ID)
+	return ch, false, err
 }
 
 // settleTimeout bounds a payment and its settlement once a charge exists.

@@ -52,6 +52,14 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 // "user:alice", "staff:bob", "system:renewal", "sim".
 type Actor string
 
+// Login is the signed-in user's login of a "user:" actor, "" for others.
+func (a Actor) Login() string {
+	if login, ok := strings.CutPrefix(string(a), "user:"); ok {
+		return login
+	}
+	return ""
+}
+
 // Store is the billing service over PostgreSQL. Every method is one
 // transaction (a purchase that waits on a payment provider is two: reserve,
 // then settle) and takes the clock once.
@@ -118,6 +126,7 @@ func jsonOrNull(v any) (*string, error) {
 // PostgreSQL error codes the store reacts to.
 const (
 	pgUniqueViolation = "23505"
+	pgCheckViolation  = "23514"
 	pgUndefinedTable  = "42P01"
 )
 

@@ -142,7 +142,7 @@ func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string,
 		return "", Invitation{}, billing.Errorf(billing.EInvalid, "電子郵件地址格式不正確。")
 	}
 	return s.invite(ctx, actor, accountID, role, byUserID, func(tx *sqlx.Tx, now time.Time, tok string, inv Invitation) error {
-		return queueMailTo(ctx, tx, now, MailInvitation, accountID, addr.Address, "invitation:"+inv.ID,
+		return queueMailTo(ctx, tx, now, MailInvitation, accountID, addr.Address, "invitation:"+inv.ID, byUserID,
 			MailParams{Link: linkBase + tok, Role: string(role), Until: inv.ExpiresAt})
 	})
 }
@@ -199,35 +199,49 @@ func (s *Store) invite(ctx context.Context, actor Actor, accountID string, role 
 func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string, userID int64) (m Membership, joined bool, err error) {
 	var accountID string
 	err = s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
-		h := hashToken(token)
-		r, err := findInvitation(ctx, tx, h, true)
+		r, err := lockUsableInvitation(ctx, tx, now, token)
 		if err != nil {
-			return err
-		}
-		if err := r.usable(now); err != nil {
 			return err
 		}
 		accountID = r.AccountID
-		res, err := tx.ExecContext(ctx, `INSERT INTO memberships (account_id, user_id, role, created_at)
-			VALUES ($1,$2,$3,$4) ON CONFLICT (account_id, user_id) DO NOTHING`, r.AccountID, userID, r.Role, now)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		joined = true
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_by=$2, used_at=$3 WHERE token_hash=$1`, h, userID, now); err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, r.AccountID, "member.joined", nil,
-			map[string]any{"user_id": userID, "role": r.Role, "invitation": hex.EncodeToString(h), "invited_by": r.CreatedBy})
+		joined, err = acceptInvitation(ctx, tx, now, actor, r, userID)
+		return err
 	})
 	if err != nil {
 		return Membership{}, false, err
 	}
 	m, err = s.FindMembership(ctx, userID, accountID)
 	return m, joined, err
+}
+
+// lockUsableInvitation loads and locks the invitation a link's token opens,
+// refusing it as FindInvitation does: under the lock, two people using one
+// link at once cannot both join.
+func lockUsableInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, token string) (invitationRow, error) {
+	r, err := findInvitation(ctx, tx, hashToken(token), true)
+	if err != nil {
+		return r, err
+	}
+	return r, r.usable(now)
+}
+
+// acceptInvitation makes userID a member through the locked, usable
+// invitation r and uses it up; joined is false (and r stays unused) when
+// the user was a member already.
+func acceptInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, r invitationRow, userID int64) (joined bool, err error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO memberships (account_id, user_id, role, created_at)
+		VALUES ($1,$2,$3,$4) ON CONFLICT (account_id, user_id) DO NOTHING`, r.AccountID, userID, r.Role, now)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET used_by=$2, used_at=$3 WHERE token_hash=$1`, r.Hash, userID, now); err != nil {
+		return false, err
+	}
+	return true, audit(ctx, tx, now, actor, r.AccountID, "member.joined", nil,
+		map[string]any{"user_id": userID, "role": r.Role, "invitation": hex.EncodeToString(r.Hash), "invited_by": r.CreatedBy})
 }
 
 // RevokeInvitation cancels a pending invitation of accountID by its ID;

@@ -44,7 +44,9 @@ type Mail struct {
 // MailParams are the facts a message is rendered from.
 type MailParams struct {
 	ChargeID  int64     `json:"charge_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`     // payment_failed: why, in the admin's words
+	Reason    string    `json:"reason,omitempty"`     // payment_failed: why, in the admin's words (zh-TW)
+	Failure   string    `json:"failure,omitempty"`    // payment_failed: why, as a code, and the provider's words,
+	Detail    string    `json:"detail,omitempty"`     // so the message gives the reason in its reader's language
 	NextRetry time.Time `json:"next_retry,omitempty"` // payment_failed: the next automatic retry, if any
 	GiveUp    bool      `json:"give_up,omitempty"`    // payment_failed: the renewal was given up
 	Month     string    `json:"month,omitempty"`      // renewal_reminder: the month to be renewed
@@ -57,7 +59,8 @@ type MailParams struct {
 }
 
 // queueMail writes one message per account in accounts to the outbox, to
-// the account's e-invoice e-mail address (accounts without one get none),
+// the account's e-invoice e-mail address (accounts without one get none)
+// and read by the user who gave it (in their language, see ClaimMail),
 // in the caller's transaction: it is sent only if the event commits, and
 // the dedupe key (keys[i] for accounts[i]) keeps it to one per event.
 func queueMail(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, accounts, keys []string, params []MailParams) error {
@@ -72,8 +75,8 @@ func queueMail(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, acc
 		}
 		ps[i] = string(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, params, dedupe_key, created_at, send_after)
-		SELECT $1, u.acct, e.email, u.params::jsonb, u.key, $2, $2
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, recipient_user_id, params, dedupe_key, created_at, send_after)
+		SELECT $1, u.acct, e.email, e.email_user_id, u.params::jsonb, u.key, $2, $2
 		FROM unnest($3::text[], $4::text[], $5::text[]) AS u(acct, key, params)
 		JOIN einvoice_details e ON e.account_id = u.acct AND e.email <> ''
 		ON CONFLICT (dedupe_key) DO NOTHING`, kind, now, pq.StringArray(accounts), pq.StringArray(keys), pq.StringArray(ps))
@@ -81,14 +84,16 @@ func queueMail(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, acc
 }
 
 // queueMailTo writes one message to recipient (not the e-invoice address:
-// an invitation goes to the person invited).
-func queueMailTo(ctx context.Context, tx *sqlx.Tx, now time.Time, kind, accountID, recipient, key string, params MailParams) error {
+// an invitation goes to the person invited, who is no user yet), in the
+// language of the user who sends it (byUserID), as they last chose it.
+func queueMailTo(ctx context.Context, tx *sqlx.Tx, now time.Time, kind, accountID, recipient, key string, byUserID int64, params MailParams) error {
 	b, err := json.Marshal(params)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, params, dedupe_key, created_at, send_after)
-		VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING`, kind, accountID, recipient, string(b), key, now)
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, lang, params, dedupe_key, created_at, send_after)
+		VALUES ($1, $2, $3, coalesce((SELECT lang FROM users WHERE id = $7), 'zh-TW'), $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING`,
+		kind, accountID, recipient, string(b), key, now, byUserID)
 	return err
 }
 
@@ -102,13 +107,23 @@ func queueReceipts(ctx context.Context, tx *sqlx.Tx, now time.Time, paid []Charg
 }
 
 // queueFailure queues the failed-payment message of a charge's refusal.
+//
+// A failed upgrade is a purchase that did not happen (billing.Owed), and
+// the admin who tried it saw the refusal on the page; trying again is a
+// new charge. So one message goes out per purchase, not per try: one per
+// account, plan change and billing month. A charge the account owes (a
+// renewal, additional messages) gets one per refused attempt, each saying
+// what happens next (the next automatic retry, or the plan given up).
 func queueFailure(ctx context.Context, tx *sqlx.Tx, now time.Time, ch Charge, gaveUp bool) error {
-	p := MailParams{ChargeID: ch.ID, Reason: ch.Reason(), GiveUp: gaveUp}
+	p := MailParams{ChargeID: ch.ID, Reason: ch.Reason(), Failure: ch.Failure, Detail: ch.FailureDetail, GiveUp: gaveUp}
 	if ch.NextRetryAt.Valid && !gaveUp {
 		p.NextRetry = ch.NextRetryAt.Time
 	}
-	return queueMail(ctx, tx, now, MailPaymentFailed, []string{ch.AccountID},
-		[]string{"payment_failed:" + itoa(ch.ID) + ":" + itoa(int64(ch.Attempts))}, []MailParams{p})
+	key := "payment_failed:" + itoa(ch.ID) + ":" + itoa(int64(ch.Attempts))
+	if ch.Kind == billing.KindUpgrade {
+		key = "payment_failed:upgrade:" + ch.AccountID + ":" + string(ch.FromPlan) + ":" + string(ch.Plan) + ":" + ch.Month().String()
+	}
+	return queueMail(ctx, tx, now, MailPaymentFailed, []string{ch.AccountID}, []string{key}, []MailParams{p})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -154,8 +169,8 @@ func (s *Store) QueueReminders(ctx context.Context) (int64, error) {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, params, dedupe_key, created_at, send_after)
-			SELECT 'code_expiry', p.account_id, e.email, jsonb_build_object('code', p.display, 'until', c.valid_until), 'code_expiry:' || p.code, $1, $1
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, account_id, recipient, recipient_user_id, params, dedupe_key, created_at, send_after)
+			SELECT 'code_expiry', p.account_id, e.email, e.email_user_id, jsonb_build_object('code', p.display, 'until', c.valid_until), 'code_expiry:' || p.code, $1, $1
 			FROM promo_codes p JOIN campaigns c ON c.id = p.campaign_id
 			JOIN einvoice_details e ON e.account_id = p.account_id AND e.email <> ''
 			WHERE p.status = 'registered' AND c.valid_until > $1 AND c.valid_until <= $2
@@ -169,14 +184,16 @@ func (s *Store) QueueReminders(ctx context.Context) (int64, error) {
 
 // ClaimMail takes up to n messages due at now for sending, holding them
 // for lease: a second worker skips them, and if this one dies they are
-// due again once the lease ends.
+// due again once the lease ends. Each comes in its reader's language as
+// of now (the user's last choice), else the one it was queued in.
 func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]Mail, error) {
 	now := s.Clock.Now()
 	var ms []Mail
 	err := s.DB.SelectContext(ctx, &ms, `UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND send_after <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING id, kind, account_id, recipient, lang, params, attempts, created_at`, now.Add(lease), now, n)
+		RETURNING id, kind, account_id, recipient, coalesce((SELECT u.lang FROM users u WHERE u.id = outbox.recipient_user_id), lang) AS lang,
+			params, attempts, created_at`, now.Add(lease), now, n)
 	return ms, err
 }
 

@@ -71,6 +71,30 @@ func (o Overview) Quote(kind billing.ChargeKind, to billing.PlanID) (billing.Quo
 	return o.Catalog.Quote(in)
 }
 
+// Assume is what a page may suppose about an account when it says what a
+// purchase will cost: a payment method of kind Payment added (when the
+// account has none), or the code Code of campaign Campaign registered.
+type Assume struct {
+	Payment  billing.PaymentKind
+	Code     *billing.PromoCode
+	Campaign billing.Campaign
+}
+
+// QuoteAssuming prices the upgrade to plan now, as Quote does, for the
+// account as it would be with as: "what will this cost once I add a card",
+// "would this code offset this purchase". It writes nothing.
+func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, error) {
+	in := o.upgradeIn
+	in.Kind, in.To = billing.KindUpgrade, to
+	if as.Payment != "" && in.Account.Payment == "" {
+		in.Account.Payment = as.Payment
+	}
+	if as.Code != nil {
+		in.Code, in.Campaign = as.Code, as.Campaign
+	}
+	return o.Catalog.Quote(in)
+}
+
 // overviewSelect reads, in one statement, an account with its main method
 // and the month's paid fee (as loadAccount), its payment methods, e-invoice
 // details, latest code, owed charges and the month's usage. The lists come
@@ -304,11 +328,15 @@ func (s *Store) SaveInvoiceDetails(ctx context.Context, actor Actor, accountID s
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO einvoice_details (account_id, kind, carrier, company_title, tax_id, donation_code, email, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+		// The address is read by the user who gave it: mail to it goes in
+		// their language. Saving the other details leaves it theirs.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO einvoice_details (account_id, kind, carrier, company_title, tax_id, donation_code, email, updated_at, email_user_id)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,(SELECT id FROM users WHERE login = $9))
 			ON CONFLICT (account_id) DO UPDATE SET kind=EXCLUDED.kind, carrier=EXCLUDED.carrier, company_title=EXCLUDED.company_title,
-				tax_id=EXCLUDED.tax_id, donation_code=EXCLUDED.donation_code, email=EXCLUDED.email, updated_at=EXCLUDED.updated_at`,
-			accountID, string(d.Kind), d.Carrier, d.CompanyTitle, d.TaxID, d.DonationCode, d.Email, now); err != nil {
+				tax_id=EXCLUDED.tax_id, donation_code=EXCLUDED.donation_code, email=EXCLUDED.email, updated_at=EXCLUDED.updated_at,
+				email_user_id = CASE WHEN einvoice_details.email <> EXCLUDED.email OR einvoice_details.email_user_id IS NULL
+					THEN EXCLUDED.email_user_id ELSE einvoice_details.email_user_id END`,
+			accountID, string(d.Kind), d.Carrier, d.CompanyTitle, d.TaxID, d.DonationCode, d.Email, now, actor.Login()); err != nil {
 			return err
 		}
 		var b any

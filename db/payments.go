@@ -434,7 +434,14 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 		if err != nil {
 			return err
 		}
+		// Like an upgrade, a retry with no payment method is refused before
+		// anything changes: no attempt is counted (SCENARIOS.md, retry).
+		noMethod := func(total billing.Money) bool { return total > 0 && !row.PaymentID.Valid }
 		if ch.Kind == billing.KindUsage {
+			if noMethod(ch.Total) {
+				refusedErr = billing.Errorf(billing.ENoPaymentMethod, "")
+				return nil
+			}
 			// Messages already sent: the amount stands, under the account's
 			// main method now.
 			return s.requeue(ctx, tx, now, actor, &ch, nil, row)
@@ -446,6 +453,10 @@ func (s *Store) RetryCharge(ctx context.Context, actor Actor, id int64) (Charge,
 		}
 		if err != nil {
 			return err
+		}
+		if noMethod(q.Total) {
+			refusedErr = billing.Errorf(billing.ENoPaymentMethod, "")
+			return nil
 		}
 		return s.requeue(ctx, tx, now, actor, &ch, &q, row)
 	})

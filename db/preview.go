@@ -20,6 +20,11 @@ type PreviewRequest struct {
 	// Code, optional, is a code to register at At first (it need not be
 	// registered yet).
 	Code string
+	// AssumePayment, optional, answers "what if they add a card / LINE
+	// Pay first?": an account without a payment method is quoted as if
+	// this kind (CreditCard or LinePay) were its main method, as it is once
+	// the first one is added. An account with a method keeps its own.
+	AssumePayment billing.PaymentKind
 }
 
 // Preview is the answer: the quote exactly as the purchase or renewal would
@@ -39,6 +44,9 @@ type Preview struct {
 	Campaign billing.Campaign
 	// Display is the code as issued.
 	Display string
+	// Assumed reports that the quote took Request.AssumePayment as the
+	// account's method (it had none).
+	Assumed bool
 	// After an upgrade, Next is the renewal that would follow at the next
 	// month start (the code spent if the upgrade used it); nil otherwise.
 	Next *billing.Quote
@@ -49,7 +57,8 @@ type Preview struct {
 // code with billing.CheckRegistration at At as RegisterCode would, and asks
 // billing's Catalog.Quote. It writes nothing (a read-only transaction).
 //
-// Returns EUnknownAccount; a refused registration or purchase is reported in
+// Returns EUnknownAccount, EInvalid for an AssumePayment that is neither a
+// card nor LINE Pay; a refused registration or purchase is reported in
 // the Preview, not as an error.
 func (s *Store) PreviewCharge(ctx context.Context, req PreviewRequest) (Preview, error) {
 	p := Preview{Request: req}
@@ -65,6 +74,15 @@ func (s *Store) PreviewCharge(ctx context.Context, req PreviewRequest) (Preview,
 	cat, in, _, err := quoteIn(ctx, tx, quoteAt, req.AccountID, req.Kind, req.Plan, false)
 	if err != nil {
 		return p, err
+	}
+	switch req.AssumePayment {
+	case "":
+	case billing.CreditCard, billing.LinePay:
+		if in.Account.Payment == "" {
+			in.Account.Payment, p.Assumed = req.AssumePayment, true
+		}
+	default:
+		return p, billing.Errorf(billing.EInvalid, "只能假設新增信用卡或 LINE Pay。")
 	}
 	if req.Code != "" {
 		norm := billing.NormalizeCode(req.Code)

@@ -216,6 +216,14 @@ type RegisteredCode struct {
 // Two accounts racing for one code serialise on the code's row: exactly one
 // wins; the other gets ECodeTaken.
 func (s *Store) RegisterCode(ctx context.Context, actor Actor, accountID, raw string) (RegisteredCode, error) {
+	return s.RegisterCodeIf(ctx, actor, accountID, raw, nil)
+}
+
+// RegisterCodeIf is RegisterCode asking fits first, when not nil, about
+// the code's campaign: an error from it leaves the code unregistered and
+// is returned as is (a page asking "this code does not offset this
+// purchase: register it anyway?").
+func (s *Store) RegisterCodeIf(ctx context.Context, actor Actor, accountID, raw string, fits func(billing.Campaign) error) (RegisteredCode, error) {
 	var out RegisteredCode
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		code := billing.NormalizeCode(raw)
@@ -250,6 +258,11 @@ func (s *Store) RegisterCode(ctx context.Context, actor Actor, accountID, raw st
 		}
 		if err := billing.CheckRegistration(reg); err != nil {
 			return err
+		}
+		if fits != nil && r.AccountID.String != accountID {
+			if err := fits(reg.Campaign); err != nil {
+				return err
+			}
 		}
 		out = RegisteredCode{Code: r.Code, Display: r.Display, Campaign: reg.Campaign, Status: billing.CodeRegistered, Registered: now}
 		if r.AccountID.String == accountID {

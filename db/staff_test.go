@@ -507,3 +507,105 @@ func BenchmarkEstimateRenewal(b *testing.B) {
 		}
 	}
 }
+
+// "What will my first purchase with this code cost?": an account without a
+// payment method, previewed with a code not yet registered and an assumed
+// card or LINE Pay, gets the offset the real purchase gives once the code
+// is registered and that method added — upgrades and the renewal alike.
+// Without the assumption the code does not offset (no method) and the
+// upgrade is refused; an account with a method of its own keeps it.
+func TestStaffPreviewAssumedMethodEqualsFirstPurchase(t *testing.T) {
+	f := newFixture(t)
+	at := tw("2024-06-11 10:00")
+	f.clk.Set(at)
+	type tc struct {
+		id   string
+		from billing.PlanID
+		kind billing.ChargeKind
+		to   billing.PlanID
+		pay  billing.PaymentKind
+		want billing.Money // the preview's total
+	}
+	cases := []tc{
+		{"m-card", billing.Light, billing.KindUpgrade, billing.Medium, billing.CreditCard, 0},
+		{"h-card", billing.Light, billing.KindUpgrade, billing.High, billing.CreditCard, 420},
+		{"h-linepay", billing.Light, billing.KindUpgrade, billing.High, billing.LinePay, 420},
+		{"mh-card", billing.Medium, billing.KindUpgrade, billing.High, billing.CreditCard, 0},
+		{"r-linepay", billing.High, billing.KindRenewal, "", billing.LinePay, 420},
+	}
+	var codes []string
+	for i := range cases {
+		codes = append(codes, fmt.Sprintf("FIRST-%04d", i))
+	}
+	f.codes(t, codes...)
+	previews := map[string]db.Preview{}
+	for i, c := range cases {
+		f.account(t, c.id, c.from, "", "")
+		req := db.PreviewRequest{AccountID: c.id, At: at, Kind: c.kind, Plan: c.to, Code: codes[i]}
+		plain, err := f.s.PreviewCharge(f.ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.Quote.Offset != 0 || plain.Quote.CodeRefusal != billing.EPaymentIneligble || plain.Assumed {
+			t.Errorf("%s without a method: %+v", c.id, plain.Quote)
+		}
+		if c.kind == billing.KindUpgrade && billing.ErrorCode(plain.QuoteErr) != billing.ENoPaymentMethod {
+			t.Errorf("%s without a method: purchase error %v, want no_payment_method", c.id, plain.QuoteErr)
+		}
+		req.AssumePayment = c.pay
+		p, err := f.s.PreviewCharge(f.ctx, req)
+		if err != nil || p.QuoteErr != nil || p.Registration != nil || !p.Assumed {
+			t.Fatalf("%s assuming %s: %+v %v", c.id, c.pay, p, err)
+		}
+		if p.Quote.Total != c.want || p.Quote.Offset == 0 {
+			t.Errorf("%s assuming %s: total %s offset %s, want total %s with an offset", c.id, c.pay, p.Quote.Total, p.Quote.Offset, c.want)
+		}
+		previews[c.id] = p
+		// Then for real: register, add the method, buy.
+		if _, err := f.s.RegisterCode(f.ctx, "test", c.id, codes[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddPaymentMethod(f.ctx, "test", db.PaymentMethod{AccountID: c.id, Kind: c.pay, Token: "tok"}, true); err != nil {
+			t.Fatal(err)
+		}
+		if c.kind != billing.KindUpgrade {
+			continue
+		}
+		ch, err := f.s.Upgrade(f.ctx, "test", db.UpgradeRequest{AccountID: c.id, Plan: c.to, Key: "first-" + c.id})
+		if err != nil {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		q := p.Quote
+		if ch.Amount != q.Amount || ch.Offset != q.Offset || ch.Forfeited != q.Forfeited || ch.Net != q.Net || ch.Tax != q.Tax ||
+			ch.Total != q.Total || ch.Code != q.Code || ch.Plan != q.Plan {
+			t.Errorf("%s: preview %+v, first purchase %+v", c.id, q, ch)
+		}
+	}
+	july := billing.MonthOf(at).Next()
+	f.clk.Set(july.Start())
+	if _, err := f.s.Renew(f.ctx, "test", july.Start(), db.RenewOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := f.s.FindCharges(f.ctx, "r-linepay")
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("r-linepay charges %+v %v", cs, err)
+	}
+	if q, ch := previews["r-linepay"].Quote, cs[0]; ch.Offset != q.Offset || ch.Tax != q.Tax || ch.Total != q.Total || ch.Code != q.Code {
+		t.Errorf("renewal: preview %+v, charge %+v", q, ch)
+	}
+
+	// An account with a method of its own is quoted with it.
+	f.clk.Set(at)
+	f.account(t, "bank", billing.Light, billing.BankTransfer, "tok")
+	f.codes(t, "FIRST-BANK")
+	p, err := f.s.PreviewCharge(f.ctx, db.PreviewRequest{AccountID: "bank", At: at, Kind: billing.KindUpgrade, Plan: billing.High,
+		Code: "FIRST-BANK", AssumePayment: billing.CreditCard})
+	if err != nil || p.Assumed || p.Quote.CodeRefusal != billing.EPaymentIneligble || p.Quote.Total != 1260 {
+		t.Errorf("bank transfer assuming a card: %+v %v", p.Quote, err)
+	}
+	_, err = f.s.PreviewCharge(f.ctx, db.PreviewRequest{AccountID: "bank", At: at, Kind: billing.KindUpgrade, Plan: billing.High,
+		AssumePayment: billing.BankTransfer})
+	if billing.ErrorCode(err) != billing.EInvalid {
+		t.Errorf("assuming a bank transfer: %v, want invalid_input", err)
+	}
+}

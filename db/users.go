@@ -90,6 +90,11 @@ func (s *Store) CheckPassword(ctx context.Context, login, password string) (User
 	} else if err != nil {
 		return User{}, err
 	}
+	if row.Hash == "" {
+		// A user who joined with LINE has no password (JoinWithLine).
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return User{}, ErrBadCredentials
+	}
 	if bcrypt.CompareHashAndPassword([]byte(row.Hash), []byte(password)) != nil {
 		return User{}, ErrBadCredentials
 	}
@@ -193,6 +198,17 @@ func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Sessi
 
 func (s *Store) SelectAccount(ctx context.Context, tok, accountID string) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE sessions SET account_id=$2 WHERE token_hash=$1`, hashToken(tok), accountID)
+	return err
+}
+
+// SetUserLang records the language a user chose in the pages ("zh-TW" or
+// "en"): their mail is written in it from then on. Anything else is
+// refused with EInvalid.
+func (s *Store) SetUserLang(ctx context.Context, userID int64, lang string) error {
+	if lang != "zh-TW" && lang != "en" {
+		return billing.Errorf(billing.EInvalid, "不支援的語言。")
+	}
+	_, err := s.DB.ExecContext(ctx, `UPDATE users SET lang=$2 WHERE id=$1 AND lang IS DISTINCT FROM $2`, userID, lang)
 	return err
 }
 

@@ -5,6 +5,7 @@ package views
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"webstore/billing"
@@ -111,6 +112,21 @@ func (l Lang) PaymentKind(k billing.PaymentKind) string {
 		return l.T("銀行轉帳", "Bank transfer")
 	}
 	return l.T("未設定", "None")
+}
+
+// PaymentKinds lists kinds as a sentence does: 「信用卡或 LINE Pay」, "a credit card or LINE Pay".
+func (l Lang) PaymentKinds(ks []billing.PaymentKind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = l.PaymentKind(k)
+		if l == EN && k == billing.CreditCard {
+			names[i] = "a credit card"
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], l.T("、", ", ")) + l.T("或 ", " or ") + names[len(names)-1]
 }
 
 // MethodLabel describes a stored payment method.

@@ -25,6 +25,10 @@ type PlanView struct {
 	// ConfirmDowngrade is the lower plan the admin asked for, to confirm
 	// before it is scheduled (nil: nothing to confirm).
 	ConfirmDowngrade *billing.Plan
+	// CodeUnused is set, with ConfirmDowngrade, when the registered,
+	// unused code (O.Code) would not offset the renewal after the
+	// downgrade: the confirmation names it and when it expires.
+	CodeUnused bool
 }
 
 // CheckoutView is the checkout page for one target plan.
@@ -46,8 +50,18 @@ type CheckoutView struct {
 	Later *billing.Quote
 	// Wait is the next renewal of the current plan with the held code, when
 	// it would offset more than this purchase (which forfeits the rest).
-	Wait  *billing.Quote
-	Terms bool
+	Wait *billing.Quote
+	// Pending is what the held code will offset once a payment method of
+	// one of PendingKinds is added (the account has none yet).
+	Pending      *billing.Quote
+	PendingKinds []billing.PaymentKind
+	// Renewal is the renewal the purchase commits to: the next month
+	// start's charge on the target plan.
+	Renewal *billing.Quote
+	// Mismatch, when set, asks to confirm registering a code that does
+	// not offset this purchase.
+	Mismatch *CodeMismatch
+	Terms    bool
 	// Self is this checkout's URL (payment-method flows come back to it).
 	Self string
 	// Owed are the failed charges the banner shows.
@@ -60,7 +74,26 @@ type ChargeView struct {
 	Catalog billing.Catalog
 	Method  string
 	Just    bool // shown right after the purchase
+	// Already is the page shown for a purchase made before: a replayed
+	// form, a stale second tab, browser back.
+	Already bool
 	Plan    billing.Plan
+	// Rebuy is set on a failed upgrade whose plan the account may still
+	// buy: a purchase that did not happen cannot be paid later
+	// (billing.Owed), so the page offers 重新購買, the checkout for it.
+	Rebuy bool
+	// Renewal is the next month start's renewal after a purchase, and
+	// MonthEnd the last minute to downgrade instead (22:59 Taiwan time).
+	Renewal  *billing.Quote
+	MonthEnd time.Time
+}
+
+// CodeMismatch is a typed code that would not offset the purchase on the
+// page: its campaign (what it applies to) and why not.
+type CodeMismatch struct {
+	Code     string
+	Campaign billing.Campaign
+	Why      billing.Code
 }
 
 // PromoView is the 優惠活動代碼 page.

@@ -3,6 +3,8 @@ package views
 import (
 	"net/url"
 	"strings"
+
+	"webstore/billing"
 )
 
 // Page is what every page's layout needs.
@@ -68,4 +70,33 @@ var topNav = [][2]string{
 // page, query included.
 func (p Page) LangSwitch() string {
 	return "/lang?to=" + string(p.Lang.Other()) + "&next=" + url.QueryEscape(p.Path)
+}
+
+// backLabel names the page a 返回 link goes back to (the page that sent the
+// admin to change the payment method).
+func backLabel(p Page, next string) string {
+	switch {
+	case strings.Contains(next, "/checkout"):
+		return p.Lang.T("返回結帳", "Back to checkout")
+	case strings.Contains(next, "/charges/"):
+		return p.Lang.T("返回付款明細並立即付款", "Back to the charge to pay now")
+	}
+	return p.Lang.T("返回並立即付款", "Back to pay now")
+}
+
+// codeAppliesTo lists what a campaign's codes offset: its upgrades and the
+// renewals of its plans, in the page's words.
+func codeAppliesTo(p Page, cat billing.Catalog, c billing.Campaign) string {
+	var parts []string
+	for _, tr := range c.Upgrades {
+		parts = append(parts, p.Lang.Tf("升級 %s → %s", "upgrading %s → %s", p.Lang.PlanNameByID(cat, tr.From), p.Lang.PlanNameByID(cat, tr.To)))
+	}
+	for _, pl := range c.RenewalPlans {
+		parts = append(parts, p.Lang.Tf("「%s」的自動續約", "the %s renewal", p.Lang.PlanNameByID(cat, pl)))
+	}
+	s := strings.Join(parts, p.Lang.T("、", ", "))
+	if !c.ValidUntil.IsZero() {
+		s += p.Lang.Tf("(有效期限至 %s)", " (valid until %s)", TWTime(c.ValidUntil))
+	}
+	return s + p.Lang.T("。", ".")
 }

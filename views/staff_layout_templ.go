@@ -872,7 +872,7 @@ func Lines(l Lang, amount, offset, forfeited, net, tax, total string, code strin
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var57 string
-		templ_7745c5c3_Var57, templ_7745c5c3_Err = templ.JoinStringErrs(l.T("作廢金額", "Forfeited"))
+		templ_7745c5c3_Var57, templ_7745c5c3_Err = templ.JoinStringErrs(l.T("失效金額", "Forfeited"))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_layout.templ`, Line: 98, Col: 44}
 		}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -33,10 +31,10 @@ var staffNav = [][4]string{
 	{"tokens", "/staff/tokens", "API 權杖", "API tokens"},
 }
 
-// AccountHit is one account found by a staff search.
+// AccountHit is one account found by a staff search, its plan by name.
 type AccountHit struct {
 	ID, Name, Region string
-	Plan             billing.PlanID
+	PlanName         string
 }
 
 // StaffAccountView is an account as staff see it.
@@ -101,11 +99,14 @@ type ChargeRow struct {
 	Retryable bool
 }
 
-// AuditRow is one line of the audit trail; Before and After are JSON
-// texts, "" for none.
+// AuditRow is one line of the audit trail: its kind as recorded and in
+// words, what happened in sentences (Lang.AuditSentences), and the record
+// itself (Before and After, JSON texts, "" for none).
 type AuditRow struct {
 	At                     time.Time
 	Actor, AccountID, Kind string
+	KindLabel, ActorLabel  string
+	Sentences              []string
 	Before, After          string
 }
 
@@ -315,6 +316,9 @@ type FailedRenewal struct {
 // PreviewForm is the charge preview's form, as typed.
 type PreviewForm struct {
 	Account, At, Action, Plan, Code string
+	// Assume is the payment method to assume when the account has none:
+	// "", or billing.CreditCard / billing.LinePay.
+	Assume string
 }
 
 // StaffPreviewView is the charge preview page.
@@ -346,6 +350,9 @@ type PreviewResult struct {
 	Campaign billing.Campaign
 	// QuoteErr is why the purchase would be refused, if it would.
 	QuoteErr error
+	// Assumed is the payment method the quote assumed the account adds
+	// first (it has none); "" when it used the account's own.
+	Assumed billing.PaymentKind
 }
 
 // SimulateView is the scenario simulator page.
@@ -366,6 +373,8 @@ type SimOutput struct {
 	Accounts   []SimAccount
 	// AccountMismatches are the final-state expectations that did not hold.
 	AccountMismatches []string
+	// Catalog names the plans (a scenario runs on the app's catalog).
+	Catalog billing.Catalog
 }
 
 // SimResult is one event's outcome.
@@ -426,134 +435,112 @@ func PrettyJSON(s string) string {
 	return string(b)
 }
 
-// AuditChanges summarises an audit entry: for objects, each field that
-// changed as "field: before → after" (or "field: value" when there was no
-// before), in key order; otherwise the after value as it is.
-func AuditChanges(before, after string) []string {
-	var b, a map[string]any
-	if after == "" || json.Unmarshal([]byte(after), &a) != nil {
-		if after == "" {
-			return nil
-		}
-		return []string{after}
-	}
-	if before != "" {
-		json.Unmarshal([]byte(before), &b)
-	}
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	show := func(v any) string {
-		// A nullable column written as {"Time"|"Int64"|..., "Valid"} reads as
-		// its value, or ∅ when not valid.
-		if m, ok := v.(map[string]any); ok && len(m) == 2 {
-			if valid, ok := m["Valid"].(bool); ok {
-				v = nil
-				for k, x := range m {
-					if k != "Valid" && valid {
-						v = x
-					}
-				}
-			}
-		}
-		if v == nil {
-			return "∅"
-		}
-		if s, ok := v.(string); ok {
-			if s == "" {
-				return `""`
-			}
-			return s
-		}
-		j, _ := json.Marshal(v)
-		return string(j)
-	}
-	var out []string
-	for _, k := range keys {
-		av, inA := a[k]
-		bv, inB := b[k]
-		switch {
-		case b == nil:
-			out = append(out, k+": "+show(av))
-		case !inA:
-			out = append(out, k+": "+show(bv)+" → ∅")
-		case !inB || !reflect.DeepEqual(av, bv):
-			out = append(out, k+": "+show(bv)+" → "+show(av))
-		}
-	}
-	return out
-}
-
-// PreviewReasons explains a staff preview line by line: why the code was or
-// would not be registered, how the amount comes about, why the code offsets
-// the charge or not, what is forfeited, and the tax.
+// PreviewReasons explains a staff preview line by line, in sentences: the
+// payment method assumed, why the code was or would not be registered, how
+// the amount comes about, why the code offsets the charge or not, what is
+// forfeited, and the tax.
 func (l Lang) PreviewReasons(p PreviewResult, cat billing.Catalog) []string {
 	var out []string
 	q := p.Quote
 	code := p.Code
+	if p.Assumed != "" {
+		out = append(out, l.Tf("帳號目前沒有付款方式;以下假設先新增%s,成為主要付款方式。", "The account has no payment method; this assumes %s is added first, as its main method.",
+			l.paymentKindInText(p.Assumed)))
+	}
 	if p.Typed {
 		if p.Registration != nil {
-			out = append(out, l.Tf("代碼 %s 無法於 %s 登錄:%s", "Code %s cannot be registered at %s: %s", code, TWTime(p.At), l.regErr(p.Registration)))
+			out = append(out, l.Tf("代碼 %s 無法於 %s(台灣時間)登錄:%s", "Code %s cannot be registered at %s (Taiwan time): %s", code, TWTime(p.At), l.regErr(p.Registration)))
 		} else {
 			c := p.Campaign
-			out = append(out, l.Tf("代碼 %s 將於 %s 登錄(活動「%s」,面額 %s,有效期間 %s 至 %s 台灣時間)。",
-				"Code %s would be registered at %s (campaign \"%s\", face value %s, valid %s to %s Taiwan time).",
+			out = append(out, l.Tf("代碼 %s 可於 %s(台灣時間)登錄:活動「%s」,面額 %s,有效期間為 %s 至 %s(台灣時間)。",
+				"Code %s can be registered at %s (Taiwan time): campaign \"%s\", face value %s, valid from %s to %s (Taiwan time).",
 				code, TWTime(p.At), c.Name, c.FaceValue, TWTime(c.ValidFrom), TWTime(c.ValidUntil)))
 		}
 	}
 	planName := func(id billing.PlanID) string { return l.PlanNameByID(cat, id) }
 	switch q.Kind {
 	case billing.KindUpgrade:
-		if q.Fee > 0 {
-			out = append(out, l.Tf("差額 = %s %s − 本月已付 %s = %s。", "Difference = %s %s − already paid this month %s = %s.",
+		switch {
+		case q.Fee > 0 && q.Paid == 0:
+			out = append(out, l.Tf("本月尚未付月費,升級收取%s的月費 %s。", "Nothing is paid for this month yet, so the upgrade charges the %s fee of %s.",
+				planName(q.Plan), q.Amount))
+		case q.Fee > 0:
+			out = append(out, l.Tf("差額為%s的月費 %s 減去本月已付的 %s,即 %s。", "The difference is the %s fee of %s less the %s already paid this month: %s.",
 				planName(q.Plan), q.Fee, q.Paid, q.Amount))
 		}
 	case billing.KindRenewal:
-		if !q.Chargeable() {
-			if q.Fee == 0 {
-				out = append(out, l.Tf("%s 月的方案為%s:不收費。", "The plan for %s is %s: no charge.", q.Month, planName(q.Plan)))
-			} else {
-				out = append(out, l.Tf("%s 月已付 %s:不再收費。", "%s is already paid (%s): no charge.", q.Month, q.Paid))
-			}
-		} else {
-			out = append(out, l.Tf("%s 自動續約(生效 %s 台灣時間):%s 月費 %s。", "Renewal for %s (effective %s Taiwan time): %s fee %s.",
+		switch {
+		case q.Chargeable():
+			out = append(out, l.Tf("%s 的自動續約於 %s(台灣時間)生效,收取%s的月費 %s。", "The renewal for %s takes effect at %s (Taiwan time) and charges the %s fee of %s.",
 				q.Month, TWTime(q.EffectiveAt), planName(q.Plan), q.Amount))
+		case q.Fee == 0:
+			out = append(out, l.Tf("%s 的方案為%s,不收費。", "The plan for %s is %s, which is free: no charge.", q.Month, planName(q.Plan)))
+		default:
+			out = append(out, l.Tf("%s 的月費已付 %s,不再收費。", "%s is already paid (%s): no charge.", q.Month, q.Paid))
 		}
 	}
 	if q.Chargeable() {
 		switch {
 		case q.Code != "":
-			out = append(out, l.Tf("折抵 %s = min(面額 %s, 本次方案金額 %s)。", "Offset %s = min(face value %s, this plan amount %s).",
+			out = append(out, l.Tf("代碼折抵 %s:取面額 %s 與本次方案金額 %s 中較低者。", "The code offsets %s: the lower of its face value, %s, and this charge's plan amount, %s.",
 				q.Offset, p.Campaign.FaceValue, q.Amount))
 			if q.Forfeited > 0 {
-				out = append(out, l.Tf("剩餘 %s 作廢:代碼整組使用,餘額不保留。", "The remaining %s is forfeited: a code is used whole, nothing carries over.", q.Forfeited))
+				out = append(out, l.Tf("剩餘的 %s 失效:代碼須整組使用,餘額不保留。", "The remaining %s is forfeited: a code is used whole and nothing carries over.", q.Forfeited))
 			}
 		case p.Held && q.CodeRefusal != "":
-			out = append(out, l.Tf("代碼 %s 不折抵:%s", "Code %s does not offset this charge: %s", code, l.refusal(q, p.Campaign, cat)))
+			out = append(out, l.Tf("代碼 %s 不折抵這筆費用:%s", "Code %s does not offset this charge: %s", code, l.refusal(q, p.Campaign, cat)))
 		case !p.Held:
-			out = append(out, l.T("沒有可用的優惠活動代碼:不折抵。", "No usable promo code: no offset."))
+			out = append(out, l.T("帳號沒有可用的優惠活動代碼,因此不折抵。", "The account holds no usable promo code, so nothing is offset."))
 		}
-		out = append(out, l.Tf("消費稅 %d%%:%s × %d%% = %s(四捨五入);總計 %s。", "Tax %d%%: %s × %d%% = %s (rounded half up); total %s.",
-			billing.TaxRatePercent, q.Net, billing.TaxRatePercent, q.Tax, q.Total))
+		if q.Net == 0 {
+			out = append(out, l.Tf("淨額為 %s,不收消費稅;總計 %s。", "The net is %s, so there is no tax; the total is %s.", q.Net, q.Total))
+		} else {
+			out = append(out, l.Tf("消費稅為淨額 %s 的 %d%%,即 %s(四捨五入);總計 %s。", "Tax is %[2]d%% of the net %[1]s: %[3]s (rounded half up); the total is %[4]s.",
+				q.Net, billing.TaxRatePercent, q.Tax, q.Total))
+		}
 	}
 	if n := p.Next; n != nil && n.Chargeable() {
-		line := l.Tf("之後 %s(台灣時間)的續約:%s %s", "The renewal after, at %s (Taiwan time): %s %s", TWTime(n.EffectiveAt), planName(n.Plan), n.Amount)
+		line := l.Tf("之後 %s(台灣時間)的續約:%s的月費 %s", "The renewal after that, at %s (Taiwan time): the %s fee of %s", TWTime(n.EffectiveAt), planName(n.Plan), n.Amount)
 		if n.Offset > 0 {
-			line += l.Tf(" − 折抵 %s", " − offset %s", n.Offset)
+			line += l.Tf(",折抵 %s", ", less an offset of %s", n.Offset)
 		}
-		out = append(out, line+l.Tf(",總計 %s。", ", total %s.", n.Total))
+		out = append(out, line+l.Tf(",總計 %s。", ", %s in total.", n.Total))
 	}
 	if p.QuoteErr != nil {
 		out = append(out, l.Tf("實際購買會被拒絕:%s", "The purchase would be refused: %s", l.Err(p.QuoteErr)))
 	}
 	return out
+}
+
+// joinOr lists alternatives: "信用卡或 LINE Pay ", "a credit card or LINE
+// Pay" (in zh-TW a Latin name is set off by spaces on both sides, so the
+// Chinese around it needs none).
+func (l Lang) joinOr(items []string) string {
+	if l == EN {
+		return strings.Join(items, " or ")
+	}
+	for i, it := range items {
+		if it != "" && it[0] < 0x80 {
+			items[i] = " " + it + " "
+		}
+	}
+	return strings.ReplaceAll(strings.Join(items, "或"), "  ", " ")
+}
+
+// paymentKindInText names a payment kind inside a sentence (English in
+// lower case: "a credit card", "LINE Pay").
+func (l Lang) paymentKindInText(k billing.PaymentKind) string {
+	switch {
+	case l != EN:
+		return l.PaymentKind(k)
+	case k == billing.CreditCard:
+		return "a credit card"
+	case k == billing.LinePay:
+		return "LINE Pay"
+	case k == billing.BankTransfer:
+		return "bank transfer"
+	}
+	return "no payment method"
 }
 
 // regErr is a registration refusal's sentence; a not-yet-valid code says
@@ -569,6 +556,9 @@ func (l Lang) regErr(err error) string {
 // refusal says in the staff's words why a held code does not offset q.
 func (l Lang) refusal(q billing.Quote, c billing.Campaign, cat billing.Catalog) string {
 	what := l.ChargeKind(q.Kind)
+	if l == EN {
+		what = strings.ToLower(what)
+	}
 	switch q.CodeRefusal {
 	case billing.EWindowClosed:
 		return l.Tf("代碼的有效期間於 %s(台灣時間)結束,早於 %s 的%s。", "the code's window closes at %s (Taiwan time), before the %s %s.",
@@ -579,11 +569,20 @@ func (l Lang) refusal(q billing.Quote, c billing.Campaign, cat billing.Catalog) 
 	case billing.EPaymentIneligble:
 		var kinds []string
 		for _, k := range c.PaymentKinds {
-			kinds = append(kinds, l.PaymentKind(k))
+			kinds = append(kinds, l.paymentKindInText(k))
 		}
-		return l.Tf("以%s付款:不適用(此活動僅限 %s)。", "paid by %s: not eligible (this campaign takes %s only).", l.PaymentKind(q.Payment), strings.Join(kinds, "、"))
+		if q.Payment == "" {
+			return l.Tf("帳號尚未設定付款方式,而此活動僅限以%s付款;新增其中一種後即可折抵(可用「假設付款方式」試算)。",
+				"the account has no payment method, and this campaign accepts only %s; once one is added the code offsets (preview that with \"Assume a payment method\").",
+				l.joinOr(kinds))
+		}
+		return l.Tf("以%s付款不適用:此活動僅限以%s付款。", "paying by %s is not eligible: this campaign accepts only %s.", l.joinOr([]string{l.paymentKindInText(q.Payment)}), l.joinOr(kinds))
 	case billing.ERegionNotEligible:
-		return l.Tf("帳號不在活動適用地區(%s)。", "the account is not in the campaign's regions (%s).", strings.Join(c.Regions, ", "))
+		var regions []string
+		for _, r := range c.Regions {
+			regions = append(regions, l.Region(r))
+		}
+		return l.Tf("帳號不在活動的適用地區(%s)。", "the account is not in the campaign's regions (%s).", strings.Join(regions, l.T("、", ", ")))
 	case billing.ETransitionNotEl:
 		if q.Kind == billing.KindRenewal {
 			return l.Tf("此活動不折抵%s的續約。", "this campaign does not offset a %s renewal.", l.PlanNameByID(cat, q.Plan))

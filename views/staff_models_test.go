@@ -1,31 +1,126 @@
 package views
 
 import (
-	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"webstore/billing"
 )
 
-func TestAuditChanges(t *testing.T) {
+func testCatalog(t *testing.T) billing.Catalog {
+	t.Helper()
+	c, err := billing.NewCatalog([]billing.Plan{
+		{ID: billing.Light, NameZH: "輕用量", NameEN: "Light", Rank: 0},
+		{ID: billing.Medium, NameZH: "中用量", NameEN: "Medium", Fee: 800, Rank: 1},
+		{ID: billing.High, NameZH: "高用量", NameEN: "High", Fee: 1200, Rank: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Audit entries read as sentences, in the page's language, with plans,
+// roles, statuses and reasons in words and instants in Taiwan time: never
+// a JSON key, an enum's code or a UTC timestamp.
+func TestAuditSentences(t *testing.T) {
+	cat := testCatalog(t)
+	failed := `{"ID":7,"Kind":"renewal","MonthDate":"2026-12-01T00:00:00Z","FromPlan":"high","Plan":"high","Total":1260,"Status":"failed",` +
+		`"Failure":"declined","Attempts":1,"NextRetryAt":{"Time":"2026-12-02T01:00:00Z","Valid":true}}`
 	for _, c := range []struct {
-		before, after string
-		want          []string
+		kind, before, after string
+		lang                Lang
+		want                []string
 	}{
-		{"", `{"plan":"high","id":3}`, []string{"id: 3", "plan: high"}},
-		{`{"status":"pending","attempts":0,"failure":""}`, `{"status":"failed","attempts":1,"failure":"declined"}`,
-			[]string{`attempts: 0 → 1`, `failure: "" → declined`, "status: pending → failed"}},
-		{`{"plan":"medium","scheduled_plan":"light"}`, `{"plan":"medium"}`, []string{"scheduled_plan: light → ∅"}},
-		{"", "", nil},
+		{"charge.failed", `{"ID":7,"Status":"pending"}`, failed, ZH, []string{
+			"第 7 筆費用(自動續約 高用量,總計 NT$1,260)付款失敗:付款遭拒絕。",
+			"已嘗試 1 次,下次自動重試於 2026/12/02 09:00(台灣時間)。",
+			"狀態由「處理中」變為「付款失敗」。"}},
+		{"charge.failed", `{"ID":7,"Status":"pending"}`, failed, EN, []string{
+			"Charge 7 (renewal High, total NT$1,260) failed: The payment was declined.",
+			"Attempts so far: 1; the next automatic retry is at 2026/12/02 09:00 (Taiwan time).",
+			"Status: Processing → Failed."}},
+		{"member.role_changed", `{"user_id":2,"login":"oscar","role":"operator"}`, `{"user_id":2,"login":"oscar","role":"admin","invitations_cancelled":0}`, ZH,
+			[]string{"oscar 的權限由「操作人員」改為「管理員」。"}},
+		{"invitation.created", "", `{"id":"ab","role":"operator_no_stats","created_by":1,"expires_at":"2026-11-30T04:00:00Z"}`, ZH,
+			[]string{"建立一個「操作人員(無法查看統計資料)」權限的邀請連結,有效至 2026/11/30 12:00(台灣時間)。"}},
+		{"plan.downgrade_scheduled", `{"plan":"high","scheduled_plan":""}`, `{"plan":"high","scheduled_plan":"light","scheduled_for":"2027-01"}`, EN,
+			[]string{"Scheduled a downgrade from High to Light from 2027-01."}},
+		{"einvoice.saved", "", `{"Kind":"company","CompanyTitle":"熊美股份有限公司","TaxID":"04595257","Email":"a@example.com"}`, ZH,
+			[]string{"電子發票改為公司(三聯式,統一編號):熊美股份有限公司(統一編號 04595257)。", "通知寄至 a@example.com。"}},
+		{"payment_method.added", "", `{"id":3,"kind":"credit_card","main":true,"brand":"visa","last4":"4242"}`, ZH,
+			[]string{"新增付款方式 信用卡 Visa •••• 4242(#3),並設為主要付款方式。"}},
 	} {
-		if got := AuditChanges(c.before, c.after); !slices.Equal(got, c.want) {
-			t.Errorf("AuditChanges(%s, %s) = %q, want %q", c.before, c.after, got, c.want)
+		got := c.lang.AuditSentences(c.kind, c.before, c.after, cat)
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s (%s):\n got %q\nwant %q", c.kind, c.lang, got, c.want)
+		}
+	}
+	// Every kind the store records has a name and sentences without
+	// a snake_case key.
+	for kind := range auditKinds {
+		if ZH.AuditKind(kind) == kind || EN.AuditKind(kind) == kind {
+			t.Errorf("%s has no name", kind)
+		}
+		for _, line := range ZH.AuditSentences(kind, "", `{"user_id":1}`, cat) {
+			if strings.Contains(line, "_") {
+				t.Errorf("%s: %q shows a key", kind, line)
+			}
 		}
 	}
 }
 
-// A nullable column in an audit entry reads as its value, or ∅.
-func TestAuditChangesNullable(t *testing.T) {
-	got := AuditChanges(`{"next_retry":{"Time":"0001-01-01T00:00:00Z","Valid":false}}`, `{"next_retry":{"Time":"2026-12-04T01:00:00Z","Valid":true}}`)
-	if len(got) != 1 || got[0] != "next_retry: ∅ → 2026-12-04T01:00:00Z" {
-		t.Errorf("got %q", got)
+func TestAuditActor(t *testing.T) {
+	for actor, want := range map[string]string{"user:alice": "使用者 alice", "staff:mei": "帳務人員 mei", "system:renew-cli": "系統(renew-cli)",
+		"anonymous": "未登入的訪客", "test": "test"} {
+		if got := ZH.AuditActor(actor); got != want {
+			t.Errorf("AuditActor(%q) = %q, want %q", actor, got, want)
+		}
+	}
+}
+
+// The preview's reasons are sentences: E5 (medium paid, a code, upgrade to
+// high, LINE Pay assumed) and a light account with no payment method.
+func TestPreviewReasonsRead(t *testing.T) {
+	cat := testCatalog(t)
+	camp := billing.DefaultCampaignTerms(billing.Campaign{ID: "s", Name: "夏季", FaceValue: 800,
+		ValidFrom: time.Date(2024, 6, 7, 0, 0, 0, 0, billing.Taipei), ValidUntil: time.Date(2024, 8, 31, 23, 59, 59, 0, billing.Taipei)})
+	at := time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)
+	in := billing.QuoteInput{Kind: billing.KindUpgrade, To: billing.High, At: at, Code: &billing.PromoCode{Code: "E50001", Status: billing.CodeRegistered}, Campaign: camp,
+		Account: billing.Account{ID: "x", Region: "TW", Plan: billing.Medium, PaidMonth: billing.MonthOf(at), PaidFee: 800, Payment: billing.LinePay}}
+	e5, _ := cat.Quote(in)
+	next, _ := cat.Quote(billing.QuoteInput{Kind: billing.KindRenewal, Account: e5.Apply(in.Account), At: e5.Month.Next().Start()})
+	in.Account = billing.Account{ID: "y", Region: "TW", Plan: billing.Light}
+	none, noneErr := cat.Quote(in)
+	for _, c := range []struct {
+		l    Lang
+		r    PreviewResult
+		want []string
+	}{
+		{ZH, PreviewResult{Quote: e5, Next: &next, At: at, Code: "E5-0001", Typed: true, Held: true, Campaign: camp, Assumed: billing.LinePay}, []string{
+			"帳號目前沒有付款方式;以下假設先新增LINE Pay,成為主要付款方式。",
+			"代碼 E5-0001 可於 2024/06/11 10:00(台灣時間)登錄:活動「夏季」,面額 NT$800,有效期間為 2024/06/07 00:00 至 2024/08/31 23:59(台灣時間)。",
+			"差額為高用量的月費 NT$1,200 減去本月已付的 NT$800,即 NT$400。",
+			"代碼折抵 NT$400:取面額 NT$800 與本次方案金額 NT$400 中較低者。",
+			"剩餘的 NT$400 失效:代碼須整組使用,餘額不保留。",
+			"淨額為 NT$0,不收消費稅;總計 NT$0。",
+			"之後 2024/06/30 23:00(台灣時間)的續約:高用量的月費 NT$1,200,總計 NT$1,260。"}},
+		{EN, PreviewResult{Quote: none, At: at, Code: "E5-0001", Held: true, Campaign: camp, QuoteErr: noneErr}, []string{
+			"Nothing is paid for this month yet, so the upgrade charges the High fee of NT$1,200.",
+			"Code E5-0001 does not offset this charge: the account has no payment method, and this campaign accepts only a credit card or LINE Pay; " +
+				"once one is added the code offsets (preview that with \"Assume a payment method\").",
+			"Tax is 5% of the net NT$1,200: NT$60 (rounded half up); the total is NT$1,260.",
+			"The purchase would be refused: No payment method is set. Please add one first."}},
+		{ZH, PreviewResult{Quote: none, At: at, Code: "E5-0001", Held: true, Campaign: camp, QuoteErr: noneErr}, []string{
+			"本月尚未付月費,升級收取高用量的月費 NT$1,200。",
+			"代碼 E5-0001 不折抵這筆費用:帳號尚未設定付款方式,而此活動僅限以信用卡或 LINE Pay 付款;新增其中一種後即可折抵(可用「假設付款方式」試算)。",
+			"消費稅為淨額 NT$1,200 的 5%,即 NT$60(四捨五入);總計 NT$1,260。",
+			"實際購買會被拒絕:尚未設定付款方式,請先新增付款方式。"}},
+	} {
+		got := c.l.PreviewReasons(c.r, cat)
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", c.l, got, c.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"webstore/billing"
+	"webstore/db"
 )
 
 // axeResult is what axe.run reports, cut to what the test reads.
@@ -55,6 +56,15 @@ func TestAccessibility(t *testing.T) {
 		billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "919", Email: "a@b.example.tw"}); err != nil {
 		t.Fatal(err)
 	}
+	var alice int64
+	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
+		t.Fatal(err)
+	}
+	// The invitation's sign-in page, as a visitor sees it.
+	invite, _, err := a.Store.CreateInvitation(context.Background(), "test", "cat", db.RoleOperator, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
 	account := []string{"/menu", "/plan", "/checkout?plan=high", "/history", "/scheduled", "/payment-methods", "/payment-methods/new",
 		"/promo", "/einvoice", "/account", "/members", "/premium-id", "/plan/news"}
 	for _, w := range []struct {
@@ -67,6 +77,8 @@ func TestAccessibility(t *testing.T) {
 			pages := []string{"/signin"}
 			do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("signin")))
 			report(t, "/signin", axeCheck(t, b, string(src)))
+			do(t, b, chromedp.Navigate(a.URL+"/invite/"+invite), chromedp.WaitVisible(tid("invite-line")))
+			report(t, "/invite/…", axeCheck(t, b, string(src)))
 			signIn(t, b, a.URL, "alice")
 			pages = append(pages, "/accounts?pick=1")
 			for _, p := range account {
@@ -81,7 +93,7 @@ func TestAccessibility(t *testing.T) {
 	t.Run("staff", func(t *testing.T) {
 		b := browser(t, 1280, 900)
 		signIn(t, b, a.URL, "staff")
-		for _, p := range []string{"/staff/", "/staff/accounts/cat", "/staff/preview", "/staff/simulate", "/staff/campaigns",
+		for _, p := range []string{"/staff/", "/staff/accounts/cat", "/staff/preview", "/staff/preview?account=cat&action=upgrade&plan=high&assume=line_pay", "/staff/simulate", "/staff/campaigns",
 			"/staff/renewals", "/staff/audit", "/staff/tokens"} {
 			do(t, b, chromedp.Navigate(a.URL+p), chromedp.WaitReady(chromedp.CSS("body")))
 			report(t, p, axeCheck(t, b, string(src)))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jmoiron/sqlx"
 
 	"webstore/billing"
 	"webstore/db"
@@ -44,6 +45,7 @@ type app struct {
 	LinePay *linepay.Client
 	// last is the statement counter of the latest request served.
 	last *atomic.Pointer[db.StatementCounter]
+	dsn  string
 }
 
 // lastStatements is the database round trips the latest request made.
@@ -51,9 +53,32 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
+	d, dsn := dbtest.New(t)
+	a := serveApp(t, d, &clock{t: testNow}, true)
+	a.dsn = dsn
+	return a
+}
+
+// twin is a second server on a's database, with its own connection pool,
+// caches and sandboxes, as a second `serve` process is; it shares a's
+// clock.
+func (a app) twin(t testing.TB) app {
+	t.Helper()
+	d, err := db.Open(context.Background(), a.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	b := serveApp(t, d, a.Clock, false)
+	b.dsn = a.dsn
+	return b
+}
+
+// serveApp serves the whole webstore on d at a loopback port, seeding the
+// demo data first when asked.
+func serveApp(t testing.TB, d *sqlx.DB, clk *clock, seed bool) app {
+	t.Helper()
 	ctx := context.Background()
-	d, _ := dbtest.New(t)
-	clk := &clock{t: testNow}
 	var handler http.Handler
 	last := new(atomic.Pointer[db.StatementCounter])
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,8 +93,10 @@ func newApp(t testing.TB) app {
 	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
 	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
 	store := db.New(d, clk, payments.Gateway{LinePay: lp, Cards: cards})
-	if _, err := store.Seed(ctx); err != nil {
-		t.Fatal(err)
+	if seed {
+		if _, err := store.Seed(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	line, lineSandbox := lineLoginSandbox(t, srv.URL, d)
 	handler = web.New(web.Config{

@@ -85,6 +85,12 @@ func (s *Server) startSession(c echo.Context, user db.User, next string) error {
 	if err != nil {
 		return err
 	}
+	// A language switched before signing in is the user's choice too.
+	if ck, err := c.Cookie(cookieLang); err == nil && (ck.Value == string(views.ZH) || ck.Value == string(views.EN)) {
+		if err := s.store.SetUserLang(c.Request().Context(), user.ID, ck.Value); err != nil {
+			return err
+		}
+	}
 	c.SetCookie(&http.Cookie{Name: cookieSession, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(db.SessionLifetime.Seconds())})
 	next = localNext(next, "/accounts")

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -26,7 +27,9 @@ const (
 )
 
 // lineSignIn starts a LINE Login: a fresh state, nonce and PKCE verifier,
-// then LINE's authorize page.
+// then LINE's authorize page. Posted from an invitation's page (with its
+// CSRF token) it carries the invitation: the person LINE identifies joins
+// through it (lineJoin).
 func (s *Server) lineSignIn(c echo.Context) error {
 	if s.cfg.LineLogin == nil {
 		return echo.ErrNotFound
@@ -36,26 +39,36 @@ func (s *Server) lineSignIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	next := base64.RawURLEncoding.EncodeToString([]byte(localNext(c.QueryParam("next"), "")))
-	c.SetCookie(&http.Cookie{Name: cookieLineFlow, Value: strings.Join([]string{f.State, f.Nonce, f.Verifier, next}, "."),
-		Path: linePath, MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	var invite string
+	if c.Request().Method == http.MethodPost {
+		invite = c.FormValue("invite")
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	c.SetCookie(&http.Cookie{Name: cookieLineFlow,
+		Value: strings.Join([]string{f.State, f.Nonce, f.Verifier, enc([]byte(localNext(c.QueryParam("next"), ""))), enc([]byte(invite))}, "."),
+		Path:  linePath, MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
 	return c.Redirect(http.StatusSeeOther, to)
 }
 
 // lineCallback finishes a LINE Login: the flow in this browser's cookie
-// must match, the ID token must verify, and its subject must be a person
-// of the webstore; then they are signed in as with a password.
+// must match and the ID token must verify. Then the subject's user is
+// signed in as with a password; a flow started from an invitation joins
+// through it instead (lineJoin); an unknown subject without one is told to
+// ask for an invitation.
 func (s *Server) lineCallback(c echo.Context) error {
 	if s.cfg.LineLogin == nil {
 		return echo.ErrNotFound
 	}
 	var f lineauth.Flow
-	var next string
+	var next, invite string
 	if ck, err := c.Cookie(cookieLineFlow); err == nil {
-		if parts := strings.Split(ck.Value, "."); len(parts) == 4 {
+		if parts := strings.Split(ck.Value, "."); len(parts) == 5 {
 			f = lineauth.Flow{State: parts[0], Nonce: parts[1], Verifier: parts[2]}
 			if b, err := base64.RawURLEncoding.DecodeString(parts[3]); err == nil {
 				next = string(b)
+			}
+			if b, err := base64.RawURLEncoding.DecodeString(parts[4]); err == nil {
+				invite = string(b)
 			}
 		}
 	}
@@ -71,6 +84,9 @@ func (s *Server) lineCallback(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	if invite != "" {
+		return s.lineJoin(c, invite, who)
+	}
 	user, err := s.store.FindUserByLineSubject(c.Request().Context(), who.Subject)
 	if billing.ErrorCode(err) == billing.EForbidden {
 		return refuse("這個 LINE 帳號尚未連結任何使用者,請向官方帳號的管理員索取邀請連結。",
@@ -79,6 +95,38 @@ func (s *Server) lineCallback(c echo.Context) error {
 		return err
 	}
 	return s.startSession(c, user, next)
+}
+
+// lineJoin makes the person LINE identified a member through the
+// invitation token: someone signed in here links their user to this LINE
+// account; anyone else is the user of that LINE account, created for a
+// new one. A new session begins unless the browser's own user joined; it
+// lands on the account. A link that cannot be used, or a LINE account that
+// belongs to someone else, is shown on the invitation's page and changes
+// nothing.
+func (s *Server) lineJoin(c echo.Context, token string, who lineauth.Identity) error {
+	j := db.LineJoin{Token: token, Subject: who.Subject, Name: who.Name}
+	act := db.Actor("line:" + who.Subject)
+	if sess, ok := c.Get(ctxSession).(db.Session); ok {
+		j.SignedIn, act = sess.User.ID, actor(c)
+	}
+	user, m, joined, err := s.store.JoinWithLine(c.Request().Context(), act, j)
+	switch billing.ErrorCode(err) {
+	case "":
+	case billing.ELineTaken, billing.ELineOther:
+		return s.renderInvitation(c, http.StatusConflict, token, lang(c).Err(err))
+	default:
+		return s.invitationRefused(c, err)
+	}
+	notice := "joined"
+	if !joined {
+		notice = "already-member"
+	}
+	to := withNotice("/"+surfacePhone+"/"+url.PathEscape(m.AccountID)+"/menu", notice)
+	if user.ID == j.SignedIn {
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+	return s.startSession(c, user, to)
 }
 
 // LinePeople lists, for the LINE Login sandbox, the people of the database

@@ -148,3 +148,37 @@ func TestPhoneLineLoginInBrowser(t *testing.T) {
 	shot(t, b, "phone-line-login")
 	do(t, b, chromedp.Click(tid("line-person-"+db.DemoLineSubject("alice"))), chromedp.WaitVisible(tid("account-cat")))
 }
+
+// In Chromium at phone width, a new person: the invitation link → 使用
+// LINE 帳號登入並加入 → the sandbox's new LINE user → the account's menu,
+// joined.
+func TestPhoneJoinWithLineInBrowser(t *testing.T) {
+	a := newApp(t)
+	var alice int64
+	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browser(t, 375, 812)
+	do(t, b, chromedp.Navigate(a.URL+"/invite/"+tok), chromedp.WaitVisible(tid("invite-line")))
+	if got := text(t, b, tid("invite-from")); got != "Alice 林" {
+		t.Errorf("invited by %q", got)
+	}
+	shot(t, b, "phone-invite-line")
+	do(t, b, chromedp.Click(tid("invite-line")), chromedp.WaitVisible(tid("line-new-person")),
+		chromedp.SetValue(tid("line-new-name"), "陳美玲"), chromedp.Click(tid("line-new-person")), chromedp.WaitVisible(tid("notice")))
+	if got := text(t, b, tid("notice")); got != "您已加入此帳號。" {
+		t.Errorf("notice = %q", got)
+	}
+	loc, _ := chromedp.Run(b, chromedp.Location())
+	if !strings.HasSuffix(strings.SplitN(loc, "?", 2)[0], "/a/bear/menu") {
+		t.Errorf("landed on %s, want bear's menu", loc)
+	}
+	var role db.Role
+	if err := a.Store.DB.Get(&role, `SELECT m.role FROM memberships m JOIN users u ON u.id=m.user_id WHERE u.display_name='陳美玲' AND m.account_id='bear'`); err != nil || role != db.RoleOperator {
+		t.Errorf("陳美玲 in bear: %q %v", role, err)
+	}
+}

@@ -29,7 +29,7 @@ func (s *Server) memberRoutes(g *echo.Group) {
 // inviteRoutes are the invitation link's pages, outside any account: the
 // person opening one is not a member yet.
 func (s *Server) inviteRoutes(app *echo.Group) {
-	app.GET("/invite/:token", s.invitation, requireUser, noStore)
+	app.GET("/invite/:token", s.invitation, noStore)
 	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
 }
 
@@ -143,15 +143,31 @@ func (s *Server) removeMember(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/members"), "member-removed"))
 }
 
-// invitation is the page an invitation link opens (after sign-in).
+// invitation is the page an invitation link opens. To someone signed in it
+// offers to join; to anyone else it is the sign-in page of the invitation:
+// which account, who sent it, and the ways to sign in (LINE, which joins
+// at once, or a login and password, which comes back here).
 func (s *Server) invitation(c echo.Context) error {
-	tok := c.Param("token")
-	inv, err := s.store.FindInvitation(c.Request().Context(), tok)
+	return s.renderInvitation(c, http.StatusOK, c.Param("token"), "")
+}
+
+// renderInvitation draws the invitation page for token, with an optional
+// error above it (a refused LINE link).
+func (s *Server) renderInvitation(c echo.Context, status int, tok, errMsg string) error {
+	ctx := c.Request().Context()
+	inv, err := s.store.FindInvitation(ctx, tok)
 	if err != nil {
 		return s.invitationRefused(c, err)
 	}
-	return render(c, http.StatusOK, views.Invite(page(c, lang(c).T("加入官方帳號", "Join an official account")),
-		views.InviteView{Inv: invitationView(inv), Token: tok, Valid: true}))
+	v := views.InviteView{Inv: invitationView(inv), Token: tok, Valid: true, LineLogin: s.cfg.LineLogin != nil}
+	if sess, ok := c.Get(ctxSession).(db.Session); ok && v.LineLogin {
+		if v.LineLinked, err = s.store.HasLineLogin(ctx, sess.User.ID); err != nil {
+			return err
+		}
+	}
+	p := page(c, lang(c).T("加入官方帳號", "Join an official account"))
+	p.Error = errMsg
+	return render(c, status, views.Invite(p, v))
 }
 
 // acceptInvitation joins the account and lands on its 權限管理 page in the

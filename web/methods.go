@@ -43,8 +43,39 @@ func (s *Server) newMethod(c echo.Context) error {
 		back := pathFor(c, "/payment-methods/new?next="+url.QueryEscape(next))
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/einvoice?next="+url.QueryEscape(back)))
 	}
-	return render(c, http.StatusOK, views.NewMethod(page(c, lang(c).T("新增付款方式", "Add a payment method")), next))
+	return render(c, http.StatusOK, views.NewMethod(page(c, lang(c).T("新增付款方式", "Add a payment method")),
+		newMethodView(o.Methods, next, c.QueryParam("main"))))
 }
+
+// newMethodView is the 新增付款方式 page with the account's methods: it
+// asks whether the new method becomes the main one when there is one
+// already, with answer ("yes", "no") checked; yes unless answered no.
+func newMethodView(ms []db.PaymentMethod, next, answer string) views.NewMethodView {
+	v := views.NewMethodView{Next: next, MakeMain: answer != "no"}
+	for _, pm := range ms {
+		if pm.IsMain {
+			m := methodView(pm)
+			v.Main = &m
+		}
+	}
+	return v
+}
+
+// renderNewMethod shows the 新增付款方式 page again with an error, keeping
+// the admin's answer to 設為主要付款方式?.
+func (s *Server) renderNewMethod(c echo.Context, status int, next, answer string, msg func(views.Lang) string) error {
+	ms, err := s.store.PaymentMethods(c.Request().Context(), member(c).AccountID)
+	if err != nil {
+		return err
+	}
+	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
+	p.Error = msg(p.Lang)
+	return render(c, status, views.NewMethod(p, newMethodView(ms, next, answer)))
+}
+
+// mainAnswer is the answer to 設為主要付款方式? a return from a provider
+// carries: the new method becomes main unless the admin answered no.
+func mainAnswer(c echo.Context) bool { return c.QueryParam("main") != "no" }
 
 // cookieBind holds the state of a payment-method flow in progress, for
 // bindLifetime (LINE Pay gives the person 20 minutes).
@@ -104,12 +135,21 @@ const verificationAmount = 1
 
 func (s *Server) startMethod(c echo.Context) error {
 	next := localNext(c.FormValue("next"), "")
+	answer := c.FormValue("main")
+	if answer != "" && answer != "yes" && answer != "no" {
+		return s.renderNewMethod(c, http.StatusUnprocessableEntity, next, "", func(l views.Lang) string {
+			return l.T("請選擇是否設為主要付款方式。", "Please choose whether it becomes the main payment method.")
+		})
+	}
 	// The provider sends the person back with this state; only the browser
 	// that started the flow holds it (a cookie), so a link crafted with
 	// someone else's card cannot bind that card to this account.
 	state := db.NewToken()
 	s.setBindCookie(c, bindFlow{State: state})
 	q := "?next=" + url.QueryEscape(next) + "&state=" + url.QueryEscape(state)
+	if answer == "no" {
+		q += "&main=no" // the provider sends it back with the rest
+	}
 	switch billing.PaymentKind(c.FormValue("kind")) {
 	case billing.LinePay:
 		if s.cfg.LinePay == nil {
@@ -125,7 +165,7 @@ func (s *Server) startMethod(c echo.Context) error {
 			AuthorizeOnly: true,
 		})
 		if err != nil {
-			return s.methodError(c, err, next)
+			return s.methodError(c, err, next, answer)
 		}
 		// The return must name this transaction and order: no other
 		// transaction is ever confirmed from this browser's return.
@@ -138,16 +178,14 @@ func (s *Server) startMethod(c echo.Context) error {
 		ret := s.absURL(pathFor(c, "/payment-methods/card/return"+q))
 		return c.Redirect(http.StatusSeeOther, cardgw.FieldsURL(s.cfg.Cards.BaseURL, s.cfg.CardPublicKey, ret))
 	}
-	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
-	p.Error = p.Lang.T("請選擇付款方式。", "Please choose a payment method.")
-	return render(c, http.StatusUnprocessableEntity, views.NewMethod(p, next))
+	return s.renderNewMethod(c, http.StatusUnprocessableEntity, next, answer, func(l views.Lang) string {
+		return l.T("請選擇付款方式。", "Please choose a payment method.")
+	})
 }
 
 // methodError shows a provider's refusal on the add-method page.
-func (s *Server) methodError(c echo.Context, err error, next string) error {
-	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
-	p.Error = providerMessage(p.Lang, err)
-	return render(c, http.StatusBadGateway, views.NewMethod(p, next))
+func (s *Server) methodError(c echo.Context, err error, next, answer string) error {
+	return s.renderNewMethod(c, http.StatusBadGateway, next, answer, func(l views.Lang) string { return providerMessage(l, err) })
 }
 
 // linePayConfirm is LINE Pay's return after the person approved the NT$1
@@ -175,7 +213,7 @@ func (s *Server) linePayConfirm(c echo.Context) error {
 			// been made.
 			s.voidBinding(ctx, txID)
 		}
-		return s.methodError(c, err, next)
+		return s.methodError(c, err, next, c.QueryParam("main"))
 	}
 	if why := confirmMismatch(res, txID, orderID); why != "" {
 		slog.Warn("linepay: the binding confirmation does not match the order; voided", "transaction", txID, "order", orderID, "mismatch", why)
@@ -193,7 +231,7 @@ func (s *Server) linePayConfirm(c echo.Context) error {
 		}
 	}
 	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.LinePay,
-		Token: res.RegKey, Label: label}, true); err != nil {
+		Token: res.RegKey, Label: label}, mainAnswer(c)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
@@ -232,7 +270,11 @@ func (s *Server) voidBinding(ctx context.Context, txID string) {
 
 func (s *Server) methodCancelled(c echo.Context) error {
 	next := localNext(c.QueryParam("next"), "")
-	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/payment-methods/new?next="+url.QueryEscape(next)), "method-cancelled"))
+	back := "/payment-methods/new?next=" + url.QueryEscape(next)
+	if c.QueryParam("main") == "no" {
+		back += "&main=no" // the answer stands for the next try
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, back), "method-cancelled"))
 }
 
 func (s *Server) cardReturn(c echo.Context) error {
@@ -247,10 +289,10 @@ func (s *Server) cardReturn(c echo.Context) error {
 	}
 	card, err := s.cfg.Cards.AttachCard(ctx, tok)
 	if err != nil {
-		return s.methodError(c, err, next)
+		return s.methodError(c, err, next, c.QueryParam("main"))
 	}
 	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.CreditCard,
-		Token: card.ID, Brand: card.Brand, Last4: card.Last4, Expiry: fmt.Sprintf("%02d/%02d", card.ExpMonth, card.ExpYear%100)}, true); err != nil {
+		Token: card.ID, Brand: card.Brand, Last4: card.Last4, Expiry: fmt.Sprintf("%02d/%02d", card.ExpMonth, card.ExpYear%100)}, mainAnswer(c)); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
@@ -281,8 +323,8 @@ func providerMessage(l views.Lang, err error) string {
 // bindRefused answers a provider return this browser did not start (or
 // that does not match what it started).
 func (s *Server) bindRefused(c echo.Context, next string) error {
-	p := page(c, lang(c).T("新增付款方式", "Add a payment method"))
-	p.Error = p.Lang.T("這個付款方式設定連結無效或已過期,請重新新增付款方式。未新增任何付款方式。",
-		"This payment-method link is not valid or has expired; please add the method again. Nothing was added.")
-	return render(c, http.StatusBadRequest, views.NewMethod(p, next))
+	return s.renderNewMethod(c, http.StatusBadRequest, next, c.QueryParam("main"), func(l views.Lang) string {
+		return l.T("這個付款方式設定連結無效或已過期,請重新新增付款方式。未新增任何付款方式。",
+			"This payment-method link is not valid or has expired; please add the method again. Nothing was added.")
+	})
 }

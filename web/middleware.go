@@ -43,11 +43,17 @@ func lang(c echo.Context) views.Lang {
 	return views.ZH
 }
 
-// setLang remembers the language switch.
+// setLang remembers the language switch: in the browser, and for a
+// signed-in user as their language, which their mail is written in.
 func (s *Server) setLang(c echo.Context) error {
 	to := views.ZH
 	if c.QueryParam("to") == string(views.EN) {
 		to = views.EN
+	}
+	if sess, ok := c.Get(ctxSession).(db.Session); ok {
+		if err := s.store.SetUserLang(c.Request().Context(), sess.User.ID, string(to)); err != nil {
+			return err
+		}
 	}
 	c.SetCookie(&http.Cookie{Name: cookieLang, Value: string(to), Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})

@@ -54,7 +54,11 @@ func page(c echo.Context, title string) views.Page {
 		p.Account = &a
 	}
 	if n := c.QueryParam("notice"); n != "" {
-		p.Notice = noticeText(p.Lang, n)
+		if failureNotices[n] {
+			p.Error = noticeText(p.Lang, n) // a failure is shown as one (red), never as a success
+		} else {
+			p.Notice = noticeText(p.Lang, n)
+		}
 	}
 	return p
 }
@@ -83,10 +87,15 @@ var notices = map[string][2]string{
 	"paid-now":            {"付款完成,本月費用已付清。", "Paid: this month is paid in full."},
 	"nothing-owed":        {"此筆款項已不需付款,未收取任何費用。", "Nothing is owed for this charge any more; nothing was charged."},
 	"renewal-given-up":    {"此筆續約的月份已結束,續約已取消,方案已改為輕用量;可隨時重新升級。", "This renewal's month has ended: it was cancelled and the plan moved to Light. You can upgrade again at any time."},
-	"retry-failed":        {"重試付款仍然失敗,原因已記錄。", "The retry failed again; the reason is recorded."},
+	"retry-failed":        {"付款失敗,未收取任何費用。請確認下方原因,變更付款方式後再按「立即付款」。", "The payment failed; nothing was charged. See the reason below, change the payment method, then press Pay now again."},
+	"retry-no-method":     {"尚未設定付款方式,未收取任何費用。請先新增付款方式,再按「立即付款」。", "There is no payment method; nothing was charged. Add one, then press Pay now."},
 	"token-revoked":       {"已撤銷權杖。", "The token was revoked."},
 	"run-busy":            {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},
 }
+
+// failureNotices are the notices that report a failure: the page shows
+// them as errors.
+var failureNotices = map[string]bool{"retry-failed": true, "retry-no-method": true}
 
 // noticeText is a notice id's sentence in l ("" for an unknown id).
 func noticeText(l views.Lang, id string) string {
@@ -131,7 +140,7 @@ func httpStatus(code billing.Code) int {
 		return http.StatusNotFound
 	case billing.EForbidden:
 		return http.StatusForbidden
-	case billing.EConflict, billing.EPaymentPending, billing.EUsageBatchConflict:
+	case billing.EConflict, billing.EPaymentPending, billing.EUsageBatchConflict, billing.EKeyReused:
 		return http.StatusConflict
 	case billing.EQuotaExceeded:
 		return http.StatusTooManyRequests

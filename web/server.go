@@ -118,6 +118,7 @@ func (s *Server) routes() {
 	app.GET("/signin", s.signInPage)
 	app.POST("/signin", s.signIn)
 	app.GET("/signin/line", s.lineSignIn)
+	app.POST("/signin/line", s.lineSignIn)
 	app.GET("/signin/line/callback", s.lineCallback)
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)

@@ -92,7 +92,11 @@ func (s *Server) staffSearch(c echo.Context) error {
 	if len(hits) == 1 && hits[0].ID == q {
 		return c.Redirect(http.StatusSeeOther, "/staff/accounts/"+url.PathEscape(q))
 	}
-	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, accountHits(hits)))
+	cat, err := s.store.Catalog(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.StaffSearch(staffPage(c, "accounts", "帳號查詢", "Accounts"), q, accountHits(lang(c), cat, hits)))
 }
 
 // staffAccount is the account page: one statement reads it all (the plan
@@ -129,7 +133,7 @@ func (s *Server) staffPreview(c echo.Context) error {
 	}
 	now := s.store.Clock.Now()
 	f := views.PreviewForm{Account: strings.TrimSpace(c.QueryParam("account")), At: c.QueryParam("at"), Action: c.QueryParam("action"),
-		Plan: c.QueryParam("plan"), Code: strings.TrimSpace(c.QueryParam("code"))}
+		Plan: c.QueryParam("plan"), Code: strings.TrimSpace(c.QueryParam("code")), Assume: c.QueryParam("assume")}
 	v := views.StaffPreviewView{Form: f, Catalog: cat}
 	if f.At == "" {
 		v.Form.At = now.In(billing.Taipei).Format("2006-01-02T15:04:05")
@@ -145,8 +149,14 @@ func (s *Server) staffPreview(c echo.Context) error {
 				p.Error = p.Lang.Err(err)
 			}
 		}
+		switch billing.PaymentKind(f.Assume) {
+		case "", billing.CreditCard, billing.LinePay:
+		default:
+			p.Error, status = p.Lang.T("只能假設新增信用卡或 LINE Pay。", "Only a credit card or LINE Pay can be assumed."), http.StatusUnprocessableEntity
+		}
 		if p.Error == "" {
-			req := db.PreviewRequest{AccountID: f.Account, At: at, Kind: billing.KindUpgrade, Plan: billing.PlanID(v.Form.Plan), Code: f.Code}
+			req := db.PreviewRequest{AccountID: f.Account, At: at, Kind: billing.KindUpgrade, Plan: billing.PlanID(v.Form.Plan), Code: f.Code,
+				AssumePayment: billing.PaymentKind(f.Assume)}
 			if f.Action == "renewal" {
 				req.Kind, req.Plan = billing.KindRenewal, ""
 			}
@@ -215,6 +225,9 @@ func (s *Server) staffSimulate(c echo.Context) error {
 		}
 	} else {
 		v.Output = simOutput(out)
+		if v.Output.Catalog, err = s.store.Catalog(c.Request().Context()); err != nil {
+			return err
+		}
 	}
 	return render(c, status, views.StaffSimulate(p, v))
 }
@@ -720,7 +733,11 @@ func (s *Server) staffAudit(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.Entries = auditRows(es)
+		cat, err := s.store.Catalog(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		v.Entries = auditRows(p.Lang, cat, es)
 	}
 	return render(c, status, views.StaffAudit(p, v))
 }

@@ -109,7 +109,7 @@ func TestStaffConsole(t *testing.T) {
 			}
 		}
 		reasons := text(t, b, tid("reasons"))
-		for _, want := range []string{"將於", "登錄", "作廢", "min(", "總計 NT$1,260"} {
+		for _, want := range []string{"可於", "登錄", "失效", "較低者", "總計 NT$1,260"} {
 			if !strings.Contains(reasons, want) {
 				t.Errorf("reasons %q do not say %q", reasons, want)
 			}
@@ -304,7 +304,7 @@ func TestStaffConsole(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		do(t, b, chromedp.WaitVisible(tid("audit")))
-		if got := text(t, b, tid("audit")); !strings.Contains(got, "campaign.created") || !strings.Contains(got, "codes.generated") {
+		if got := text(t, b, tid("audit")); !strings.Contains(got, "建立優惠活動") || !strings.Contains(got, "產生代碼") {
 			t.Errorf("staff audit entries: %s", got)
 		}
 		shot(t, b, "staff-audit")

@@ -33,7 +33,7 @@ func staffAccountView(l views.Lang, d db.StaffAccountData) views.StaffAccountVie
 	}
 	days, vals := views.MonthDays(d.Month, dayCounts(d.Daily))
 	v.Daily = views.NewBarChart(days, [][]int64{vals}, []string{"s1"}, []string{l.T("則數", "messages")}, 620, 120)
-	v.Audit = auditRows(d.Audit)
+	v.Audit = auditRows(l, o.Catalog, d.Audit)
 	return v
 }
 
@@ -62,16 +62,19 @@ func dayCounts(ds []db.DayCount) []views.DayCount {
 	})
 }
 
-func auditRows(es []db.AuditEntry) []views.AuditRow {
+// auditRows tells audit entries in l, naming plans by cat.
+func auditRows(l views.Lang, cat billing.Catalog, es []db.AuditEntry) []views.AuditRow {
 	return mapEach(es, func(e db.AuditEntry) views.AuditRow {
 		return views.AuditRow{At: e.At, Actor: e.Actor, AccountID: e.AccountID.String, Kind: e.Kind,
-			Before: e.Before.String, After: e.After.String}
+			KindLabel: l.AuditKind(e.Kind), ActorLabel: l.AuditActor(e.Actor),
+			Sentences: l.AuditSentences(e.Kind, e.Before.String, e.After.String, cat),
+			Before:    e.Before.String, After: e.After.String}
 	})
 }
 
-func accountHits(hs []db.AccountHit) []views.AccountHit {
+func accountHits(l views.Lang, cat billing.Catalog, hs []db.AccountHit) []views.AccountHit {
 	return mapEach(hs, func(h db.AccountHit) views.AccountHit {
-		return views.AccountHit{ID: h.ID, Name: h.Name, Region: h.Region, Plan: billing.PlanID(h.Plan)}
+		return views.AccountHit{ID: h.ID, Name: h.Name, Region: h.Region, PlanName: l.PlanNameByID(cat, billing.PlanID(h.Plan))}
 	})
 }
 
@@ -139,6 +142,9 @@ func renewalOutcome(l views.Lang, o db.RenewalOutcome) views.RenewalOutcome {
 func previewResult(p db.Preview) *views.PreviewResult {
 	v := &views.PreviewResult{Quote: p.Quote, Next: p.Next, At: p.Request.At, Code: p.Display, Typed: p.Request.Code != "",
 		Registration: p.Registration, Held: p.Code != nil, Campaign: p.Campaign, QuoteErr: p.QuoteErr}
+	if p.Assumed {
+		v.Assumed = p.Request.AssumePayment
+	}
 	if v.Code == "" && v.Typed {
 		v.Code = billing.DisplayCode(billing.NormalizeCode(p.Request.Code))
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -55,6 +56,15 @@ func (s *Server) renderPlanConfirm(c echo.Context, status int, o db.Overview, er
 	v := views.PlanView{O: accountView(o), Usage: views.Usage{FreeSent: usage.FreeSent, AdditionalSent: usage.AdditionalSent,
 		RefreshedAt: usage.RefreshedAt}, Owed: chargeViews(p.Lang, o.Owed)}
 	v.ConfirmDowngrade = confirm
+	if confirm != nil && o.Code != nil && o.Code.Status == billing.CodeRegistered {
+		// Asked of the billing core: would the renewal after the downgrade
+		// use the code?
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		if after, err := o.Catalog.Downgrade(o.Account, confirm.ID, o.Now); err == nil {
+			_, used := o.Catalog.NextRenewalOffset(after, hold, o.Code.Campaign, o.Now)
+			v.CodeUnused = !used
+		}
+	}
 	if o.Plan.Additional && usage.AdditionalSent > 0 {
 		// What the additional messages so far would be charged after the
 		// month ends, under the tiers in force.
@@ -143,7 +153,7 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 		key = db.NewToken()
 	}
 	v := views.CheckoutView{O: accountView(o), Target: target, Key: key, NeedsInvoice: o.Invoice == nil, NeedsMethod: o.MainMethod() == nil,
-		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan)+"&key="+url.QueryEscape(key))}
+		Self: pathFor(c, "/checkout?plan="+url.QueryEscape(plan))}
 	v.Owed = chargeViews(lang(c), o.Owed)
 	v.Quote, err = o.Quote(billing.KindUpgrade, target.ID)
 	switch billing.ErrorCode(err) {
@@ -159,6 +169,26 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 			v.Later = &q
 		}
 	}
+	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code == "" && v.NeedsMethod {
+		// A code registered before any payment method: say what it will
+		// offset once one it accepts is added (the document: 務必確認費用被折抵).
+		hold := &billing.PromoCode{Code: o.Code.Code, CampaignID: o.Code.Campaign.ID, AccountID: o.ID, Status: billing.CodeRegistered}
+		for _, kind := range o.Code.Campaign.PaymentKinds {
+			q, err := o.QuoteAssuming(target.ID, db.Assume{Payment: kind, Code: hold, Campaign: o.Code.Campaign})
+			if err != nil {
+				break
+			}
+			if q.Code != "" {
+				v.Pending, v.PendingKinds = &q, o.Code.Campaign.PaymentKinds
+				v.Later = nil
+				break
+			}
+			v.Quote.CodeRefusal = q.CodeRefusal // why it will not, method or not
+		}
+	}
+	if r, ok := renewalAfter(o, v.Quote); ok {
+		v.Renewal = &r
+	}
 	if o.Code != nil && o.Code.Status == billing.CodeRegistered && v.Quote.Code != "" && v.Quote.Forfeited > 0 {
 		// The document's two options: upgrade now and forfeit the rest, or
 		// keep the plan and let the next renewal use more of the code.
@@ -170,9 +200,29 @@ func (s *Server) checkoutView(c echo.Context, plan, key string) (views.CheckoutV
 	return v, nil
 }
 
+// renewalAfter is the renewal an upgrade quoted as q commits the account
+// to: the next month start's charge on q's plan, before any code.
+func renewalAfter(o db.Overview, q billing.Quote) (billing.Quote, bool) {
+	after := q.Apply(o.Account)
+	r, err := o.Catalog.Quote(billing.QuoteInput{Kind: billing.KindRenewal, Account: after, At: billing.MonthOf(o.Now).Next().Start()})
+	if err != nil || !r.Chargeable() {
+		return r, false
+	}
+	return r, true
+}
+
 func (s *Server) checkout(c echo.Context) error {
-	v, err := s.checkoutView(c, c.QueryParam("plan"), c.QueryParam("key"))
+	// A purchase key comes only from the page the server rendered (the
+	// purchase and code forms), never from the URL: each checkout opened
+	// gets a fresh one.
+	v, err := s.checkoutView(c, c.QueryParam("plan"), "")
 	if err != nil {
+		if billing.ErrorCode(err) == billing.ENotAnUpgrade {
+			if ch, ok := s.boughtAlready(c, billing.PlanID(c.QueryParam("plan"))); ok {
+				// Browser back, or a bookmark, after buying: say so.
+				return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
+			}
+		}
 		if code := billing.ErrorCode(err); code == billing.ENotAnUpgrade || code == billing.EUnknownPlan {
 			o, oerr := s.overview(c)
 			if oerr != nil {
@@ -191,17 +241,48 @@ func (s *Server) checkout(c echo.Context) error {
 func (s *Server) checkoutCode(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := c.FormValue("code")
-	_, regErr := s.store.RegisterCode(ctx, actor(c), member(c).AccountID, typed)
-	if regErr != nil && billing.ErrorCode(regErr) == "" {
+	plan := billing.PlanID(c.FormValue("plan"))
+	var mismatch *views.CodeMismatch
+	fits := func(camp billing.Campaign) error {
+		// A code that would not offset this purchase is caught before it
+		// is registered for good: the page says what it applies to and
+		// asks to confirm.
+		if c.FormValue("confirm") == "yes" {
+			return nil
+		}
+		o, err := s.overview(c)
+		if err != nil {
+			return err
+		}
+		as := db.Assume{Code: &billing.PromoCode{Code: billing.NormalizeCode(typed), CampaignID: camp.ID, AccountID: o.ID, Status: billing.CodeRegistered}, Campaign: camp}
+		if len(camp.PaymentKinds) > 0 {
+			as.Payment = camp.PaymentKinds[0] // with no method yet: as it will be once one is added
+		}
+		q, err := o.QuoteAssuming(plan, as)
+		if err != nil && billing.ErrorCode(err) != billing.ENoPaymentMethod {
+			return nil // the checkout itself will say what is wrong
+		}
+		if q.Code == "" && q.CodeRefusal != "" {
+			mismatch = &views.CodeMismatch{Code: typed, Campaign: camp, Why: q.CodeRefusal}
+			return errCodeMismatch
+		}
+		return nil
+	}
+	_, regErr := s.store.RegisterCodeIf(ctx, actor(c), member(c).AccountID, typed, fits)
+	if errors.Is(regErr, errCodeMismatch) {
+		regErr = nil
+	} else if regErr != nil && billing.ErrorCode(regErr) == "" {
 		return regErr
 	}
-	v, err := s.checkoutView(c, c.FormValue("plan"), c.FormValue("key"))
+	v, err := s.checkoutView(c, string(plan), c.FormValue("key"))
 	if err != nil {
 		return err
 	}
 	p := page(c, lang(c).T("結帳", "Checkout"))
 	status := http.StatusOK
-	if regErr != nil {
+	if mismatch != nil {
+		v.Mismatch, v.CodeInput = mismatch, typed
+	} else if regErr != nil {
 		v.CodeInput, v.CodeError = typed, p.Lang.Err(regErr)
 		status = http.StatusUnprocessableEntity
 	} else {
@@ -212,6 +293,9 @@ func (s *Server) checkoutCode(c echo.Context) error {
 	}
 	return render(c, status, views.Checkout(p, v))
 }
+
+// errCodeMismatch stops a code's registration to ask first.
+var errCodeMismatch = errors.New("the code does not offset this purchase")
 
 // purchaseForm is the checkout's purchase form, decoded.
 type purchaseForm struct {
@@ -282,8 +366,12 @@ func (s *Server) purchase(c echo.Context) error {
 		return rerender(http.StatusUnprocessableEntity, l.T("頁面資料不完整,請確認金額後再購買。", "The page was incomplete; please check the amount and try again."))
 	}
 	expect := pf.Expect
-	ch, err := s.store.Upgrade(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
+	ch, replayed, err := s.store.UpgradeOnce(ctx, actor(c), db.UpgradeRequest{AccountID: member(c).AccountID, Plan: billing.PlanID(plan), Key: key, Expect: &expect})
 	switch code := billing.ErrorCode(err); {
+	case err == nil && replayed:
+		// The same page submitted again (a double-click, a refresh, a
+		// second tab's copy): the purchase it made, said as such.
+		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
 	case err == nil:
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
 	case code == billing.EPaymentPending && ch.ID != 0:
@@ -291,16 +379,58 @@ func (s *Server) purchase(c echo.Context) error {
 		// pending and reloads itself.
 		return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?done=1"))
 	case code == billing.EPaymentFailed:
+		key = "" // this page's key made the failed charge: buying again is a new purchase
 		msg := l.T("付款失敗,未向您收取任何費用,優惠活動代碼也未被使用。", "The payment failed: nothing was charged and your promo code was not used.")
 		if ch.Failure != "" {
 			msg += " " + ch.Reason()
 		}
 		return rerender(http.StatusPaymentRequired, msg)
+	case code == billing.EKeyReused:
+		key = "" // the page gets a fresh one
+		msg := l.Err(err)
+		if ch.ID != 0 {
+			msg += l.Tf("(先前的購買:付款明細 #%d)", " (the earlier purchase: charge #%d)", ch.ID)
+		}
+		return rerender(http.StatusConflict, msg)
+	case code == billing.ENotAnUpgrade || code == billing.EQuoteChanged:
+		if ch, ok := s.boughtAlready(c, billing.PlanID(plan)); ok {
+			// A stale second tab: this plan was bought from another page.
+			return c.Redirect(http.StatusSeeOther, pathFor(c, "/charges/"+strconv.FormatInt(ch.ID, 10)+"?already=1"))
+		}
+		if code == billing.ENotAnUpgrade {
+			o, oerr := s.overview(c)
+			if oerr != nil {
+				return oerr
+			}
+			return s.renderPlan(c, http.StatusUnprocessableEntity, o, l.Err(err))
+		}
+		return rerender(httpStatus(code), l.Err(err))
 	case code != "":
 		return rerender(httpStatus(code), l.Err(err))
 	default:
 		return err
 	}
+}
+
+// boughtAlready finds the paid upgrade that put the account on plan (or
+// above it) this month, for a page opened or submitted after the purchase.
+func (s *Server) boughtAlready(c echo.Context, plan billing.PlanID) (db.Charge, bool) {
+	o, err := s.overviewWith(c, db.OverviewWith{Charges: true, Skip: db.SkipMethods | db.SkipInvoice | db.SkipCode | db.SkipOwed})
+	if err != nil {
+		return db.Charge{}, false
+	}
+	target, err := o.Catalog.Plan(plan)
+	if err != nil || o.Plan.IsUpgradeTo(target) {
+		return db.Charge{}, false // the plan is still to be bought
+	}
+	for _, ch := range o.Charges { // newest first
+		if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && billing.MonthOf(ch.EffectiveAt) == billing.MonthOf(o.Now) {
+			if bought, err := o.Catalog.Plan(ch.Plan); err == nil && !bought.IsUpgradeTo(target) {
+				return ch, true
+			}
+		}
+	}
+	return db.Charge{}, false
 }
 
 // accountCharge is the charge named in the path, if it is this account's.
@@ -331,7 +461,17 @@ func (s *Server) charge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch)}
+	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Already: c.QueryParam("already") != "",
+		Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch),
+		MonthEnd: o.MonthEnd}
+	if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && o.Plan.ID == ch.Plan {
+		if r, err := o.Quote(billing.KindRenewal, ""); err == nil && r.Chargeable() && r.Plan == ch.Plan {
+			v.Renewal = &r
+		}
+	}
+	if to, err := o.Catalog.Plan(ch.Plan); err == nil && ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusFailed {
+		v.Rebuy = o.Plan.IsUpgradeTo(to)
+	}
 	p := page(c, lang(c).T("付款明細", "Charge details"))
 	if ch.Status == billing.StatusPending && ch.Kind == billing.KindUpgrade {
 		p.Refresh = 2 // a purchase in progress (another tab, a double-click): show its outcome when it lands
@@ -356,6 +496,8 @@ func (s *Server) payNow(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retried"))
 	case code == billing.EPaymentFailed:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-failed"))
+	case code == billing.ENoPaymentMethod:
+		return c.Redirect(http.StatusSeeOther, withNotice(back, "retry-no-method"))
 	case code == billing.ENothingToRetry:
 		return c.Redirect(http.StatusSeeOther, withNotice(back, "nothing-owed"))
 	case code == billing.EMonthNotCurrent:

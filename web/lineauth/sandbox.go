@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -131,7 +132,12 @@ var pageTmpl = template.Must(template.New("authorize").Parse(`<!DOCTYPE html>
 {{range $k, $v := .Query}}{{range $v}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
 <div class="stack">
 {{range .People}}<button class="btn block" type="submit" name="subject" value="{{.Subject}}" data-testid="line-person-{{.Subject}}">{{.Name}}</button>
-{{end}}<button class="btn secondary block" type="submit" name="cancel" value="1" data-testid="line-cancel">取消 Cancel</button>
+{{end}}</div>
+<div class="field"><label for="new_name">新的 LINE 使用者的名稱 A new LINE user's name</label>
+<input type="text" id="new_name" name="new_name" value="新朋友" maxlength="40" data-testid="line-new-name"></div>
+<div class="stack">
+<button class="btn block" type="submit" name="subject" value="new" data-testid="line-new-person">新的 LINE 使用者 A new LINE user</button>
+<button class="btn secondary block" type="submit" name="cancel" value="1" data-testid="line-cancel">取消 Cancel</button>
 </div>
 </form>{{end}}
 </main></body></html>`))
@@ -177,16 +183,10 @@ func (s *sandbox) authorize(w http.ResponseWriter, r *http.Request) {
 		v.Set("error", "access_denied")
 		v.Set("error_description", "The user cancelled")
 	} else {
-		people, err := s.cfg.People(r.Context())
+		who, err := s.person(r.Context(), q)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
-		}
-		var who *Person
-		for i := range people {
-			if people[i].Subject == q.Get("subject") {
-				who = &people[i]
-			}
 		}
 		if who == nil {
 			http.Error(w, "no such person", http.StatusBadRequest)
@@ -201,6 +201,34 @@ func (s *sandbox) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back.RawQuery = v.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+// NewSubject is the "new LINE user" choice: a LINE user id no one has
+// signed in with before.
+const NewSubject = "new"
+
+// person is who the authorize form chose: one of the listed people, or a
+// new LINE user (a fresh subject, named as typed); nil for anyone else.
+func (s *sandbox) person(ctx context.Context, q url.Values) (*Person, error) {
+	if q.Get("subject") == NewSubject {
+		var b [16]byte
+		rand.Read(b[:])
+		name := strings.TrimSpace(q.Get("new_name"))
+		if name == "" {
+			name = "新朋友"
+		}
+		return &Person{Subject: "U" + hex.EncodeToString(b[:]), Name: name}, nil
+	}
+	people, err := s.cfg.People(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range people {
+		if people[i].Subject == q.Get("subject") {
+			return &people[i], nil
+		}
+	}
+	return nil, nil
 }
 
 func (s *sandbox) token(w http.ResponseWriter, r *http.Request) {

@@ -190,26 +190,56 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			return v, err
 		}
 		v.Lines = chargeLines(l, cat, ch)
-		v.Total = [2]string{l.T("總計", "Total"), ch.Total.String()}
+		v.Total = [2]string{l.T("總計", "Total"), ch.Total.Decimal()}
 		chargeURL := acct + "/charges/" + strconv.FormatInt(ch.ID, 10)
-		if m.Kind == db.MailReceipt {
-			v.Subject = l.Tf("付款收據:%s", "Receipt: %s", ch.Total.String())
+		if p.Failure != "" || p.Detail != "" {
+			// The refusal this message is about, in its reader's language.
+			p.Reason = db.Charge{Failure: p.Failure, FailureDetail: p.Detail}.ReasonIn(string(l))
+		}
+		switch {
+		case m.Kind == db.MailReceipt && ch.Total == 0:
+			// Nothing was paid (a code offset it all): no payment, no
+			// e-invoice, so no receipt; the change is confirmed.
+			plan := l.PlanNameByID(cat, ch.Plan)
+			why := l.T("本次無須付款,不開立發票。", "Nothing was charged and no e-invoice was issued.")
+			if ch.Offset > 0 {
+				why = l.Tf("優惠活動代碼 %s 已折抵全額,", "Promo code %s covered the whole amount: ", ch.CodeDisplay) + why
+			}
+			if ch.Kind == billing.KindUpgrade {
+				v.Subject = l.T("方案變更確認", "Plan change confirmed")
+				v.Intro = l.Tf("您的方案已變更為「%s」。", "Your plan is now %s. ", plan) + why
+			} else {
+				v.Subject = l.T("續約確認", "Renewal confirmed")
+				v.Intro = l.Tf("您的「%s」方案已續約(%s)。", "Your %s plan is renewed for %s. ", plan, ch.Month().String()) + why
+			}
+			v.Link, v.LinkText = chargeURL, l.T("查看明細", "View the details")
+		case m.Kind == db.MailReceipt:
+			v.Subject = l.Tf("付款收據 %s", "Receipt %s", ch.Total.Decimal())
 			v.Intro = l.Tf("我們已收到您的付款,謝謝。電子發票號碼:%s。", "We have received your payment, thank you. E-invoice number: %s.", orDash(ch.Invoice))
 			v.Link, v.LinkText = chargeURL+"/receipt", l.T("查看收據", "View the receipt")
-			break
-		}
-		v.Subject = l.Tf("付款失敗:%s", "Payment failed: %s", ch.Total.String())
-		v.Intro = l.Tf("這筆款項未能扣款成功,未向您收取任何費用。原因:%s", "This payment did not go through and nothing was charged. Reason: %s", p.Reason)
-		switch {
-		case p.GiveUp:
-			v.Note = l.T("續約付款已多次失敗,方案已改為輕用量。您可隨時重新升級。", "The renewal failed repeatedly, so the plan has moved to Light. You can upgrade again at any time.")
-		case !p.NextRetry.IsZero():
-			v.Note = l.Tf("我們將於 %s(台灣時間)自動重試;付款失敗 %d 次或月份結束仍未付款時,方案將改為輕用量。",
-				"We will try again automatically at %s (Taiwan time); after %d failed attempts, or if the month ends unpaid, the plan moves to Light.",
-				views.TWTime(p.NextRetry), billing.MaxAttempts)
-		}
-		if !p.GiveUp {
-			v.Link, v.LinkText = chargeURL, l.T("立即付款", "Pay now")
+		case ch.Kind == billing.KindUpgrade:
+			// A failed upgrade is a purchase that did not happen
+			// (billing.Owed): there is nothing to pay later, only the
+			// plan to buy again.
+			v.Subject = l.Tf("購買未完成:付款失敗 %s", "Purchase not completed: payment failed %s", ch.Total.Decimal())
+			v.Intro = l.Tf("升級為「%s」的付款未能完成,方案未變更,也未向您收取任何費用。原因:%s", "The payment for the upgrade to %s did not go through: your plan is unchanged and nothing was charged. Reason: %s",
+				l.PlanNameByID(cat, ch.Plan), p.Reason)
+			v.Note = l.T("若仍要升級,請確認付款方式後重新購買。", "To upgrade, check your payment method and buy again.")
+			v.Link, v.LinkText = acct+"/checkout?plan="+url.QueryEscape(string(ch.Plan)), l.T("重新購買", "Buy again")
+		default:
+			v.Subject = l.Tf("付款失敗 %s", "Payment failed %s", ch.Total.Decimal())
+			v.Intro = l.Tf("這筆款項未能扣款成功,未向您收取任何費用。原因:%s", "This payment did not go through and nothing was charged. Reason: %s", p.Reason)
+			switch {
+			case p.GiveUp:
+				v.Note = l.T("續約付款已多次失敗,方案已改為輕用量。您可隨時重新升級。", "The renewal failed repeatedly, so the plan has moved to Light. You can upgrade again at any time.")
+			case !p.NextRetry.IsZero():
+				v.Note = l.Tf("我們將於 %s(台灣時間)自動重試;付款失敗 %d 次或月份結束仍未付款時,方案將改為輕用量。",
+					"We will try again automatically at %s (Taiwan time); after %d failed attempts, or if the month ends unpaid, the plan moves to Light.",
+					views.TWTime(p.NextRetry), billing.MaxAttempts)
+			}
+			if !p.GiveUp {
+				v.Link, v.LinkText = chargeURL, l.T("立即付款", "Pay now")
+			}
 		}
 	case db.MailRenewalReminder:
 		m, err := billing.ParseMonth(p.Month)
@@ -226,7 +256,7 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 		v.Intro = l.Tf("您的「%s」方案將於下個月1日(%s)自動續約(台灣時間前一日 23:00 起)。", "Your %s plan renews automatically on the 1st of next month (%s; from 23:00 the day before, Taiwan time).",
 			plan, first)
 		v.Lines = [][2]string{{l.T("方案", "Plan"), plan}, {l.T("月份", "Month"), p.Month}}
-		v.Total = [2]string{l.T("預計扣款(含稅)", "To be charged (tax included)"), billing.Money(p.Total).String()}
+		v.Total = [2]string{l.T("預計扣款(含稅)", "To be charged (tax included)"), billing.Money(p.Total).Decimal()}
 		v.Note = l.T("若要取消自動續約,請於本月最後一天 22:59(台灣時間)前降級為輕用量。", "To cancel the renewal, downgrade to Light before 22:59 (Taiwan time) on the last day of this month.")
 		v.Link, v.LinkText = acct+"/plan", l.T("查看方案", "View the plan")
 	case db.MailCodeExpiry:
@@ -240,7 +270,7 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			return v, fmt.Errorf("outbox %d: the invitation's link is gone", m.ID)
 		}
 		v.Greeting = l.T("您好:", "Hello,")
-		v.Subject = l.Tf("邀請您加入官方帳號「%s」", "You are invited to join %s", name)
+		v.Subject = l.T("邀請您加入官方帳號", "You are invited to join the official account")
 		v.Intro = l.Tf("您受邀以「%s」的權限加入 LINE 官方帳號「%s」。", "You are invited to join the LINE Official Account %[2]s as %[1]s.",
 			l.RoleLabel(views.Role(p.Role)), name)
 		v.Note = l.Tf("此連結只能使用一次,有效期限至 %s(台灣時間)。", "The link works once, until %s (Taiwan time).", views.TWTime(p.Until))
@@ -248,6 +278,9 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 	default:
 		return v, fmt.Errorf("outbox %d: unknown kind %q", m.ID, m.Kind)
 	}
+	// An admin of several accounts tells at a glance which one a message
+	// is about.
+	v.Subject = l.Tf("【%s】", "[%s] ", name) + v.Subject
 	return v, nil
 }
 
@@ -256,16 +289,16 @@ func chargeLines(l views.Lang, cat billing.Catalog, c db.Charge) [][2]string {
 	var out [][2]string
 	switch c.Kind {
 	case billing.KindUpgrade:
-		out = append(out, [2]string{l.Tf("差額(%s → %s)", "Difference (%s → %s)", l.PlanNameByID(cat, c.FromPlan), l.PlanNameByID(cat, c.Plan)), c.Amount.String()})
+		out = append(out, [2]string{l.Tf("差額(%s → %s)", "Difference (%s → %s)", l.PlanNameByID(cat, c.FromPlan), l.PlanNameByID(cat, c.Plan)), c.Amount.Decimal()})
 	case billing.KindUsage:
-		out = append(out, [2]string{l.Tf("加購訊息費用(%s)", "Additional messages (%s)", c.Month().String()), c.Amount.String()})
+		out = append(out, [2]string{l.Tf("加購訊息費用(%s)", "Additional messages (%s)", c.Month().String()), c.Amount.Decimal()})
 	default:
-		out = append(out, [2]string{l.Tf("月費(%s,%s)", "Monthly fee (%s, %s)", l.PlanNameByID(cat, c.Plan), c.Month().String()), c.Amount.String()})
+		out = append(out, [2]string{l.Tf("月費(%s,%s)", "Monthly fee (%s, %s)", l.PlanNameByID(cat, c.Plan), c.Month().String()), c.Amount.Decimal()})
 	}
 	if c.Offset > 0 {
-		out = append(out, [2]string{l.Tf("優惠活動代碼折抵 %s", "Promo code %s", c.CodeDisplay), "-" + c.Offset.String()})
+		out = append(out, [2]string{l.Tf("優惠活動代碼折抵 %s", "Promo code %s", c.CodeDisplay), "-" + c.Offset.Decimal()})
 	}
-	return append(out, [2]string{l.T("消費稅", "Tax"), c.Tax.String()})
+	return append(out, [2]string{l.T("消費稅", "Tax"), c.Tax.Decimal()})
 }
 
 func orDash(s string) string {

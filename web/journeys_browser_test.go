@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"webstore/billing"
+	"webstore/web/mail"
+	"webstore/web/mail/mailpittest"
+	"webstore/web/payments/linepay"
+)
+
+// fits fails the test if the open page is wider than its window (it would
+// scroll sideways), and checks that every element sel matches ends inside
+// the window.
+func fits(t *testing.T, ctx context.Context, where string, sels ...string) {
+	t.Helper()
+	if !evalBool(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`) {
+		w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		t.Errorf("%s: the page is %d px wide, wider than its window", where, w)
+	}
+	for _, sel := range sels {
+		js := fmt.Sprintf(`(() => { const es = [...document.querySelectorAll(%q)];
+			return es.length > 0 && es.every(e => { const r = e.getBoundingClientRect(); return r.right <= window.innerWidth && r.left >= 0; }); })()`, sel)
+		if !evalBool(t, ctx, js) {
+			t.Errorf("%s: %s is missing or past the window's edge", where, sel)
+		}
+	}
+}
+
+// A journey in Chromium: each transition by each payment at 375 px, and a
+// first purchase at 1280 px on the desktop manager, from the plan page to
+// the receipt, with the receipt e-mail read back from Mailpit and every
+// page visited checked to fit its window.
+func TestBrowserJourneys(t *testing.T) {
+	mp := mailpittest.Start(t)
+	smtp, err := mail.NewSMTP(mp.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		j     journey
+		width int64
+	}{
+		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, first: true}, phoneW}, // NT$1,260 by card
+		{journey{from: billing.Light, to: billing.Medium, pay: billing.LinePay, code: "part", first: true}, phoneW},
+		{journey{from: billing.Light, to: billing.Medium, pay: billing.CreditCard, code: "full"}, phoneW},
+		{journey{from: billing.Light, to: billing.High, pay: billing.LinePay, code: "part"}, phoneW},
+		{journey{from: billing.Medium, to: billing.High, pay: billing.LinePay, first: true}, phoneW},
+		{journey{from: billing.Medium, to: billing.High, pay: billing.CreditCard, code: "part"}, phoneW},
+		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, code: "part", first: true}, 1280},
+	} {
+		j := tc.j
+		t.Run(fmt.Sprintf("%s@%d", j, tc.width), func(t *testing.T) {
+			a := newApp(t)
+			code := prepare(t, a, j)
+			acct := j.account()
+			surface := "/a/"
+			if tc.width > phoneW {
+				surface = "/m/"
+			}
+			base := a.URL + surface + acct
+			w := want[string(j.from)+"-"+string(j.to)+"/"+j.code]
+			ctx := browser(t, tc.width, 900)
+			signIn(t, ctx, a.URL, "alice")
+			do(t, ctx, chromedp.Navigate(base+"/plan"), chromedp.WaitVisible(tid("upgrade-"+string(j.to))))
+			fits(t, ctx, "plan")
+			do(t, ctx, chromedp.Click(tid("upgrade-"+string(j.to))), chromedp.WaitVisible(tid("code-box")))
+			fits(t, ctx, "checkout")
+			if j.first {
+				do(t, ctx,
+					chromedp.Click(tid("set-einvoice")),
+					chromedp.WaitVisible(tid("save-einvoice")),
+				)
+				fits(t, ctx, "e-invoice")
+				do(t, ctx,
+					chromedp.Click(tid("inv-member")),
+					chromedp.SendKeys(tid("email"), journeyEmail(j)),
+					chromedp.Click(tid("save-einvoice")),
+					chromedp.WaitVisible(tid("add-method")),
+				)
+				if code != "" {
+					// Registered before the method: the page says what it will offset.
+					do(t, ctx,
+						chromedp.SendKeys(tid("code-input"), code),
+						chromedp.Click(tid("code-submit")),
+						chromedp.WaitVisible(tid("code-pending")),
+					)
+					if got := text(t, ctx, tid("code-pending")); !strings.Contains(got, w.offset.Decimal()) {
+						t.Errorf("code before a method: %q, want %s", got, w.offset.Decimal())
+					}
+					fits(t, ctx, "checkout with a code and no method")
+					code = ""
+				}
+				do(t, ctx, chromedp.Click(tid("add-method")), chromedp.WaitVisible(tid("method-next")))
+				fits(t, ctx, "new method")
+				if j.pay == billing.LinePay {
+					do(t, ctx,
+						chromedp.Click(tid("kind-linepay")),
+						chromedp.Click(tid("method-next")),
+						chromedp.Click(chromedp.CSS(`a.btn`)),
+						chromedp.Click(chromedp.CSS(`input[name=card][value="`+linepay.CardCathayVisa+`"]`)),
+						chromedp.Click(chromedp.CSS(`form.section button[type=submit]`)),
+						chromedp.Click(chromedp.CSS(`form[action*="/app/payment/approve"] button[type=submit]`)),
+						chromedp.WaitVisible(tid("main-method")),
+					)
+				} else {
+					do(t, ctx,
+						chromedp.Click(tid("kind-card")),
+						chromedp.Click(tid("method-next")),
+						chromedp.SendKeys(chromedp.ID("number"), "4242 4242 4242 4242"),
+						chromedp.SendKeys(chromedp.ID("exp"), "12/30"),
+						chromedp.SendKeys(chromedp.ID("cvc"), "123"),
+						chromedp.SendKeys(chromedp.ID("name"), "LIN ALICE"),
+						chromedp.Click(chromedp.CSS(`form button[type=submit]:not([name])`)),
+						chromedp.WaitVisible(tid("main-method")),
+					)
+				}
+			}
+			if code != "" {
+				do(t, ctx,
+					chromedp.SendKeys(tid("code-input"), code),
+					chromedp.Click(tid("code-submit")),
+					chromedp.WaitVisible(tid("code-applied")),
+				)
+			}
+			if got := text(t, ctx, tid("total")); got != w.total.Decimal() {
+				t.Fatalf("checkout total %q, want %s", got, w.total.Decimal())
+			}
+			if got := text(t, ctx, tid("renewal-notice")); !strings.Contains(got, "自動續約") {
+				t.Errorf("checkout renewal notice %q", got)
+			}
+			fits(t, ctx, "checkout ready")
+			shot(t, ctx, fmt.Sprintf("journey-checkout-%s-%s-%d", j.from, j.to, tc.width))
+			do(t, ctx,
+				chromedp.Click(tid("terms")),
+				chromedp.Click(tid("buy")),
+				chromedp.WaitVisible(tid("result-title")),
+			)
+			if got := text(t, ctx, tid("line-total")); got != w.total.Decimal() {
+				t.Errorf("result total %q, want %s", got, w.total.Decimal())
+			}
+			fits(t, ctx, "result")
+			shot(t, ctx, fmt.Sprintf("journey-result-%s-%s-%d", j.from, j.to, tc.width))
+			if o, _ := a.Store.FindOverview(context.Background(), acct); o.Plan.ID != j.to {
+				t.Errorf("plan %s, want %s", o.Plan.ID, j.to)
+			}
+
+			// 付款記錄: the row, its invoice number and 收據 inside the window.
+			do(t, ctx, chromedp.Navigate(base+"/history"), chromedp.WaitVisible(tid("receipt-link")))
+			inside := []string{`[data-testid="receipt-link"]`}
+			if w.total > 0 { // a charge of NT$0 has no e-invoice
+				inside = append(inside, `[data-testid="invoice"]`)
+			}
+			fits(t, ctx, "history", inside...)
+			shot(t, ctx, fmt.Sprintf("journey-history-%d", tc.width))
+			do(t, ctx, chromedp.Click(tid("receipt-link")), chromedp.WaitVisible(tid("receipt")))
+			fits(t, ctx, "receipt")
+			if got := text(t, ctx, tid("receipt")); !strings.Contains(got, w.total.Decimal()) {
+				t.Errorf("receipt does not show %s", w.total.Decimal())
+			}
+
+			// The receipt e-mail.
+			wk := &mail.Worker{Store: a.Store, Sender: smtp, From: "LINE官方帳號 <no-reply@webstore.test>", BaseURL: a.URL}
+			if _, err := wk.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, m := range mp.Messages(t) {
+				if len(m.To) > 0 && m.To[0].Address == journeyEmail(j) && strings.Contains(m.Subject+m.Text, strings.TrimSuffix(w.total.Decimal(), ".00")) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no receipt naming %s sent to %s", w.total.Decimal(), journeyEmail(j))
+			}
+		})
+	}
+}
