@@ -37,10 +37,12 @@ func (a *countingAuth) Authenticate(c echo.Context) (db.User, error) {
 
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
-// Failed sign-ins are throttled per login and per client address: 429 with
-// Retry-After and the reason in the visitor's language, no password check
-// while throttled, the lockout in the audit trail; good sign-ins spend
-// nothing.
+// Failed sign-ins are throttled per client address, overall and at one
+// login: 429 with Retry-After and the reason in the visitor's language, no
+// password check while throttled, the lockout (and the login coming under
+// attack) in the audit trail; good sign-ins spend nothing. The owner at
+// another address is spared: TestSignInThrottleSparesTheOwner
+// (cmd/webstore) and TestThrottleSlowsALoginUnderAttack.
 func TestSignInThrottling(t *testing.T) {
 	ctx := context.Background()
 	d, _ := dbtest.New(t)
