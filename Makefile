@@ -58,6 +58,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 ## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 300).
 fuzz-money:

@@ -198,7 +198,8 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 	if err != nil {
 		return nil, err
 	}
-	return s.Stmt.Exec(vals) //nolint:staticcheck // the driver has no context form
+	//lint:ignore SA1019 the driver has no context form
+	return s.Stmt.Exec(vals)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -210,7 +211,8 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 	if err != nil {
 		return nil, err
 	}
-	return s.Stmt.Query(vals) //nolint:staticcheck // the driver has no context form
+	//lint:ignore SA1019 the driver has no context form
+	return s.Stmt.Query(vals)
 }
 
 func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {

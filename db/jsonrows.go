@@ -87,8 +87,7 @@ type methodJSON struct {
 }
 
 func (m methodJSON) method() PaymentMethod {
-	return PaymentMethod{ID: m.ID, AccountID: m.AccountID, Kind: m.Kind, IsMain: m.IsMain, Token: m.Token, Label: m.Label,
-		Brand: m.Brand, Last4: m.Last4, Expiry: m.Expiry, CreatedAt: m.CreatedAt}
+	return PaymentMethod(m)
 }
 
 type invoiceJSON struct {

@@ -109,7 +109,7 @@ func TestBodyLimits(t *testing.T) {
 		t.Errorf("70 KB campaign form: %d, want 413", status)
 	}
 	// The usage API and the simulator API answer in JSON.
-	res, body = post(t, a.URL+"/api/usage", "application/json", "", strings.NewReader(`{"batch_id": "`+strings.Repeat("x", 70<<10)+`"}`))
+	res, _ = post(t, a.URL+"/api/usage", "application/json", "", strings.NewReader(`{"batch_id": "`+strings.Repeat("x", 70<<10)+`"}`))
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("70 KB usage report: %s %s", res.Status, res.Header.Get("Content-Type"))
 	}

@@ -48,7 +48,7 @@ func pickPerson(t *testing.T, hc *http.Client, start, subject string) (*http.Res
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	if !strings.Contains(res.Request.URL.Path, "/sandbox/line-login/authorize") {
 		t.Fatalf("landed on %s, want the sandbox's authorize page", res.Request.URL)
@@ -63,7 +63,7 @@ func pickPerson(t *testing.T, hc *http.Client, start, subject string) (*http.Res
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ = io.ReadAll(res.Body)
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	return res, string(body)
 }

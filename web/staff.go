@@ -378,9 +378,7 @@ func campaignFromValues(fp url.Values) (billing.Campaign, views.CampaignForm, er
 		f.Renewals[p] = true
 		camp.RenewalPlans = append(camp.RenewalPlans, billing.PlanID(p))
 	}
-	for _, r := range strings.FieldsFunc(strings.ToUpper(f.Regions), func(r rune) bool { return r == ',' || r == ' ' || r == '、' }) {
-		camp.Regions = append(camp.Regions, r)
-	}
+	camp.Regions = append(camp.Regions, strings.FieldsFunc(strings.ToUpper(f.Regions), func(r rune) bool { return r == ',' || r == ' ' || r == '、' })...)
 	face, err := strconv.ParseInt(strings.TrimSpace(f.Face), 10, 64)
 	if err != nil {
 		return camp, f, billing.Errorf(billing.EInvalid, "面額必須是整數(NT$)")
