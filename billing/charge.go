@@ -101,12 +101,6 @@ type Charge struct {
 	Attempts    int // payment attempts that got an answer (paid or refused)
 }
 
-// ChargeOf is the lifecycle view of a quote about to be written.
-func ChargeOf(q Quote) Charge {
-	return Charge{Kind: q.Kind, Month: q.Month, EffectiveAt: q.EffectiveAt, FromPlan: q.FromPlan, Plan: q.Plan,
-		Amount: q.Amount, Status: InitialStatus(q.Total)}
-}
-
 // Payable checks, at now, that a pending plan-fee charge not yet asked of a
 // provider still matches account a (loaded for the charge's month: its
 // plan now and the fee already paid for that month). It returns nil, or an

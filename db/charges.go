@@ -466,6 +466,9 @@ func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Cata
 			pq.StringArray(acct), pq.StringArray(months), pq.StringArray(mplan), pq.Int64Array(amt)); err != nil {
 			return err
 		}
+		if !billing.CanMove(billing.StatusFailed, billing.StatusVoid) {
+			return fmt.Errorf("the charge lifecycle no longer lets a failed charge be superseded")
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE charges c SET status = 'void', failure = 'superseded', next_retry_at = NULL
 			FROM unnest($1::text[], $2::date[]) AS u(id, month)
 			WHERE c.account_id = u.id AND c.month = u.month AND c.status = 'failed' AND c.kind IN ('upgrade', 'renewal')`,

@@ -169,7 +169,7 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 	if err != nil {
 		return err
 	}
-	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='paid', paid_at=$1, payment_ref=$2, attempts=attempts+1,
+	if err := moveCharge(ctx, tx, ch, billing.StatusPaid, `UPDATE charges SET status='paid', paid_at=$1, payment_ref=$2, attempts=attempts+1,
 		invoice_number = CASE WHEN total > 0 THEN 'WS' || lpad(nextval('invoice_seq')::text, 8, '0') END
 		WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID); err != nil {
 		return err
@@ -197,7 +197,7 @@ func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch
 	refused.Attempts++
 	next, ok := billing.NextRetry(refused, now)
 	retryAt := sql.NullTime{Time: next, Valid: ok}
-	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='failed', failure=$2, failure_detail=$3, failed_at=$4, next_retry_at=$5,
+	if err := moveCharge(ctx, tx, ch, billing.StatusFailed, `UPDATE charges SET status='failed', failure=$2, failure_detail=$3, failed_at=$4, next_retry_at=$5,
 		attempts=attempts+1 WHERE id=$1 RETURNING `+chargeCols, ch.ID, string(why.Failure), why.Reason, now, retryAt); err != nil {
 		return err
 	}
@@ -217,11 +217,24 @@ func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch
 	return nil
 }
 
+// moveCharge is the one way a stored charge changes status: the rule of
+// the lifecycle (billing.CanMove) is asked first, from the status ch was
+// read (locked) in, and then update, which sets status to to and returns
+// the row's columns, is run and read back into ch. PostgreSQL's trigger
+// (migration 007) is the second lock; TestLifecycleLocksAgree holds the
+// two to the same moves.
+func moveCharge(ctx context.Context, tx *sqlx.Tx, ch *Charge, to billing.ChargeStatus, update string, args ...any) error {
+	if !billing.CanMove(ch.Status, to) {
+		return fmt.Errorf("charge %d: %s → %s is no move of the charge lifecycle", ch.ID, ch.Status, to)
+	}
+	return tx.GetContext(ctx, ch, update, args...)
+}
+
 // voidCharge voids a pending or failed charge that is no longer owed and
 // releases its code.
 func voidCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, why billing.VoidReason) error {
 	before := *ch
-	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='void', failure=$2, next_retry_at=NULL WHERE id=$1 RETURNING `+chargeCols,
+	if err := moveCharge(ctx, tx, ch, billing.StatusVoid, `UPDATE charges SET status='void', failure=$2, next_retry_at=NULL WHERE id=$1 RETURNING `+chargeCols,
 		ch.ID, string(why)); err != nil {
 		return err
 	}
@@ -487,7 +500,7 @@ func (s *Store) requeue(ctx context.Context, tx *sqlx.Tx, now time.Time, actor A
 	if lines.Code != "" {
 		code = &lines.Code
 	}
-	if err := tx.GetContext(ctx, ch, `UPDATE charges SET status='pending', failure='', failure_detail='', next_retry_at=NULL, asked_at=NULL,
+	if err := moveCharge(ctx, tx, ch, billing.StatusPending, `UPDATE charges SET status='pending', failure='', failure_detail='', next_retry_at=NULL, asked_at=NULL,
 		from_plan=nullif($2, ''), plan=nullif($3, ''), amount=$4, offset_amount=$5, forfeited=$6, net=$7, tax=$8, total=$9, code=$10,
 		payment_method_id=$11, payment_kind=$12
 		WHERE id=$1 RETURNING `+chargeCols, ch.ID, string(lines.FromPlan), string(lines.Plan), int64(lines.Amount), int64(lines.Offset),
