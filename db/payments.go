@@ -307,17 +307,26 @@ func (s *Store) CollectStalePurchases(ctx context.Context, actor Actor, before t
 // ended (billing.GiveUp). The server runs it every few minutes.
 func (s *Store) RetryDue(ctx context.Context, actor Actor) (CollectSummary, error) {
 	now := s.Clock.Now()
-	var ended []int64
-	if err := s.DB.SelectContext(ctx, &ended, `SELECT id FROM charges WHERE status='failed' AND kind='renewal' AND month < $1 ORDER BY id`,
-		billing.MonthOf(now).Date()); err != nil {
+	if err := s.giveUpEnded(ctx, actor, billing.MonthOf(now)); err != nil {
 		return CollectSummary{}, err
+	}
+	return s.collectWhere(ctx, actor, `c.status = 'failed' AND c.next_retry_at <= $1`, []any{now}, 0)
+}
+
+// giveUpEnded gives up the failed renewals of the months before m, which
+// have ended unpaid (billing.GiveUp): the automatic retries and a renewal
+// run both start with it.
+func (s *Store) giveUpEnded(ctx context.Context, actor Actor, m billing.Month) error {
+	var ended []int64
+	if err := s.DB.SelectContext(ctx, &ended, `SELECT id FROM charges WHERE status='failed' AND kind='renewal' AND month < $1 ORDER BY id`, m.Date()); err != nil {
+		return err
 	}
 	for _, id := range ended {
 		if err := s.GiveUpCharge(ctx, actor, id); err != nil {
-			return CollectSummary{}, err
+			return err
 		}
 	}
-	return s.collectWhere(ctx, actor, `c.status = 'failed' AND c.next_retry_at <= $1`, []any{now}, 0)
+	return nil
 }
 
 // GiveUpCharge gives up a failed renewal whose month has ended or whose

@@ -265,14 +265,8 @@ func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month, co
 	if err := billing.MayRenew(m, s.Clock.Now()); err != nil {
 		return fail(err)
 	}
-	var ended []int64
-	if err := s.DB.SelectContext(ctx, &ended, `SELECT id FROM charges WHERE status='failed' AND kind='renewal' AND month < $1 ORDER BY id`, m.Date()); err != nil {
+	if err := s.giveUpEnded(ctx, actor, m); err != nil {
 		return fail(err)
-	}
-	for _, id := range ended {
-		if err := s.GiveUpCharge(ctx, actor, id); err != nil {
-			return fail(err)
-		}
 	}
 	var err error
 	res.Renewal, err = s.Renew(ctx, actor, m.Start(), RenewOptions{NoWait: true, Progress: func(done int64) {
