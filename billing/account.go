@@ -19,6 +19,22 @@ func (k PaymentKind) Valid() bool {
 	return k == CreditCard || k == LinePay || k == BankTransfer
 }
 
+// Addable reports whether an admin can add a method of kind k: a card or
+// LINE Pay (bank transfer is only kept for the accounts that pay so).
+func (k PaymentKind) Addable() bool { return k == CreditCard || k == LinePay }
+
+// WithFirstMethod is the account once a payment method of kind k is added,
+// for a quote that assumes it: an account with no method gets k as its main
+// one (the first method added becomes the main one) and assumed is true;
+// an account with a method keeps it.
+func (a Account) WithFirstMethod(k PaymentKind) (out Account, assumed bool) {
+	if a.Payment != "" || k == "" {
+		return a, false
+	}
+	a.Payment = k
+	return a, true
+}
+
 // Account is what the rules need to know about an official account.
 type Account struct {
 	ID     string

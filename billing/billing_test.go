@@ -304,3 +304,35 @@ func TestNextDaily(t *testing.T) {
 		}
 	}
 }
+
+// A first method assumed: an account without one quotes as paying by it
+// (E2 with a card: the code offsets, 420); one with a method keeps its own
+// (bank transfer: no offset, 1,260). Only a card or LINE Pay can be added.
+func TestWithFirstMethod(t *testing.T) {
+	c := testCatalog(t)
+	camp := DefaultCampaignTerms(Campaign{ID: "summer", FaceValue: 800, ValidFrom: tw("2024-06-07 00:00:00"), ValidUntil: tw("2024-08-31 23:59:59")})
+	code := &PromoCode{Code: "E2", Status: CodeRegistered}
+	at := tw("2024-06-11 10:00:00")
+	for _, tc := range []struct {
+		have, assume PaymentKind
+		assumed      bool
+		total        Money
+	}{
+		{"", CreditCard, true, 420},
+		{"", LinePay, true, 420},
+		{"", "", false, 1260},
+		{BankTransfer, CreditCard, false, 1260},
+		{LinePay, CreditCard, false, 420},
+	} {
+		a, assumed := Account{ID: "a", Region: "TW", Plan: Light, Payment: tc.have}.WithFirstMethod(tc.assume)
+		q, _ := c.Quote(QuoteInput{Kind: KindUpgrade, Account: a, To: High, At: at, Code: code, Campaign: camp})
+		if assumed != tc.assumed || q.Total != tc.total {
+			t.Errorf("%q assuming %q: assumed %v, total %s; want %v, %s", tc.have, tc.assume, assumed, q.Total, tc.assumed, tc.total)
+		}
+	}
+	for k, want := range map[PaymentKind]bool{CreditCard: true, LinePay: true, BankTransfer: false, "": false} {
+		if k.Addable() != want {
+			t.Errorf("%q.Addable() = %v", k, !want)
+		}
+	}
+}

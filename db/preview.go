@@ -75,14 +75,11 @@ func (s *Store) PreviewCharge(ctx context.Context, req PreviewRequest) (Preview,
 	if err != nil {
 		return p, err
 	}
-	switch req.AssumePayment {
-	case "":
-	case billing.CreditCard, billing.LinePay:
-		if in.Account.Payment == "" {
-			in.Account.Payment, p.Assumed = req.AssumePayment, true
+	if req.AssumePayment != "" {
+		if !req.AssumePayment.Addable() {
+			return p, billing.Errorf(billing.EInvalid, "只能假設新增信用卡或 LINE Pay。")
 		}
-	default:
-		return p, billing.Errorf(billing.EInvalid, "只能假設新增信用卡或 LINE Pay。")
+		in.Account, p.Assumed = in.Account.WithFirstMethod(req.AssumePayment)
 	}
 	if req.Code != "" {
 		norm := billing.NormalizeCode(req.Code)

@@ -149,9 +149,7 @@ func (s *Server) staffPreview(c echo.Context) error {
 				p.Error = p.Lang.Err(err)
 			}
 		}
-		switch billing.PaymentKind(f.Assume) {
-		case "", billing.CreditCard, billing.LinePay:
-		default:
+		if f.Assume != "" && !billing.PaymentKind(f.Assume).Addable() {
 			p.Error, status = p.Lang.T("只能假設新增信用卡或 LINE Pay。", "Only a credit card or LINE Pay can be assumed."), http.StatusUnprocessableEntity
 		}
 		if p.Error == "" {
