@@ -18,6 +18,8 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("want the 9 shared scenarios in testdata/scenarios, found %d (%v)", len(files), err)
 	}
 	_, url := dbtest.New(t)
+	sim := db.NewSimulator(url)
+	defer sim.Close()
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			data, err := os.ReadFile(f)
@@ -28,7 +30,7 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := db.Simulate(context.Background(), url, sc)
+			out, err := sim.Simulate(context.Background(), sc)
 			if err != nil {
 				t.Fatal(err)
 			}
