@@ -8,7 +8,7 @@ BIN     := bin/webstore
 PG_DEV  := .pg/dev
 PG_TEST := .pg/test
 
-.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps fuzz-money
+.PHONY: run test build generate check-generated vet bench-renew bench-pages bench-sim screenshots browser-deps fuzz-money
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -70,6 +70,15 @@ browser-deps:
 ## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
 bench-renew: build
 	@.ci/bench-renew
+
+## bench-sim: 20 scenarios in one process, and in the same run the same 20 with a schema
+## made and dropped per scenario (figures in README).
+bench-sim:
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench 5434); \
+		trap 'db/localpg.sh stop .pg/bench' EXIT; \
+	fi; \
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./db/
 
 ## bench-pages: the one-read ceiling, a bare handler and the account pages under 64 concurrent
 ## clients, in one run on a fresh database (figures in README). Flags go in ARGS, e.g.

@@ -150,27 +150,63 @@ func newSimSchema(ctx context.Context, databaseURL string) (*simSchema, error) {
 	return &simSchema{d: d, drop: drop, store: New(d, clock, nil), clock: clock, reset: reset}, nil
 }
 
-// resetStatement is one statement that empties every table of d's schema
-// but those kept (restarting the sequences they own) and restarts every
-// other sequence of the schema, so the schema reads as freshly migrated.
-// Truncating campaigns bumps the reference version (migration 012), so the
+// resetStatement empties every table of d's schema but those kept and
+// restarts every sequence but those the kept tables own, so the schema
+// reads as freshly migrated. It is one transaction. The tables are emptied
+// by one DELETE statement (its foreign keys are checked at its end, when
+// every table is empty, so their order does not matter): unlike TRUNCATE
+// it makes no new files and leaves the pool's cached plans alone, about
+// three times cheaper here. The append-only trails refuse a DELETE with a
+// row trigger; the reset switches those triggers off for its own
+// transaction, whose lock keeps every other session from seeing them off.
+// Emptying campaigns bumps the reference version (migration 012), so the
 // store's cached reference data is read again.
 func resetStatement(ctx context.Context, d *sqlx.DB, keep []string) (string, error) {
-	var tables, seqs []string
-	if err := d.SelectContext(ctx, &tables, `SELECT quote_ident(tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND NOT tablename = ANY($1) ORDER BY tablename`, pq.StringArray(keep)); err != nil {
-		return "", err
-	}
-	if err := d.SelectContext(ctx, &seqs, `SELECT format('ALTER SEQUENCE %I RESTART', s.relname) FROM pg_class s
-		WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace
-		AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = s.oid AND dep.deptype IN ('a', 'i'))
-		ORDER BY s.relname`); err != nil {
+	var tables []string
+	if err := d.SelectContext(ctx, &tables, `SELECT quote_ident(relname) FROM pg_class
+		WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND NOT relname = ANY($1)
+		ORDER BY relname`, pq.StringArray(keep)); err != nil {
 		return "", err
 	}
 	if len(tables) == 0 {
 		return "", errors.New("simulation schema: no tables to empty")
 	}
-	return strings.Join(append([]string{`TRUNCATE ` + strings.Join(tables, ", ") + ` RESTART IDENTITY`}, seqs...), "; "), nil
+	var guards []struct {
+		Table   string `db:"tbl"`
+		Trigger string `db:"trigger"`
+	}
+	// Row triggers BEFORE DELETE (tgtype bits: row 1, before 2, delete 8).
+	if err := d.SelectContext(ctx, &guards, `SELECT quote_ident(c.relname) AS tbl, quote_ident(g.tgname) AS trigger
+		FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+		WHERE c.relnamespace = current_schema()::regnamespace AND NOT g.tgisinternal AND g.tgtype & 11 = 11
+		AND NOT c.relname = ANY($1) ORDER BY 1, 2`, pq.StringArray(keep)); err != nil {
+		return "", err
+	}
+	var seqs []string
+	if err := d.SelectContext(ctx, &seqs, `SELECT quote_ident(c.relname) FROM pg_class c
+		WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace
+		AND NOT EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class t ON t.oid = dep.refobjid
+			WHERE dep.objid = c.oid AND dep.deptype IN ('a', 'i') AND t.relname = ANY($1))
+		ORDER BY c.relname`, pq.StringArray(keep)); err != nil {
+		return "", err
+	}
+	stmts := []string{"BEGIN"}
+	for _, g := range guards {
+		stmts = append(stmts, "ALTER TABLE "+g.Table+" DISABLE TRIGGER "+g.Trigger)
+	}
+	deletes := make([]string, len(tables))
+	for i, t := range tables {
+		deletes[i] = fmt.Sprintf("d%d AS (DELETE FROM %s)", i, t)
+	}
+	stmts = append(stmts, "WITH "+strings.Join(deletes, ", ")+" SELECT")
+	for _, g := range guards {
+		stmts = append(stmts, "ALTER TABLE "+g.Table+" ENABLE TRIGGER "+g.Trigger)
+	}
+	if len(seqs) > 0 {
+		stmts = append(stmts, "SELECT setval(seqrelid, seqstart, false) FROM pg_sequence WHERE seqrelid = ANY('{"+
+			strings.Join(seqs, ",")+"}'::regclass[])")
+	}
+	return strings.Join(append(stmts, "COMMIT"), "; "), nil
 }
 
 func (s *Store) simulate(ctx context.Context, sc Scenario, clock *simClock, prov *SimProvider) (SimOutput, error) {
