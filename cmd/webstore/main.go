@@ -251,6 +251,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		s.Payments = gw
 	}
 	const actor = "system:renew-cli"
+	started := time.Now()
 	if err := s.ClaimRenewalRun(ctx, actor, m); err != nil {
 		return err
 	}
@@ -258,7 +259,8 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"renewal": res.Renewal, "usage": res.Usage, "max_rss_mb": peakRSSMB()}
+	out := map[string]any{"renewal": res.Renewal, "usage": res.Usage, "max_rss_mb": peakRSSMB(),
+		"wall_seconds": time.Since(started).Seconds()}
 	if *collect {
 		out["collection"] = res.Collection
 	}
