@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,32 +46,41 @@ func outputJSON(t testing.TB, out db.SimOutput) string {
 	return string(b)
 }
 
-// A scenario reads the same whatever ran before it on a Simulator, or
-// beside it: each runs alone on a schema emptied for it (the emptied schema
-// itself is compared with a fresh one in TestSimulatorResetIsFresh).
-func TestSimulatorIsolation(t *testing.T) {
+// Every shared scenario (copied from the spec into testdata/) passes, and
+// reads the same whatever ran before it on the Simulator, or beside it:
+// each runs alone on a schema emptied for it (the emptied schema itself is
+// compared with a fresh one in TestSimulatorResetIsFresh).
+func TestScenarios(t *testing.T) {
 	_, url := dbtest.New(t)
 	files, scs := sharedScenarios(t)
+	if len(files) < 9 {
+		t.Fatalf("want the 9 shared scenarios in testdata/scenarios, found %d", len(files))
+	}
 	ctx := context.Background()
 	sim := db.NewSimulator(url)
 	defer sim.Close()
-	// In order, then in reverse order: each scenario follows a different
-	// one on the same schema.
 	want := make([]string, len(scs))
 	for i, sc := range scs {
-		out, err := sim.Simulate(ctx, sc)
-		if err != nil {
-			t.Fatalf("%s: %v", files[i], err)
-		}
-		want[i] = outputJSON(t, out)
+		t.Run(filepath.Base(files[i]), func(t *testing.T) {
+			out, err := sim.Simulate(ctx, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !out.Passed {
+				t.Errorf("scenario failed:\n%s", strings.Join(out.Mismatches(), "\n"))
+			}
+			want[i] = outputJSON(t, out)
+		})
 	}
+	// In reverse order: each scenario follows a different one on the same
+	// schema.
 	for i := len(scs) - 1; i >= 0; i-- {
 		out, err := sim.Simulate(ctx, scs[i])
 		if err != nil {
 			t.Fatalf("%s: %v", files[i], err)
 		}
 		if got := outputJSON(t, out); got != want[i] {
-			t.Errorf("%s after %s, then after the next one:\n got %s\nwant %s", filepath.Base(files[i]), files[max(i-1, 0)], got, want[i])
+			t.Errorf("%s run again after another scenario:\n got %s\nwant %s", filepath.Base(files[i]), got, want[i])
 		}
 	}
 	// Three at a time.
