@@ -53,7 +53,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 300).
+## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 340).
 fuzz-money:
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		export DATABASE_URL=$$(db/localpg.sh fresh .pg/fuzz 5436); \
@@ -75,8 +75,8 @@ bench-renew: build
 ## made and dropped per scenario (figures in README).
 bench-sim:
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
-		export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench 5434); \
-		trap 'db/localpg.sh stop .pg/bench' EXIT; \
+		export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench-sim 5438); \
+		trap 'db/localpg.sh stop .pg/bench-sim' EXIT; \
 	fi; \
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./db/
 
