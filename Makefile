@@ -67,7 +67,8 @@ fuzz-money:
 browser-deps:
 	@.ci/browser-deps
 
-## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
+## bench-renew: loadgen 1,000,000 accounts (ACCOUNTS=N for another size) into a fresh database, time
+## `renew`, then a bare INSERT … SELECT of the same charges; prints the ratio (figures in README).
 bench-renew: build
 	@.ci/bench-renew
 

@@ -10,8 +10,9 @@ import (
 )
 
 // A charge names only plans that exist, and they stay (migration 013: the
-// per-row foreign keys to plans became a per-statement check plus plans
-// that are never deleted nor renamed). Each refusal is the error the
+// per-row foreign keys to plans became a per-statement check on insert, a
+// row check when an update changes a plan, and plans that are never
+// deleted nor renamed). Each refusal is the error the
 // foreign keys gave.
 func TestChargePlansStayIntact(t *testing.T) {
 	d, _ := dbtest.New(t)
@@ -48,8 +49,10 @@ func TestChargePlansStayIntact(t *testing.T) {
 	refused("deleting a plan a charge names", `DELETE FROM plans WHERE id = 'gold'`, "23503")
 	refused("renaming a plan a charge names", `UPDATE plans SET id = 'golden' WHERE id = 'gold'`, "23503")
 	refused("emptying plans", `TRUNCATE plans CASCADE`, "23503")
-	refused("changing a charge's plan", `UPDATE charges SET plan = 'light' WHERE plan = 'gold'`, "23514")
-	refused("changing a charge's from_plan", `UPDATE charges SET from_plan = 'medium' WHERE plan = 'gold'`, "23514")
+	refused("changing a charge's plan to one that does not exist", `UPDATE charges SET plan = 'platinum' WHERE plan = 'gold'`, "23503")
+	refused("changing a charge's from_plan to one that does not exist", `UPDATE charges SET from_plan = 'bronze' WHERE plan = 'gold'`, "23503")
+	// A retry quotes a charge again, at the plan the account holds now.
+	mustExec(`UPDATE charges SET plan = 'high' WHERE plan = 'gold'`)
 	// A price change is an edit, and still allowed.
 	mustExec(`UPDATE plans SET fee = 2100 WHERE id = 'gold'`)
 }

@@ -9,8 +9,9 @@
 --   locking while a charge is written;
 -- * the charges a statement inserts are checked against plans at its end,
 --   in one anti-join over the statement's new rows;
--- * a charge's plans never change afterwards (charge_transition), so an
---   update needs no check.
+-- * an update that changes a charge's plan (a retry quotes it again) is
+--   checked in charge_transition, the row trigger every update already
+--   runs, only when a plan changes.
 --
 -- The error is a foreign-key violation (23503), as before.
 
@@ -60,9 +61,12 @@ BEGIN
         RAISE EXCEPTION 'charge %: % → % is not a move a charge may make', OLD.id, OLD.status, NEW.status
             USING ERRCODE = 'check_violation';
     END IF;
-    IF NEW.account_id <> OLD.account_id OR NEW.kind <> OLD.kind OR NEW.month <> OLD.month
-        OR NEW.plan IS DISTINCT FROM OLD.plan OR NEW.from_plan IS DISTINCT FROM OLD.from_plan THEN
-        RAISE EXCEPTION 'charge %: account, kind, month and plans never change', OLD.id USING ERRCODE = 'check_violation';
+    IF NEW.account_id <> OLD.account_id OR NEW.kind <> OLD.kind OR NEW.month <> OLD.month THEN
+        RAISE EXCEPTION 'charge %: account, kind and month never change', OLD.id USING ERRCODE = 'check_violation';
+    END IF;
+    IF (NEW.plan IS DISTINCT FROM OLD.plan AND NOT EXISTS (SELECT 1 FROM plans WHERE id = NEW.plan) AND NEW.plan IS NOT NULL)
+        OR (NEW.from_plan IS DISTINCT FROM OLD.from_plan AND NOT EXISTS (SELECT 1 FROM plans WHERE id = NEW.from_plan) AND NEW.from_plan IS NOT NULL) THEN
+        RAISE EXCEPTION 'charge %: no plan %', OLD.id, coalesce(NEW.plan, NEW.from_plan) USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN NEW;
 END $$;
