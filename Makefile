@@ -14,7 +14,7 @@ PG_TEST := .pg/test
 WEBSTORE_ENV ?= development
 export WEBSTORE_ENV
 
-.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps fuzz-money
+.PHONY: run test build generate check-generated vet bench-renew bench-pages bench-sim screenshots browser-deps fuzz-money
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -60,7 +60,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 300).
+## fuzz-money: the randomized money fault campaign with 10,000 seeds (make test runs 340).
 fuzz-money:
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		export DATABASE_URL=$$(db/localpg.sh fresh .pg/fuzz 5436); \
@@ -74,9 +74,19 @@ fuzz-money:
 browser-deps:
 	@.ci/browser-deps
 
-## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
+## bench-renew: loadgen 1,000,000 accounts (ACCOUNTS=N for another size) into a fresh database, time
+## `renew`, then a bare INSERT … SELECT of the same charges; prints the ratio (figures in README).
 bench-renew: build
 	@.ci/bench-renew
+
+## bench-sim: 20 scenarios in one process, and in the same run the same 20 with a schema
+## made and dropped per scenario (figures in README).
+bench-sim:
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench-sim 5438); \
+		trap 'db/localpg.sh stop .pg/bench-sim' EXIT; \
+	fi; \
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./db/
 
 ## bench-pages: the one-read ceiling, a bare handler and the account pages under 64 concurrent
 ## clients, in one run on a fresh database (figures in README). Flags go in ARGS, e.g.

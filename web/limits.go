@@ -116,7 +116,7 @@ func boundPageTime(d time.Duration) echo.MiddlewareFunc {
 	}
 }
 
-// Scenario simulations each make a throwaway schema with a pool of up to 9
+// Scenario simulations each take a schema of their own with a pool of up to 9
 // connections beside the app's 40, so only maxSimulations run at once; a
 // request waits up to simulationWait for a slot, then gets a 503.
 const (

@@ -60,6 +60,8 @@ type Server struct {
 	auth  Authenticator
 	e     *echo.Echo
 	jobs  *jobs
+	// sim runs the console's scenarios (nil without cfg.DatabaseURL).
+	sim *db.Simulator
 	// signins throttles failed sign-ins per login and client address.
 	signins *throttle
 }
@@ -68,6 +70,9 @@ type Server struct {
 func New(cfg Config, store *db.Store) *Server {
 	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New(), jobs: newJobs(),
 		signins: newThrottle(loginThrottle, addrThrottle, time.Now)}
+	if cfg.DatabaseURL != "" {
+		s.sim = db.NewSimulator(cfg.DatabaseURL)
+	}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.IPExtractor = clientAddress(cfg.TrustedProxies)

@@ -236,10 +236,10 @@ func (s *Server) simulate(ctx context.Context, data []byte) (db.SimOutput, error
 	if err != nil {
 		return db.SimOutput{}, err
 	}
-	if s.cfg.DatabaseURL == "" {
+	if s.sim == nil {
 		return db.SimOutput{}, billing.Errorf(billing.EInvalid, "此伺服器未設定模擬用的資料庫")
 	}
-	return db.Simulate(ctx, s.cfg.DatabaseURL, sc)
+	return s.sim.Simulate(ctx, sc)
 }
 
 func isInputError(err error) bool {

@@ -230,7 +230,8 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no scenario files")
 	}
-	dbURL := dbtest.URL(t)
+	sim := db.NewSimulator(dbtest.URL(t))
+	defer sim.Close()
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
 		req, _ := http.NewRequest("POST", a.URL+"/staff/api/simulate", bytes.NewReader(data))
@@ -247,7 +248,7 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 			t.Fatalf("%s: %d %v", f, res.StatusCode, err)
 		}
 		sc, _ := db.ParseScenario(data)
-		want, err := db.Simulate(context.Background(), dbURL, sc)
+		want, err := sim.Simulate(context.Background(), sc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -150,7 +150,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("simulate", "simulate FILE...\n\nReplays each scenario (SCENARIOS.md) against a throwaway schema and prints the\nresult as JSON. Exits 1 if an expectation fails, 2 if a file is malformed.", stderr)
+	fs := newFlags("simulate", "simulate FILE...\n\nReplays each scenario (SCENARIOS.md), each alone in an emptied schema dropped at\nthe end, and prints the result as JSON. Exits 1 if an expectation fails, 2 if a file is malformed.", stderr)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -173,10 +173,12 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	sim := db.NewSimulator(cfg.DatabaseURL)
+	defer sim.Close()
 	var outs []db.SimOutput
 	passed := true
 	for i, sc := range scs {
-		out, err := db.Simulate(ctx, cfg.DatabaseURL, sc)
+		out, err := sim.Simulate(ctx, sc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", fs.Arg(i), err)
 		}
@@ -251,6 +253,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		s.Payments = gw
 	}
 	const actor = "system:renew-cli"
+	started := time.Now()
 	if err := s.ClaimRenewalRun(ctx, actor, m); err != nil {
 		return err
 	}
@@ -258,7 +261,8 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"renewal": res.Renewal, "usage": res.Usage, "max_rss_mb": peakRSSMB()}
+	out := map[string]any{"renewal": res.Renewal, "usage": res.Usage, "max_rss_mb": peakRSSMB(),
+		"wall_seconds": time.Since(started).Seconds()}
 	if *collect {
 		out["collection"] = res.Collection
 	}

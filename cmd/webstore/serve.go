@@ -205,12 +205,20 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("loadgen", "loadgen --accounts N\n\nFills the database with N realistic accounts (ids L00000001...) paid for the\ncurrent month, ready for `webstore renew --at <next month start>`.", stderr)
+	fs := newFlags("loadgen", "loadgen --accounts N\nloadgen --bare-insert YYYY-MM\n\nFills the database with N realistic accounts (ids L00000001...) paid for the\ncurrent month, ready for `webstore renew --at <next month start>`. With\n--bare-insert, instead times one INSERT … SELECT of that month's renewal\ncharges into a table built like charges (rolled back): the renewal benchmark's floor.", stderr)
 	n := fs.Int64("accounts", 0, "how many accounts")
+	bare := fs.String("bare-insert", "", "time the bare insert of this month's renewal charges, YYYY-MM")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *n <= 0 {
+	var month billing.Month
+	if *bare != "" {
+		m, err := billing.ParseMonth(*bare)
+		if err != nil {
+			return usageError{errors.New("--bare-insert: want YYYY-MM")}
+		}
+		month = m
+	} else if *n <= 0 {
 		return usageError{errors.New("--accounts must be a positive number")}
 	}
 	cfg, err := loadConfig()
@@ -222,6 +230,13 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.DB.Close()
+	if *bare != "" {
+		sum, err := loadgen.BareInsert(ctx, s.DB, month)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(sum)
+	}
 	sum, err := loadgen.Accounts(ctx, s.DB, s.Clock.Now(), *n)
 	if err != nil {
 		return err
