@@ -40,6 +40,9 @@ type RenewOptions struct {
 	Progress func(done int64)
 }
 
+// monthLockKey is the advisory lock of a month's renewal. The statements
+// that take it fold in the schema, so simulations (each in a schema of its
+// own on the same database) never wait on each other or on the app.
 func monthLockKey(m billing.Month) int64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "renewal:%s", m)
@@ -75,16 +78,16 @@ func (s *Store) Renew(ctx context.Context, actor Actor, at time.Time, opt RenewO
 	key := monthLockKey(m)
 	if opt.NoWait {
 		var ok bool
-		if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock($1)`, key); err != nil {
+		if err := conn.GetContext(ctx, &ok, `SELECT pg_try_advisory_lock($1::bigint # hashtext(current_schema())::bigint)`, key); err != nil {
 			return sum, err
 		}
 		if !ok {
 			return sum, billing.Errorf(billing.EConflict, "%s 的續約正在執行中", m)
 		}
-	} else if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+	} else if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1::bigint # hashtext(current_schema())::bigint)`, key); err != nil {
 		return sum, err
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key)
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1::bigint # hashtext(current_schema())::bigint)`, key)
 
 	now := s.Clock.Now()
 	var prevStatus sql.NullString
