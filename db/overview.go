@@ -86,9 +86,7 @@ type Assume struct {
 func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, error) {
 	in := o.upgradeIn
 	in.Kind, in.To = billing.KindUpgrade, to
-	if as.Payment != "" && in.Account.Payment == "" {
-		in.Account.Payment = as.Payment
-	}
+	in.Account, _ = in.Account.WithFirstMethod(as.Payment)
 	if as.Code != nil {
 		in.Code, in.Campaign = as.Code, as.Campaign
 	}
