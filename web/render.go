@@ -67,35 +67,37 @@ func page(c echo.Context, title string) views.Page {
 // only known ids are shown, so a link cannot put words on the page. One
 // table for every area (webstore, manager, members, staff console).
 var notices = map[string][2]string{
-	"downgrade":           {"已預定降級,將於下個月1日生效。", "The downgrade is scheduled for the 1st of next month."},
-	"downgrade-cancelled": {"已取消預定的降級。", "The scheduled downgrade was withdrawn."},
-	"account-renamed":     {"已更新帳號名稱。", "The account name was updated."},
-	"einvoice":            {"已儲存電子發票資訊。", "E-invoice details saved."},
-	"method-added":        {"已新增主要的付款方式。", "The payment method was added as your main one."},
-	"method-main":         {"已變更主要付款方式。", "The main payment method was changed."},
-	"method-removed":      {"已刪除付款方式。", "The payment method was removed."},
-	"code":                {"已登錄優惠活動代碼。", "The promo code was registered."},
-	"method-cancelled":    {"已取消新增付款方式。", "Adding the payment method was cancelled."},
-	"invitation-revoked":  {"已取消邀請,該連結已無法使用。", "The invitation was cancelled; its link no longer works."},
-	"role-changed":        {"已變更權限。", "The role was changed."},
-	"member-removed":      {"已移除成員。", "The member was removed."},
-	"joined":              {"您已加入此帳號。", "You have joined this account."},
-	"already-member":      {"您已是此帳號的成員,權限維持不變。", "You are already a member of this account; your role is unchanged."},
-	"campaign-created":    {"已建立活動。", "The campaign was created."},
-	"campaign-saved":      {"已儲存活動。", "The campaign was saved."},
-	"retried":             {"已重新嘗試付款。", "The payment was retried."},
-	"paid-now":            {"付款完成,本月費用已付清。", "Paid: this month is paid in full."},
-	"nothing-owed":        {"此筆款項已不需付款,未收取任何費用。", "Nothing is owed for this charge any more; nothing was charged."},
-	"renewal-given-up":    {"此筆續約的月份已結束,續約已取消,方案已改為輕用量;可隨時重新升級。", "This renewal's month has ended: it was cancelled and the plan moved to Light. You can upgrade again at any time."},
-	"retry-failed":        {"付款失敗,未收取任何費用。請確認下方原因,變更付款方式後再按「立即付款」。", "The payment failed; nothing was charged. See the reason below, change the payment method, then press Pay now again."},
-	"retry-no-method":     {"尚未設定付款方式,未收取任何費用。請先新增付款方式,再按「立即付款」。", "There is no payment method; nothing was charged. Add one, then press Pay now."},
-	"token-revoked":       {"已撤銷權杖。", "The token was revoked."},
-	"run-busy":            {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},
+	"downgrade":             {"已預定降級,將於下個月1日生效。", "The downgrade is scheduled for the 1st of next month."},
+	"downgrade-cancelled":   {"已取消預定的降級。", "The scheduled downgrade was withdrawn."},
+	"account-renamed":       {"已更新帳號名稱。", "The account name was updated."},
+	"einvoice":              {"已儲存電子發票資訊。", "E-invoice details saved."},
+	"method-added":          {"已新增主要的付款方式。", "The payment method was added as your main one."},
+	"method-main":           {"已變更主要付款方式。", "The main payment method was changed."},
+	"method-removed":        {"已刪除付款方式。", "The payment method was removed."},
+	"code":                  {"已登錄優惠活動代碼。", "The promo code was registered."},
+	"method-cancelled":      {"已取消新增付款方式。", "Adding the payment method was cancelled."},
+	"invitation-revoked":    {"已取消邀請,該連結已無法使用。", "The invitation was cancelled; its link no longer works."},
+	"role-changed":          {"已變更權限。", "The role was changed."},
+	"member-removed":        {"已移除成員。", "The member was removed."},
+	"joined":                {"您已加入此帳號。", "You have joined this account."},
+	"already-member":        {"您已是此帳號的成員,權限維持不變。", "You are already a member of this account; your role is unchanged."},
+	"campaign-created":      {"已建立活動。", "The campaign was created."},
+	"campaign-saved":        {"已儲存活動。", "The campaign was saved."},
+	"retried":               {"已重新嘗試付款。", "The payment was retried."},
+	"paid-now":              {"付款完成,本月費用已付清。", "Paid: this month is paid in full."},
+	"nothing-owed":          {"此筆款項已不需付款,未收取任何費用。", "Nothing is owed for this charge any more; nothing was charged."},
+	"renewal-given-up":      {"此筆續約的月份已結束,續約已取消,方案已改為輕用量;可隨時重新升級。", "This renewal's month has ended: it was cancelled and the plan moved to Light. You can upgrade again at any time."},
+	"retry-failed":          {"付款失敗,未收取任何費用。請確認下方原因,變更付款方式後再按「立即付款」。", "The payment failed; nothing was charged. See the reason below, change the payment method, then press Pay now again."},
+	"staff-retry-failed":    {"重試付款仍然失敗,未收取任何費用;原因已記錄於下方。", "The retry failed again; nothing was charged. The reason is recorded below."},
+	"staff-retry-no-method": {"此帳號沒有付款方式,未重試,也未計入付款次數。", "The account has no payment method: nothing was retried or counted."},
+	"retry-no-method":       {"尚未設定付款方式,未收取任何費用。請先新增付款方式,再按「立即付款」。", "There is no payment method; nothing was charged. Add one, then press Pay now."},
+	"token-revoked":         {"已撤銷權杖。", "The token was revoked."},
+	"run-busy":              {"此月份的續約正在執行中,以下為目前進度。", "This month's renewal is already running; here is its progress."},
 }
 
 // failureNotices are the notices that report a failure: the page shows
 // them as errors.
-var failureNotices = map[string]bool{"retry-failed": true, "retry-no-method": true}
+var failureNotices = map[string]bool{"retry-failed": true, "retry-no-method": true, "staff-retry-failed": true, "staff-retry-no-method": true}
 
 // noticeText is a notice id's sentence in l ("" for an unknown id).
 func noticeText(l views.Lang, id string) string {

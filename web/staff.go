@@ -695,8 +695,11 @@ func (s *Server) staffRetry(c echo.Context) error {
 	}
 	ch, err := s.store.RetryCharge(c.Request().Context(), staffActor(c), id)
 	notice := "retried"
-	if billing.ErrorCode(err) == billing.EPaymentFailed {
-		notice, err = "retry-failed", nil
+	switch billing.ErrorCode(err) {
+	case billing.EPaymentFailed:
+		notice, err = "staff-retry-failed", nil
+	case billing.ENoPaymentMethod:
+		notice, err = "staff-retry-no-method", nil
 	}
 	if err != nil {
 		return err

@@ -263,8 +263,8 @@ func TestStaffConsole(t *testing.T) {
 		do(t, b, chromedp.WaitVisible(tid("failures")))
 		shot(t, b, "staff-renewal-run")
 		// Retrying cat's declined payment tries again and says it failed again.
-		do(t, b, chromedp.Click(tid("retry-cat")), chromedp.WaitVisible(tid("notice")))
-		if got := text(t, b, tid("notice")); !strings.Contains(got, "仍然失敗") {
+		do(t, b, chromedp.Click(tid("retry-cat")), chromedp.WaitVisible(tid("error")))
+		if got := text(t, b, tid("error")); !strings.Contains(got, "仍然失敗") {
 			t.Errorf("retry notice %q", got)
 		}
 		var attempts int
