@@ -16,6 +16,7 @@ import (
 	"pgregory.net/rapid"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 )
@@ -119,7 +120,7 @@ type campaign struct {
 	d     *sqlx.DB
 	s     *db.Store
 	prov  *db.SimProvider
-	clk   *clock
+	clk   *billingtest.Clock
 	ctx   context.Context
 	seed  map[string]billing.Month // the month each paid account starts paid for
 	cat   billing.Catalog
@@ -127,7 +128,7 @@ type campaign struct {
 }
 
 func newCampaign(t *rapid.T, d *sqlx.DB) *campaign {
-	c := &campaign{d: d, prov: db.NewSimProvider(), clk: &clock{t: tw("2024-06-05 10:00")}, ctx: context.Background(),
+	c := &campaign{d: d, prov: db.NewSimProvider(), clk: billingtest.NewClock(tw("2024-06-05 10:00")), ctx: context.Background(),
 		seed: map[string]billing.Month{}}
 	c.s = db.New(d, c.clk, c.prov)
 	var err error

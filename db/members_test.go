@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 )
@@ -17,15 +18,15 @@ import (
 // operator, kenji in tokyo only.
 type memberFixture struct {
 	s   *db.Store
-	clk *clock
+	clk *billingtest.Clock
 	ctx context.Context
 }
 
 func newMemberFixture(t *testing.T) memberFixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := memberFixture{s: db.New(d, &clock{t: tw("2026-11-23 12:00")}, nil), ctx: context.Background()}
-	f.clk = f.s.Clock.(*clock)
+	f := memberFixture{s: db.New(d, billingtest.NewClock(tw("2026-11-23 12:00")), nil), ctx: context.Background()}
+	f.clk = f.s.Clock.(*billingtest.Clock)
 	if _, err := f.s.Seed(f.ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/db/loadgen"
@@ -469,7 +470,7 @@ func TestStaffTokensAndAudit(t *testing.T) {
 func BenchmarkGenerate100kCodes(b *testing.B) {
 	d, _ := dbtest.New(b)
 	ctx := context.Background()
-	s := db.New(d, &clock{t: tw("2024-06-01 00:00")}, nil)
+	s := db.New(d, billingtest.NewClock(tw("2024-06-01 00:00")), nil)
 	for i := 0; b.Loop(); i++ {
 		id := fmt.Sprintf("bench-%d", i)
 		if _, err := s.CreateCampaign(ctx, "bench", billing.Campaign{ID: id, FaceValue: 100,
@@ -491,7 +492,7 @@ func BenchmarkGenerate100kCodes(b *testing.B) {
 func BenchmarkEstimateRenewal(b *testing.B) {
 	d, _ := dbtest.New(b)
 	ctx := context.Background()
-	clk := &clock{t: tw("2024-06-15 12:00")}
+	clk := billingtest.NewClock(tw("2024-06-15 12:00"))
 	s := db.New(d, clk, nil)
 	if _, err := loadgen.Accounts(ctx, s.DB, s.Clock.Now(), 200_000); err != nil {
 		b.Fatal(err)

@@ -12,18 +12,10 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // gateway records payments; tokens starting with "decline" are declined;
 // while down, every payment ends without an answer (as a timeout does).
@@ -55,7 +47,7 @@ func tw(s string) time.Time {
 
 type fixture struct {
 	s   *db.Store
-	clk *clock
+	clk *billingtest.Clock
 	gw  *gateway
 	ctx context.Context
 }
@@ -63,7 +55,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	clk := &clock{t: tw("2024-06-11 10:00")}
+	clk := billingtest.NewClock(tw("2024-06-11 10:00"))
 	gw := &gateway{}
 	f := fixture{s: db.New(d, clk, gw), clk: clk, gw: gw, ctx: context.Background()}
 	if _, err := f.s.CreateCampaign(f.ctx, "test", billing.Campaign{ID: "summer-2024", FaceValue: 800,

@@ -12,31 +12,15 @@ import (
 	"time"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 )
 
-// usageClock is a settable test clock.
-type usageClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *usageClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *usageClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-// usageGateway approves every payment and counts them.
-type usageGateway struct{ calls atomic.Int64 }
-
-func (g *usageGateway) Pay(_ context.Context, p db.Payment) (string, error) {
-	g.calls.Add(1)
-	return "ref-" + p.Key, nil
-}
-
 type usageFixture struct {
 	s   *db.Store
-	clk *usageClock
-	gw  *usageGateway
+	clk *billingtest.Clock
+	gw  *gateway
 	ctx context.Context
 }
 
@@ -61,8 +45,8 @@ var (
 func newUsageFixture(t testing.TB) usageFixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	clk := &usageClock{t: taipei("2024-06-11 10:00:00")}
-	gw := &usageGateway{}
+	clk := billingtest.NewClock(taipei("2024-06-11 10:00:00"))
+	gw := &gateway{}
 	return usageFixture{s: db.New(d, clk, gw), clk: clk, gw: gw, ctx: context.Background()}
 }
 

@@ -29,6 +29,26 @@ type Page struct {
 	Error  string
 }
 
+// StaffPage is the staff console's page: the common page plus which section
+// of the left nav it is, and, for a page watching a job without JavaScript,
+// how often to reload.
+type StaffPage struct {
+	Page
+	Section string
+	Refresh int // seconds; 0: none
+}
+
+// staffNav is the console's left nav: section id, path, zh-TW, English.
+var staffNav = [][4]string{
+	{"accounts", "/staff/accounts", "帳號查詢", "Accounts"},
+	{"preview", "/staff/preview", "費用試算", "Charge preview"},
+	{"simulate", "/staff/simulate", "情境模擬", "Scenarios"},
+	{"campaigns", "/staff/campaigns", "優惠活動", "Campaigns"},
+	{"renewals", "/staff/renewals", "續約作業", "Renewals"},
+	{"audit", "/staff/audit", "稽核紀錄", "Audit log"},
+	{"tokens", "/staff/tokens", "API 權杖", "API tokens"},
+}
+
 // IsAdmin reports whether the user may change the account's billing.
 func (p Page) IsAdmin() bool { return p.Account != nil && p.Account.Role == RoleAdmin }
 

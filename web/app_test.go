@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web"
@@ -23,15 +23,6 @@ import (
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
 )
-
-// clock is the app's settable clock in tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // testNow is inside the seeded demo campaign's window.
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, billing.Taipei)
@@ -41,7 +32,7 @@ var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, billing.Taipei)
 type app struct {
 	URL     string
 	Store   *db.Store
-	Clock   *clock
+	Clock   *billingtest.Clock
 	LinePay *linepay.Client
 	// last is the statement counter of the latest request served.
 	last *atomic.Pointer[db.StatementCounter]
@@ -54,7 +45,7 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 func newApp(t testing.TB) app {
 	t.Helper()
 	d, dsn := dbtest.New(t)
-	a := serveApp(t, d, &clock{t: testNow}, true)
+	a := serveApp(t, d, billingtest.NewClock(testNow), true)
 	a.dsn = dsn
 	return a
 }
@@ -76,7 +67,7 @@ func (a app) twin(t testing.TB) app {
 
 // serveApp serves the whole webstore on d at a loopback port, seeding the
 // demo data first when asked.
-func serveApp(t testing.TB, d *sqlx.DB, clk *clock, seed bool) app {
+func serveApp(t testing.TB, d *sqlx.DB, clk *billingtest.Clock, seed bool) app {
 	t.Helper()
 	ctx := context.Background()
 	var handler http.Handler

@@ -17,22 +17,6 @@ import (
 // store keeps the rules (only admins invite, the last admin stays); the
 // handlers bind, delegate and answer.
 
-// memberRoutes are the 權限管理 pages under an account (/a/:acct, /m/:acct).
-func (s *Server) memberRoutes(g *echo.Group) {
-	g.GET("/members", s.members)
-	g.POST("/members/invite", s.invite, requireAdmin)
-	g.POST("/members/invitations/:id/revoke", s.revokeInvitation, requireAdmin)
-	g.POST("/members/:user/role", s.changeRole, requireAdmin)
-	g.POST("/members/:user/remove", s.removeMember, requireAdmin)
-}
-
-// inviteRoutes are the invitation link's pages, outside any account: the
-// person opening one is not a member yet.
-func (s *Server) inviteRoutes(app *echo.Group) {
-	app.GET("/invite/:token", s.invitation, noStore)
-	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
-}
-
 func (s *Server) members(c echo.Context) error {
 	return s.renderMembers(c, http.StatusOK, views.MembersView{}, "")
 }

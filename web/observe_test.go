@@ -15,6 +15,7 @@ import (
 	"log/slog"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web"
@@ -66,7 +67,7 @@ func TestRequestLogAndMetrics(t *testing.T) {
 	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
 	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
 	m := web.NewMetrics()
-	store := db.New(d, &clock{t: testNow}, m.Payments(payments.Gateway{LinePay: lp, Cards: cards}))
+	store := db.New(d, billingtest.NewClock(testNow), m.Payments(payments.Gateway{LinePay: lp, Cards: cards}))
 	if _, err := store.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -110,8 +110,11 @@ func (s *Server) routes() {
 	}
 
 	// Usage ingestion authenticates with the account's API token, not a
-	// session, so it stands outside the CSRF-protected group.
+	// session, so it stands outside the CSRF-protected group. So does the
+	// staff simulator's JSON API: it authenticates itself (a staff session
+	// or a staff API token, see apiSimulate).
 	e.POST("/api/usage", s.recordUsage)
+	e.POST("/staff/api/simulate", s.apiSimulate)
 
 	app := e.Group("", middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: "ws_csrf", CookiePath: "/",
@@ -127,8 +130,39 @@ func (s *Server) routes() {
 	app.GET("/signin/line/callback", s.lineCallback)
 	app.POST("/signout", s.signOut)
 	app.GET("/accounts", s.accounts, requireUser)
-	s.staffRoutes(app)
-	s.inviteRoutes(app)
+
+	// The billing team's console under /staff/: its own role
+	// (users.is_staff), checked on every route; anyone else gets a plain
+	// 404, no hint the console exists.
+	st := app.Group("/staff", s.requireStaff, noStore)
+	st.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/staff/accounts") })
+	st.GET("/accounts", s.staffSearch)
+	st.GET("/accounts/:id", s.staffAccount)
+	st.GET("/preview", s.staffPreview)
+	st.GET("/simulate", s.staffSimulatePage)
+	st.POST("/simulate", s.staffSimulate)
+	st.GET("/campaigns", s.staffCampaigns)
+	st.POST("/campaigns", s.staffCreateCampaign)
+	st.GET("/campaigns/:id", s.staffCampaign)
+	st.POST("/campaigns/:id", s.staffUpdateCampaign)
+	st.POST("/campaigns/:id/codes", s.staffGenerateCodes)
+	st.GET("/campaigns/:id/codes.csv", s.staffCodesCSV)
+	st.GET("/campaigns/:id/jobs/:job", s.staffCodeJob)
+	st.GET("/campaigns/:id/jobs/:job/progress", s.staffCodeJobProgress)
+	st.GET("/renewals", s.staffRenewals)
+	st.GET("/renewals/:month", s.staffRun)
+	st.POST("/renewals/:month", s.staffStartRun)
+	st.GET("/renewals/:month/progress", s.staffRunProgress)
+	st.POST("/charges/:id/retry", s.staffRetry)
+	st.GET("/audit", s.staffAudit)
+	st.GET("/tokens", s.staffTokens)
+	st.POST("/tokens", s.staffCreateToken)
+	st.POST("/tokens/revoke", s.staffRevokeToken)
+
+	// The invitation link's pages, outside any account: the person opening
+	// one is not a member yet.
+	app.GET("/invite/:token", s.invitation, noStore)
+	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
 
 	// Every page of one official account, on two surfaces over the same
 	// handlers: /a/ the phone webstore, /m/ the desktop manager's 設定 →
@@ -170,7 +204,11 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("/payment-methods/card/return", s.cardReturn, requireAdmin)
 	g.POST("/payment-methods/:id/main", s.setMainMethod, requireAdmin)
 	g.POST("/payment-methods/:id/remove", s.removeMethod, requireAdmin)
-	s.memberRoutes(g)
+	g.GET("/members", s.members)
+	g.POST("/members/invite", s.invite, requireAdmin)
+	g.POST("/members/invitations/:id/revoke", s.revokeInvitation, requireAdmin)
+	g.POST("/members/:user/role", s.changeRole, requireAdmin)
+	g.POST("/members/:user/remove", s.removeMember, requireAdmin)
 }
 
 func (s *Server) static(c echo.Context) error {

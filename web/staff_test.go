@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web"
@@ -32,7 +33,7 @@ func newStaffApp(t *testing.T) app {
 	t.Helper()
 	ctx := context.Background()
 	d, dbURL := dbtest.New(t)
-	clk := &clock{t: testNow}
+	clk := billingtest.NewClock(testNow)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)

@@ -3,28 +3,20 @@ package mail_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
 	"webstore/web/mail"
 	"webstore/web/mail/mailpittest"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 type fixture struct {
 	s    *db.Store
-	clk  *clock
+	clk  *billingtest.Clock
 	prov *db.SimProvider
 	mp   mailpittest.Mailpit
 	w    *mail.Worker
@@ -34,7 +26,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := fixture{clk: &clock{t: time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)}, prov: db.NewSimProvider(), mp: mailpittest.Start(t), ctx: context.Background()}
+	f := fixture{clk: billingtest.NewClock(time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)), prov: db.NewSimProvider(), mp: mailpittest.Start(t), ctx: context.Background()}
 	f.s = db.New(d, f.clk, f.prov)
 	smtp, err := mail.NewSMTP(f.mp.SMTP)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"webstore/billing"
+	"webstore/billing/billingtest"
 	"webstore/db/dbtest"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/sandboxtest"
@@ -25,22 +26,10 @@ const (
 	returnURL = "https://merchant.example/methods/card/return?flow=f1"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 type fixture struct {
 	ctx    context.Context
 	db     *sqlx.DB
-	clock  *clock
+	clock  *billingtest.Clock
 	srv    *httptest.Server
 	client *cardgw.Client
 	fields string
@@ -49,7 +38,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := &fixture{ctx: context.Background(), db: d, clock: &clock{t: time.Date(2026, 6, 11, 10, 0, 0, 0, billing.Taipei)}}
+	f := &fixture{ctx: context.Background(), db: d, clock: billingtest.NewClock(time.Date(2026, 6, 11, 10, 0, 0, 0, billing.Taipei))}
 	mux := http.NewServeMux()
 	mux.Handle(basePath+"/", cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: publicKey, SecretKey: secretKey,
 		BasePath: basePath, Now: f.clock.Now}))

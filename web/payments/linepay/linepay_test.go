@@ -8,12 +8,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"webstore/billing/billingtest"
 	"webstore/db/dbtest"
 	"webstore/web/payments/linepay"
 	"webstore/web/payments/sandboxtest"
@@ -27,23 +27,10 @@ const (
 	cancelURL  = "https://merchant.example/linepay/cancel?checkout=c1"
 )
 
-// clock is a settable sandbox clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	ctx    context.Context
 	db     *sqlx.DB
-	clock  *clock
+	clock  *billingtest.Clock
 	srv    *httptest.Server
 	client *linepay.Client
 }
@@ -51,7 +38,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := &fixture{ctx: context.Background(), db: d, clock: &clock{t: time.Date(2026, 6, 11, 2, 0, 0, 0, time.UTC)}}
+	f := &fixture{ctx: context.Background(), db: d, clock: billingtest.NewClock(time.Date(2026, 6, 11, 2, 0, 0, 0, time.UTC))}
 	f.srv = f.serve(t)
 	f.client = &linepay.Client{BaseURL: f.srv.URL + basePath, ChannelID: channelID, ChannelSecret: secret, HTTP: f.srv.Client()}
 	return f
