@@ -8,7 +8,7 @@ BIN     := bin/webstore
 PG_DEV  := .pg/dev
 PG_TEST := .pg/test
 
-.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps fuzz-money
+.PHONY: run test build generate check-generated vet bench-renew bench-pages screenshots browser-deps pooler-deps bench-deps fuzz-money
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -35,7 +35,7 @@ run: build
 	./$(BIN) serve
 
 ## test: a throwaway PostgreSQL (unless DATABASE_URL is set), then every check and test.
-test: check-generated vet browser-deps
+test: check-generated vet browser-deps pooler-deps
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
 		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
@@ -66,6 +66,14 @@ fuzz-money:
 ## browser-deps: Debian's chromium and CJK fonts for the browser tests.
 browser-deps:
 	@.ci/browser-deps
+
+## pooler-deps: Debian's pgbouncer, which the tests put in front of the test database.
+pooler-deps:
+	@.ci/pooler-deps
+
+## bench-deps: Debian's wrk, bench-pages' load client.
+bench-deps:
+	@.ci/bench-deps
 
 ## bench-renew: loadgen 1,000,000 accounts into a fresh database and time `renew` (figures in README).
 bench-renew: build
