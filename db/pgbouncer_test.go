@@ -35,6 +35,7 @@ func TestFaultsBehindPgBouncer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer jobs.Close()
+	jobs.SetMaxOpenConns(4) // as serve opens its job store
 	// A few seeds: rapid.checks is restored for the tests after this one.
 	checks := flag.Lookup("rapid.checks")
 	was := checks.Value.String()

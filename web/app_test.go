@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jmoiron/sqlx"
 
 	"webstore/billing"
 	"webstore/db"
@@ -51,8 +52,15 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
-	ctx := context.Background()
 	d, _ := dbtest.New(t)
+	return newAppOn(t, d)
+}
+
+// newAppOn is newApp on the database d (a test database, maybe reached
+// through a pooler).
+func newAppOn(t testing.TB, d *sqlx.DB) app {
+	t.Helper()
+	ctx := context.Background()
 	clk := &clock{t: testNow}
 	var handler http.Handler
 	last := new(atomic.Pointer[db.StatementCounter])

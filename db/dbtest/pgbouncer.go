@@ -72,7 +72,10 @@ func PgBouncer(t testing.TB, dsn string, sessionAliases ...string) string {
 	var dbs strings.Builder
 	fmt.Fprintf(&dbs, "* = host=%s port=%s\n", host, port)
 	for _, a := range sessionAliases {
-		fmt.Fprintf(&dbs, "%s = host=%s port=%s dbname=%s pool_mode=session\n", a, host, port, dbname)
+		// A session-mode pool holds a server connection per client
+		// connection: a client pool larger than pool_size waits (up to
+		// query_wait_timeout, 2 min) for one to close.
+		fmt.Fprintf(&dbs, "%s = host=%s port=%s dbname=%s pool_mode=session pool_size=8\n", a, host, port, dbname)
 	}
 	ini := fmt.Sprintf(`[databases]
 %s
