@@ -79,12 +79,12 @@ bench-deps:
 bench-renew: build
 	@.ci/bench-renew
 
-## bench-pages: the one-read ceiling, a bare handler and the account pages under 64 concurrent
-## clients, in one run on a fresh database (figures in README). Flags go in ARGS, e.g.
-## make bench-pages ARGS='-pools 4,8,16,40'.
-bench-pages:
+## bench-pages: the account pages and an independent one-read ceiling (a separate bare Echo
+## process), each loaded by wrk -t2 -c64 from its own process, in one run on a fresh database
+## reached over TCP (figures in README). Flags go in ARGS, e.g. make bench-pages ARGS='-d 10s'.
+bench-pages: bench-deps
 	$(GO) build -o bin/benchpages ./cmd/benchpages
-	@export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench 5434); \
+	@export DATABASE_URL=$$(LOCALPG_TCP=1 db/localpg.sh fresh .pg/bench 5437); \
 	trap 'db/localpg.sh stop .pg/bench' EXIT; \
 	./bin/benchpages $(ARGS)
 
