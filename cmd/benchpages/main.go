@@ -237,7 +237,10 @@ func load(ctx context.Context, wrk string, t target, o options) (wrkResult, erro
 		return wrkResult{}, err
 	}
 	args := func(d time.Duration) []string {
-		a := []string{"-t", strconv.Itoa(o.threads), "-c", strconv.Itoa(o.clients), "-d", fmt.Sprintf("%.0fs", d.Seconds()), "--latency"}
+		// A slow response is measured, not dropped: wrk gives up on one
+		// after 2 s unless told otherwise, and leaves it out of the tail.
+		a := []string{"-t", strconv.Itoa(o.threads), "-c", strconv.Itoa(o.clients), "-d", fmt.Sprintf("%.0fs", d.Seconds()),
+			"--timeout", "10s", "--latency"}
 		if t.srv.cookie != "" {
 			a = append(a, "-H", "Cookie: "+t.srv.cookie)
 		}
