@@ -77,3 +77,31 @@ BEGIN
     WHERE a.id = $1;
 END
 $fn$;
+
+-- The session statement (db.Store.FindSessionIn), every signed-in page's
+-- first, likewise: planning it cost about 0.3 ms against 0.04 ms to run.
+-- $1 the token's hash, $2 now, $3 the oldest sign-in still valid, $4 the
+-- account the path names ('' for none).
+CREATE FUNCTION session_lookup(bytea, timestamptz, timestamptz, text)
+RETURNS TABLE (
+    id bigint, login text, display_name text, is_staff boolean, account_id text,
+    created_at timestamptz, expires_at timestamptz, version bigint,
+    member_of text, account_name text, region text, role text)
+LANGUAGE plpgsql STABLE AS $fn$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    -- Each lookup is by key from the session's row (OFFSET 0 keeps the
+    -- planner from turning them into joins that sort whole small tables,
+    -- which it picks for a generic plan on a young database).
+    SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.created_at, ss.expires_at,
+           (SELECT version FROM reference_version) AS version,
+           m.account_id AS member_of, m.name AS account_name, m.region, m.role
+    FROM sessions ss
+    CROSS JOIN LATERAL (SELECT id, login, display_name, is_staff FROM users WHERE id = ss.user_id OFFSET 0) u
+    LEFT JOIN LATERAL (
+        SELECT m.account_id, m.role, a.name, a.region FROM memberships m JOIN accounts a ON a.id = m.account_id
+        WHERE m.user_id = ss.user_id AND m.account_id = $4 OFFSET 0) m ON true
+    WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.created_at > $3;
+END
+$fn$;
