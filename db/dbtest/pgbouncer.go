@@ -98,6 +98,9 @@ pidfile = %s
 		}
 	}
 	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
+	// It dies with the test binary, even one killed by -timeout before
+	// its cleanups run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if os.Geteuid() == 0 {
 		// pgbouncer refuses to run as root.
 		pg, err := user.Lookup("postgres")
@@ -106,7 +109,7 @@ pidfile = %s
 		}
 		uid, _ := strconv.ParseUint(pg.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(pg.Gid, 10, 32)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pgbouncer: %v", err)
