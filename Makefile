@@ -14,7 +14,7 @@ PG_TEST := .pg/test
 WEBSTORE_ENV ?= development
 export WEBSTORE_ENV
 
-.PHONY: run test build generate check-generated vet bench-renew bench-pages bench-sim screenshots browser-deps fuzz-money
+.PHONY: run test build generate check-generated vet bench-renew bench-pages bench-sim screenshots browser-deps pooler-deps bench-deps fuzz-money
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/webstore
@@ -41,7 +41,7 @@ run: build
 	./$(BIN) serve
 
 ## test: a throwaway PostgreSQL (unless DATABASE_URL is set), then every check and test.
-test: check-generated vet browser-deps
+test: check-generated vet browser-deps pooler-deps
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		export DATABASE_URL=$$(db/localpg.sh fresh $(PG_TEST) 5434); \
 		trap 'db/localpg.sh stop $(PG_TEST)' EXIT; \
@@ -74,6 +74,14 @@ fuzz-money:
 browser-deps:
 	@.ci/browser-deps
 
+## pooler-deps: Debian's pgbouncer, which the tests put in front of the test database.
+pooler-deps:
+	@.ci/pooler-deps
+
+## bench-deps: Debian's wrk, bench-pages' load client.
+bench-deps:
+	@.ci/bench-deps
+
 ## bench-renew: loadgen 1,000,000 accounts (ACCOUNTS=N for another size) into a fresh database, time
 ## `renew`, then a bare INSERT … SELECT of the same charges; prints the ratio (figures in README).
 bench-renew: build
@@ -88,12 +96,12 @@ bench-sim:
 	fi; \
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./db/
 
-## bench-pages: the one-read ceiling, a bare handler and the account pages under 64 concurrent
-## clients, in one run on a fresh database (figures in README). Flags go in ARGS, e.g.
-## make bench-pages ARGS='-pools 4,8,16,40'.
-bench-pages:
+## bench-pages: the account pages and an independent one-read ceiling (a separate bare Echo
+## process), each loaded by wrk -t2 -c64 from its own process, in one run on a fresh database
+## reached over TCP (figures in README). Flags go in ARGS, e.g. make bench-pages ARGS='-d 10s'.
+bench-pages: bench-deps
 	$(GO) build -o bin/benchpages ./cmd/benchpages
-	@export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench 5434); \
+	@export DATABASE_URL=$$(LOCALPG_TCP=1 db/localpg.sh fresh .pg/bench 5437); \
 	trap 'db/localpg.sh stop .pg/bench' EXIT; \
 	./bin/benchpages $(ARGS)
 

@@ -116,6 +116,7 @@ func (c Charge) ReasonIn(lang string) string {
 	return c.FailureDetail
 }
 
+// chargeCols: migration 015 (account_overview) spells these out too.
 const chargeCols = `id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
 	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
 	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,

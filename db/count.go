@@ -78,8 +78,23 @@ func count(ctx context.Context, sql string) {
 	}
 }
 
-// countingConnector opens connections that count their round trips.
-type countingConnector struct{ driver.Connector }
+// countingConnector opens connections that count their round trips. It
+// also carries the pool's prepared_statements setting, which the Store
+// reads back through Driver (PreparesStatements).
+type countingConnector struct {
+	driver.Connector
+	prepare bool
+}
+
+// openedDriver is lib/pq's driver with the pool's setting beside it.
+type openedDriver struct {
+	driver.Driver
+	prepare bool
+}
+
+func (c countingConnector) Driver() driver.Driver {
+	return openedDriver{Driver: c.Connector.Driver(), prepare: c.prepare}
+}
 
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)

@@ -28,16 +28,48 @@ import (
 // Sessions run in UTC whatever the server's default: billing months are
 // DATE columns compared with billing.Month.Date() (midnight UTC), and
 // every instant is timestamptz, so nothing depends on the server's zone.
+//
+// Statements are pooler-safe by default: lib/pq's binary_parameters=yes is
+// added (unless the URL sets it), so a statement with parameters is sent
+// as one unnamed parse, bind and execute in a single round trip, and no
+// named statement outlives its transaction. PgBouncer in transaction
+// pooling may hand each transaction a different server connection; a named
+// statement kept per pool connection would meet another client's there.
+// With binary parameters a []byte argument travels in the binary format of
+// its column's type: fine for bytea and text, refused for jsonb or uuid
+// (pass a string). Times, numbers and strings go as text either way.
+//
+// The URL's own setting prepared_statements=per_connection (taken out before
+// the URL reaches lib/pq) prepares the hot page statements once per pool
+// connection instead (Store.getPrepared): PostgreSQL then plans them once,
+// not at every request. Only for a direct connection or PgBouncer in
+// session pooling; never behind transaction or statement pooling.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	url, err := withParam(url, "timezone", "UTC")
+	url, mode, err := takeParam(url, "prepared_statements")
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	var prepare bool
+	switch mode {
+	case "", "off":
+	case "per_connection":
+		prepare = true
+	default:
+		return nil, fmt.Errorf("database URL: prepared_statements=%q: want off (the default) or per_connection", mode)
+	}
+	if url, err = withParam(url, "timezone", "UTC"); err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if _, bin, _ := takeParam(url, "binary_parameters"); bin == "" {
+		if url, err = withParam(url, "binary_parameters", "yes"); err != nil {
+			return nil, fmt.Errorf("database URL: %w", err)
+		}
 	}
 	c, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
-	d := sqlx.NewDb(sql.OpenDB(countingConnector{c}), "postgres")
+	d := sqlx.NewDb(sql.OpenDB(countingConnector{Connector: c, prepare: prepare}), "postgres")
 	d.SetMaxOpenConns(40)
 	d.SetMaxIdleConns(40)
 	d.SetConnMaxIdleTime(5 * time.Minute)
@@ -46,6 +78,13 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	return d, nil
+}
+
+// PreparesStatements reports whether d was opened with
+// prepared_statements=per_connection.
+func PreparesStatements(d *sqlx.DB) bool {
+	od, ok := d.Driver().(openedDriver)
+	return ok && od.prepare
 }
 
 // Actor is who makes a change, as written to the audit trail:
@@ -71,12 +110,13 @@ type Store struct {
 	// the catalog's highest plan fee (cmd/webstore: CAMPAIGN_MAX_FACE_VALUE).
 	MaxFaceValue billing.Money
 	refs         referenceCache
+	prepared     bool     // prepared_statements=per_connection (Open)
 	stmts        sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.
 func New(d *sqlx.DB, clock billing.Clock, payments Gateway) *Store {
-	return &Store{DB: d, Clock: clock, Payments: payments}
+	return &Store{DB: d, Clock: clock, Payments: payments, prepared: PreparesStatements(d)}
 }
 
 // inTx runs fn in a transaction with the clock read once.
@@ -201,4 +241,29 @@ func withParam(dsn, key, value string) (string, error) {
 		return u.String(), nil
 	}
 	return dsn + " " + key + "=" + value, nil
+}
+
+// takeParam returns dsn without the connection parameter key (URL or
+// key=value form) and the value it had ("" when absent).
+func takeParam(dsn, key string) (rest, value string, err error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", "", err
+		}
+		q := u.Query()
+		value = q.Get(key)
+		q.Del(key)
+		u.RawQuery = q.Encode()
+		return u.String(), value, nil
+	}
+	var kept []string
+	for _, f := range strings.Fields(dsn) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			value = strings.Trim(v, "'")
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return strings.Join(kept, " "), value, nil
 }

@@ -76,6 +76,14 @@ var seedMu sync.Mutex
 
 func faultCampaign(t *testing.T, seed uint64) {
 	d, _ := dbtest.New(t)
+	faultCampaignOn(t, seed, d, d)
+}
+
+// faultCampaignOn runs the campaign with the store on d, and its renewal
+// runs, which hold a session-level advisory lock, on jobs (d itself, or a
+// connection that keeps its session when d is behind a transaction
+// pooler).
+func faultCampaignOn(t *testing.T, seed uint64, d, jobs *sqlx.DB) {
 	d.SetMaxOpenConns(8)
 	var tables []string
 	if err := d.Select(&tables, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
@@ -96,7 +104,7 @@ func faultCampaign(t *testing.T, seed uint64) {
 		if _, err := d.Exec(truncate); err != nil {
 			rt.Fatal(err)
 		}
-		newCampaign(rt, d).run(rt)
+		newCampaign(rt, d, jobs).run(rt)
 	})
 }
 
@@ -119,6 +127,7 @@ var faultCodes = []string{"FAULT-0001", "FAULT-0002", "FAULT-0003", "FAULT-0004"
 type campaign struct {
 	d     *sqlx.DB
 	s     *db.Store
+	jobs  *db.Store // the renewal runs' store: s's database, maybe another connection
 	prov  *db.SimProvider
 	clk   *billingtest.Clock
 	ctx   context.Context
@@ -127,10 +136,14 @@ type campaign struct {
 	steps []string
 }
 
-func newCampaign(t *rapid.T, d *sqlx.DB) *campaign {
+func newCampaign(t *rapid.T, d, jobs *sqlx.DB) *campaign {
 	c := &campaign{d: d, prov: db.NewSimProvider(), clk: billingtest.NewClock(tw("2024-06-05 10:00")), ctx: context.Background(),
 		seed: map[string]billing.Month{}}
 	c.s = db.New(d, c.clk, c.prov)
+	c.jobs = c.s
+	if jobs != d {
+		c.jobs = db.New(jobs, c.clk, c.prov)
+	}
 	var err error
 	if c.cat, err = c.s.Catalog(c.ctx); err != nil {
 		t.Fatal(err)
@@ -225,9 +238,9 @@ func (c *campaign) step(t *rapid.T, name string) string {
 	case "renew":
 		collect := rapid.Bool().Draw(t, "collect")
 		m := billing.MonthOf(c.clk.Now())
-		err := c.s.ClaimRenewalRun(c.ctx, "test", m)
+		err := c.jobs.ClaimRenewalRun(c.ctx, "test", m)
 		if err == nil {
-			_, err = c.s.RunRenewal(c.ctx, "test", m, collect)
+			_, err = c.jobs.RunRenewal(c.ctx, "test", m, collect)
 		}
 		c.must(t, err, name)
 		return fmt.Sprintf("renew %s (collect %v): %v", m, collect, err)
@@ -237,7 +250,7 @@ func (c *campaign) step(t *rapid.T, name string) string {
 		k := rapid.IntRange(1, 2).Draw(t, "batches")
 		ctx, cancel := context.WithCancel(c.ctx)
 		defer cancel()
-		_, err := c.s.Renew(ctx, "test", c.clk.Now(), db.RenewOptions{BatchSize: 1, Progress: func(done int64) {
+		_, err := c.jobs.Renew(ctx, "test", c.clk.Now(), db.RenewOptions{BatchSize: 1, Progress: func(done int64) {
 			if done >= int64(k) {
 				cancel()
 			}
@@ -252,11 +265,11 @@ func (c *campaign) step(t *rapid.T, name string) string {
 			m = billing.MonthOf(c.clk.Now()).Next()
 		}
 		before := c.count(t, `SELECT count(*) FROM charges`)
-		err := c.s.ClaimRenewalRun(c.ctx, "test", m)
+		err := c.jobs.ClaimRenewalRun(c.ctx, "test", m)
 		if billing.ErrorCode(err) != billing.EMonthNotCurrent {
 			c.fail(t, "renewing %s at %s: got %v, want month_not_current", m, c.clk.Now(), err)
 		}
-		if _, err := c.s.Renew(c.ctx, "test", m.Start(), db.RenewOptions{}); billing.ErrorCode(err) != billing.EMonthNotCurrent {
+		if _, err := c.jobs.Renew(c.ctx, "test", m.Start(), db.RenewOptions{}); billing.ErrorCode(err) != billing.EMonthNotCurrent {
 			c.fail(t, "Renew(%s) at %s: got %v, want month_not_current", m, c.clk.Now(), err)
 		}
 		if after := c.count(t, `SELECT count(*) FROM charges`); after != before {

@@ -6,6 +6,9 @@
 #   db/localpg.sh fresh DIR PORT   wipe DIR, then start (throwaway, tuned for tests)
 #   db/localpg.sh stop DIR         stop the server in DIR
 #
+# With LOCALPG_TCP=1 a new cluster also listens on 127.0.0.1:PORT and the
+# URL printed is over TCP (make bench-pages measures that way).
+#
 # PostgreSQL refuses to run as root, so as root the server runs as the
 # `postgres` user. Debian's postgresql is installed when no server binaries
 # are found.
@@ -68,7 +71,7 @@ start() {
     log "initialising $data"
     as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
     cat >>"$data/postgresql.conf" <<EOF
-listen_addresses = ''
+listen_addresses = '$([ "${LOCALPG_TCP:-}" = 1 ] && echo 127.0.0.1)'
 unix_socket_directories = '$sock'
 port = $port
 shared_buffers = 512MB
@@ -89,7 +92,11 @@ EOF
   if ! as_pg "$bin/psql" -h "$sock" -p "$port" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='webstore'" | grep -q 1; then
     as_pg "$bin/createdb" -h "$sock" -p "$port" -U postgres webstore
   fi
-  echo "postgres://postgres@/webstore?host=$sock&port=$port&sslmode=disable"
+  if [ "${LOCALPG_TCP:-}" = 1 ]; then
+    echo "postgres://postgres@127.0.0.1:$port/webstore?sslmode=disable"
+  else
+    echo "postgres://postgres@/webstore?host=$sock&port=$port&sslmode=disable"
+  fi
 }
 
 stop() {

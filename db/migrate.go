@@ -85,6 +85,7 @@ func SchemaVersion(ctx context.Context, db sqlx.QueryerContext) (int, error) {
 
 // Migrate applies every pending migration, each in its own transaction with
 // its version row, so a failure leaves the schema at the last whole step.
+// When it applied any, it ends by analyzing the schema's tables.
 // Concurrent migrators wait for each other on an advisory lock.
 func Migrate(ctx context.Context, db *sqlx.DB) (applied int, err error) {
 	ms, err := migrations()
@@ -129,6 +130,18 @@ func Migrate(ctx context.Context, db *sqlx.DB) (applied int, err error) {
 			return applied, err
 		}
 		applied++
+	}
+	if applied > 0 {
+		// A migration may create, fill or rewrite any table, and tables
+		// this small never reach autovacuum's threshold: analyze the
+		// schema's tables (milliseconds on a fresh database).
+		var tables []string
+		if err := conn.SelectContext(ctx, &tables, `SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`); err != nil {
+			return applied, err
+		}
+		if _, err := conn.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
+			return applied, fmt.Errorf("analyze after migrating: %w", err)
+		}
 	}
 	return applied, nil
 }

@@ -100,47 +100,11 @@ func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, er
 // $6 ask for the extras of OverviewWith, $7 says which parts to skip, and
 // $8, when not 0, asks for the staff account page's live usage, daily
 // counts and that many audit entries (a CASE that is false reads nothing).
-const overviewSelect = `
-SELECT a.id, a.name, a.region, a.plan, a.scheduled_plan, a.scheduled_for,
-       pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
-       coalesce(m.fee_paid, 0) AS paid_fee, coalesce(mn.fee_paid, 0) AS next_paid_fee,
-       CASE WHEN $7 & 1 = 0 THEN (SELECT json_agg(x ORDER BY x.is_main DESC, x.id) FROM (
-           SELECT id, account_id, kind, is_main, token, label, brand, last4, expiry, created_at
-           FROM payment_methods WHERE account_id = a.id AND removed_at IS NULL) x) END AS methods,
-       CASE WHEN $7 & 2 = 0 THEN (SELECT row_to_json(x) FROM (
-           SELECT kind, carrier, company_title, tax_id, donation_code, email
-           FROM einvoice_details WHERE account_id = a.id) x) END AS invoice,
-       CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
-           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) END AS code,
-       CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
-           SELECT ` + codeCols + ` FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) END AS held,
-       CASE WHEN $7 & 8 = 0 THEN (SELECT json_agg(x ORDER BY x.id DESC) FROM (
-           SELECT ` + chargeCols + ` FROM charges
-           WHERE account_id = a.id AND status = 'failed' AND kind IN ('renewal', 'usage')) x) END AS owed,
-       CASE WHEN $4 THEN (SELECT json_agg(x ORDER BY x.created_at DESC, x.id DESC) FROM (
-           SELECT ` + chargeCols + ` FROM charges WHERE account_id = a.id) x) END AS charges,
-       CASE WHEN $5 > 0 THEN (SELECT row_to_json(x) FROM (
-           SELECT ` + chargeCols + ` FROM charges WHERE id = $5 AND account_id = a.id) x) END AS charge,
-       CASE WHEN $6 THEN (SELECT row_to_json(x) FROM (
-           SELECT ` + chargeCols + ` FROM charges WHERE id = (
-               SELECT charge_id FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1)) x) END AS code_charge,
-       coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
-       greatest(us.refreshed_at, ur.refreshed_at) AS usage_refreshed_at,
-       CASE WHEN $8 > 0 THEN (SELECT sum(free) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_free,
-       CASE WHEN $8 > 0 THEN (SELECT sum(additional) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_additional,
-       CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.day) FROM (
-           SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day, sum(free + additional) AS n
-           FROM usage_batches WHERE account_id = a.id AND month = $2 AND billable GROUP BY 1) x) END AS daily,
-       CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.at DESC, x.id DESC) FROM (
-           SELECT id, at, actor, account_id, kind, before::text AS before, after::text AS after
-           FROM audit_log WHERE account_id = a.id ORDER BY at DESC, id DESC LIMIT $8) x) END AS audit
-FROM accounts a
-LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
-LEFT JOIN account_months m ON m.account_id = a.id AND m.month = $2
-LEFT JOIN account_months mn ON mn.account_id = a.id AND mn.month = $3
-LEFT JOIN usage_snapshots us ON us.account_id = a.id AND us.month = $2
-LEFT JOIN usage_refreshes ur ON ur.month = $2
-WHERE a.id = $1`
+//
+// The statement is the function account_overview (migration 015), whose
+// plan PostgreSQL keeps per server connection: pooler-safe, and planned
+// once per connection rather than at every request.
+const overviewSelect = `SELECT * FROM account_overview($1, $2, $3, $4, $5, $6, $7, $8)`
 
 // OverviewParts are parts of the overview a page may go without.
 type OverviewParts uint8

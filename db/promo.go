@@ -154,6 +154,7 @@ func (r codeRow) billing() *billing.PromoCode {
 		Status: billing.CodeStatus(r.Status), RegisteredAt: r.RegisteredAt.Time}
 }
 
+// codeCols: migration 015 (account_overview) spells these out too.
 const codeCols = `code, campaign_id, account_id, status, display, registered_at, redeemed_at, charge_id`
 
 // heldCode returns the account's registered or reserved code and its

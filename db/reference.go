@@ -123,11 +123,16 @@ func (w withoutVersion) Value(k any) any {
 	return w.Context.Value(k)
 }
 
-// getPrepared runs a hot read (a page's statement) as a prepared
-// statement: PostgreSQL plans it once per connection instead of at every
-// request, and each run is one network round trip (lib/pq sends an
-// unnamed statement's parse and its execution as two).
+// getPrepared runs a hot read (a page's statement). By default it is one
+// unnamed statement like any other: with binary parameters (Open) that is
+// one round trip, and safe behind PgBouncer in transaction pooling. With
+// prepared_statements=per_connection it is prepared once per pool
+// connection and PostgreSQL plans it once instead of at every request;
+// only a direct connection or session pooling keeps such a statement.
 func (s *Store) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	if !s.prepared {
+		return s.DB.GetContext(ctx, dest, query, args...)
+	}
 	st, err := s.prepare(ctx, query)
 	if err != nil {
 		return err

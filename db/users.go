@@ -159,19 +159,9 @@ func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Sessi
 		Role        *Role     `db:"role"`
 	}
 	now := s.Clock.Now()
-	// Each lookup is by key from the session's row (OFFSET 0 keeps the
-	// planner from turning them into joins that sort whole small tables,
-	// which it picks for a generic plan on a young database).
-	err := s.getPrepared(ctx, &row, `
-		SELECT u.id, u.login, u.display_name, u.is_staff, ss.account_id, ss.created_at, ss.expires_at,
-		       (SELECT version FROM reference_version) AS version,
-		       m.account_id AS member_of, m.name AS account_name, m.region, m.role
-		FROM sessions ss
-		CROSS JOIN LATERAL (SELECT id, login, display_name, is_staff FROM users WHERE id = ss.user_id OFFSET 0) u
-		LEFT JOIN LATERAL (
-			SELECT m.account_id, m.role, a.name, a.region FROM memberships m JOIN accounts a ON a.id = m.account_id
-			WHERE m.user_id = ss.user_id AND m.account_id = $4 OFFSET 0) m ON true
-		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.created_at > $3`,
+	// The statement is the function session_lookup (migration 015), whose
+	// plan PostgreSQL keeps per server connection (as account_overview's).
+	err := s.getPrepared(ctx, &row, `SELECT * FROM session_lookup($1, $2, $3, $4)`,
 		hashToken(tok), now, now.Add(-SessionLifetime), accountID)
 	if isNoRows(err) {
 		return Session{}, billing.Errorf(billing.EForbidden, "請先登入")

@@ -50,6 +50,13 @@ func newApp(t testing.TB) app {
 	return a
 }
 
+// newAppOn is newApp on the database d (a test database, maybe reached
+// through a pooler).
+func newAppOn(t testing.TB, d *sqlx.DB) app {
+	t.Helper()
+	return serveApp(t, d, billingtest.NewClock(testNow), true)
+}
+
 // twin is a second server on a's database, with its own connection pool,
 // caches and sandboxes, as a second `serve` process is; it shares a's
 // clock.

@@ -65,7 +65,11 @@ func (s *Server) staffStartRun(c echo.Context) error {
 		return err
 	}
 	actor := staffActor(c)
-	err = s.store.ClaimRenewalRun(c.Request().Context(), actor, m)
+	jobs := s.store
+	if s.cfg.JobStore != nil {
+		jobs = s.cfg.JobStore
+	}
+	err = jobs.ClaimRenewalRun(c.Request().Context(), actor, m)
 	if billing.ErrorCode(err) == billing.EConflict {
 		return c.Redirect(http.StatusSeeOther, withNotice("/staff/renewals/"+m.String(), "run-busy"))
 	} else if err != nil {
@@ -73,7 +77,7 @@ func (s *Server) staffStartRun(c echo.Context) error {
 	}
 	s.background(func(ctx context.Context) {
 		defer recoverJob("renewal run", m.String())
-		if _, err := s.store.RunRenewal(ctx, actor, m, true); err != nil {
+		if _, err := jobs.RunRenewal(ctx, actor, m, true); err != nil {
 			slog.Error("renewal run", "month", m, "err", err)
 		}
 	})

@@ -42,8 +42,14 @@ type Config struct {
 	// mounted when SandboxLineLogin is set (development).
 	LineLogin        *lineauth.Client
 	SandboxLineLogin http.Handler
-	// DatabaseURL is where the staff simulator makes its throwaway schemas.
+	// DatabaseURL is where the staff simulator makes its throwaway schemas
+	// (a connection that keeps its session: they set search_path).
 	DatabaseURL string
+	// JobStore, when set, is the store the console's renewal runs use: the
+	// app's own database on a connection that keeps its session, for the
+	// run's session-level advisory lock, when the app's own store is
+	// behind a transaction pooler. Unset, they use the app's store.
+	JobStore *db.Store
 	// TrustedProxies are the reverse proxies in front, whose
 	// X-Forwarded-For names the client (see clientAddress).
 	TrustedProxies []*net.IPNet

@@ -15,7 +15,13 @@ import (
 // config is read from the environment once, into one struct, by every
 // command:
 //
-//	DATABASE_URL      the PostgreSQL database (required)
+//	DATABASE_URL      the PostgreSQL database (required); may be PgBouncer in
+//	                  transaction pooling (statements are pooler-safe, db.Open)
+//	JOBS_DATABASE_URL the same database on a connection that keeps its
+//	                  session (PostgreSQL directly, or a session-mode pool),
+//	                  for what holds a session-level advisory lock or sets
+//	                  search_path: migrate, renew, the console's renewal
+//	                  runs and simulations (default DATABASE_URL)
 //	WEBSTORE_ENV      development or production; unset is production (the
 //	                  sandboxes are mounted only on an explicit development)
 //	BASE_URL          the app's public URL, e.g. https://billing.example.com;
@@ -47,6 +53,7 @@ import (
 // says which variable to set.
 type config struct {
 	DatabaseURL string
+	JobsURL     string // JOBS_DATABASE_URL, or DatabaseURL
 	Production  bool
 	// EnvUnset is set when WEBSTORE_ENV was not given at all (production's
 	// rules then apply); the refusal says so.
@@ -97,6 +104,7 @@ func loadConfig() (config, error) {
 	if c.DatabaseURL == "" {
 		return c, usageError{errors.New("DATABASE_URL is not set (make run sets up a local PostgreSQL for you)")}
 	}
+	c.JobsURL = or(os.Getenv("JOBS_DATABASE_URL"), c.DatabaseURL)
 	if c.BaseURL != "" {
 		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, usageError{fmt.Errorf("BASE_URL is %q: want an absolute URL such as https://billing.example.com", c.BaseURL)}

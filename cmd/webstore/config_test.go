@@ -19,7 +19,7 @@ var providerEnv = []string{"LINEPAY_API_URL", "LINEPAY_CHANNEL_ID", "LINEPAY_CHA
 // unless given.
 func setEnv(t *testing.T, kv map[string]string) {
 	t.Helper()
-	for _, k := range append(providerEnv, "WEBSTORE_ENV", "METRICS_ADDR", "TRUSTED_PROXIES") {
+	for _, k := range append(providerEnv, "WEBSTORE_ENV", "METRICS_ADDR", "TRUSTED_PROXIES", "JOBS_DATABASE_URL") {
 		t.Setenv(k, kv[k])
 	}
 	// Nothing may reach the database before the configuration is checked.

@@ -107,9 +107,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// openStore connects and checks the schema is current.
+// openStore connects to DATABASE_URL and checks the schema is current.
 func openStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	return openStoreAt(ctx, cfg, cfg.DatabaseURL, gw)
+}
+
+// openJobStore is openStore on JOBS_DATABASE_URL: for a job that holds a
+// session-level advisory lock (the renewal), which a transaction pooler
+// would not keep.
+func openJobStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error) {
+	return openStoreAt(ctx, cfg, cfg.JobsURL, gw)
+}
+
+func openStoreAt(ctx context.Context, cfg config, url string, gw db.Gateway) (*db.Store, error) {
+	d, err := db.Open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +147,8 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	// Migrations wait for each other on a session-level advisory lock.
+	d, err := db.Open(ctx, cfg.JobsURL)
 	if err != nil {
 		return err
 	}
@@ -173,7 +185,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	sim := db.NewSimulator(cfg.DatabaseURL)
+	sim := db.NewSimulator(cfg.JobsURL) // its schemas set search_path
 	defer sim.Close()
 	var outs []db.SimOutput
 	passed := true
@@ -238,7 +250,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg, nil)
+	s, err := openJobStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

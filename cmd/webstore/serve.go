@@ -34,7 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	web.TuneGC()
 	if *migrate {
-		d, err := db.Open(ctx, cfg.DatabaseURL)
+		d, err := db.Open(ctx, cfg.JobsURL)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	self := listenURL(ln.Addr())
 	webCfg, gw := providers(cfg, s.DB, self)
 	s.Payments = gw
-	webCfg.DatabaseURL = cfg.DatabaseURL
+	webCfg.DatabaseURL = cfg.JobsURL // the simulator's schemas set search_path
 	webCfg.Logger = newLogger(cfg, stderr)
 	if cfg.Production {
 		// The app's own error lines join the request log's format.
@@ -78,6 +78,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		go msrv.Serve(mln)
 		defer msrv.Close()
 		fmt.Fprintf(stdout, "metrics on %s/metrics\n", listenURL(mln.Addr()))
+	}
+	if cfg.JobsURL != cfg.DatabaseURL {
+		// The console's renewal runs hold a session-level advisory lock.
+		jobStore, err := openJobStore(ctx, cfg, s.Payments)
+		if err != nil {
+			return err
+		}
+		defer jobStore.DB.Close()
+		jobStore.DB.SetMaxOpenConns(4)
+		jobStore.DB.SetMaxIdleConns(1)
+		webCfg.JobStore = jobStore
 	}
 	app := web.New(webCfg, s)
 	srv := newHTTPServer(app)

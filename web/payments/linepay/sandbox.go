@@ -234,6 +234,8 @@ func (s *sandbox) request(ctx context.Context, c apiCall) (answer, error) {
 	// options.payment.capture=false asks for an authorization only:
 	// Confirm then holds the amount until it is voided.
 	capture := req.Options.Payment.Capture == nil || *req.Options.Payment.Capture
+	// A string, not the []byte: with binary parameters (db.Open) a []byte
+	// is sent in jsonb's binary format, which it is not.
 	packages, err := json.Marshal(req.Packages)
 	if err != nil {
 		return answer{}, err
@@ -245,7 +247,7 @@ func (s *sandbox) request(ctx context.Context, c apiCall) (answer, error) {
 		reserve_id, payment_access_token, product_name, packages, amount, currency, confirm_url, cancel_url, status, capture,
 		created_at, expires_at)
 		VALUES (`+newTransactionID+`, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'requested', $14, $1, $13) RETURNING transaction_id`,
-		c.now, s.cfg.ChannelID, req.OrderID, payType, reserveID, accessToken, req.Packages[0].Products[0].Name, packages,
+		c.now, s.cfg.ChannelID, req.OrderID, payType, reserveID, accessToken, req.Packages[0].Products[0].Name, string(packages),
 		req.Amount, req.Currency, req.RedirectURLs.ConfirmURL, req.RedirectURLs.CancelURL, c.now.Add(requestLifetime), capture)
 	if isUniqueViolation(err) {
 		return refuse(CodeDuplicateOrderID, "Existing same orderId."), nil
