@@ -104,17 +104,11 @@ func backLabel(p Page, next string) string {
 	return p.Lang.T("返回並立即付款", "Back to pay now")
 }
 
-// codeAppliesTo lists what a campaign's codes offset: its upgrades and the
-// renewals of its plans, in the page's words.
+// codeAppliesTo says what a campaign's codes offset, from its own terms
+// (TermsOf, as the promo page prints them), and until when.
 func codeAppliesTo(p Page, cat billing.Catalog, c billing.Campaign) string {
-	var parts []string
-	for _, tr := range c.Upgrades {
-		parts = append(parts, p.Lang.Tf("升級 %s → %s", "upgrading %s → %s", p.Lang.PlanNameByID(cat, tr.From), p.Lang.PlanNameByID(cat, tr.To)))
-	}
-	for _, pl := range c.RenewalPlans {
-		parts = append(parts, p.Lang.Tf("「%s」的自動續約", "the %s renewal", p.Lang.PlanNameByID(cat, pl)))
-	}
-	s := strings.Join(parts, p.Lang.T("、", ", "))
+	t := p.Lang.TermsOf(cat, c)
+	s := p.Lang.Tf("升級 %s;續約 %s", "upgrades %s; renewals of %s", t.Upgrades, t.Renewals)
 	if !c.ValidUntil.IsZero() {
 		s += p.Lang.Tf("(有效期限至 %s)", " (valid until %s)", TWTime(c.ValidUntil))
 	}
