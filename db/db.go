@@ -109,9 +109,12 @@ type Store struct {
 	// MaxFaceValue is the highest face value a campaign may have; 0 means
 	// the catalog's highest plan fee (cmd/webstore: CAMPAIGN_MAX_FACE_VALUE).
 	MaxFaceValue billing.Money
-	refs         referenceCache
-	prepared     bool     // prepared_statements=per_connection (Open)
-	stmts        sync.Map // query → *sqlx.Stmt (getPrepared)
+	// Seller issues the e-invoices (SELLER_BAN, SELLER_NAME,
+	// EINVOICE_MEMBER_CARRIER_TYPE); unset: billing.DemoSeller.
+	Seller   billing.Seller
+	refs     referenceCache
+	prepared bool     // prepared_statements=per_connection (Open)
+	stmts    sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.

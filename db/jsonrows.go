@@ -76,7 +76,7 @@ func nullTime(t *time.Time) sql.NullTime {
 type methodJSON struct {
 	ID        int64               `json:"id"`
 	AccountID string              `json:"account_id"`
-	Kind      billing.PaymentKind `json:"kind"`
+	Kind      billing.PaymentKind `json:"kind" db:"kind"`
 	IsMain    bool                `json:"is_main"`
 	Token     string              `json:"token"`
 	Label     string              `json:"label"`
@@ -91,12 +91,12 @@ func (m methodJSON) method() PaymentMethod {
 }
 
 type invoiceJSON struct {
-	Kind         string `json:"kind"`
-	Carrier      string `json:"carrier"`
-	CompanyTitle string `json:"company_title"`
-	TaxID        string `json:"tax_id"`
-	DonationCode string `json:"donation_code"`
-	Email        string `json:"email"`
+	Kind         string `json:"kind" db:"kind"`
+	Carrier      string `json:"carrier" db:"carrier"`
+	CompanyTitle string `json:"company_title" db:"company_title"`
+	TaxID        string `json:"tax_id" db:"tax_id"`
+	DonationCode string `json:"donation_code" db:"donation_code"`
+	Email        string `json:"email" db:"email"`
 }
 
 func (r invoiceJSON) details() *billing.InvoiceDetails {

@@ -169,10 +169,22 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 	if err != nil {
 		return err
 	}
-	if err := moveCharge(ctx, tx, ch, billing.StatusPaid, `UPDATE charges SET status='paid', paid_at=$1, payment_ref=$2, attempts=attempts+1,
-		invoice_number = CASE WHEN total > 0 THEN 'WS' || lpad(nextval('invoice_seq')::text, 8, '0') END
-		WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID); err != nil {
+	inv, err := s.prepareInvoice(ctx, tx, now, cat, *ch)
+	if err != nil {
 		return err
+	}
+	var number sql.NullString
+	if inv != nil {
+		number = inv.Number
+	}
+	if err := moveCharge(ctx, tx, ch, billing.StatusPaid, `UPDATE charges SET status='paid', paid_at=$1, payment_ref=$2, attempts=attempts+1,
+		invoice_number = $4 WHERE id=$3 RETURNING `+chargeCols, now, ref, ch.ID, number); err != nil {
+		return err
+	}
+	if inv != nil {
+		if err := saveInvoice(ctx, tx, now, *inv); err != nil {
+			return err
+		}
 	}
 	if err := applyPaid(ctx, tx, now, cat, []settlement{{Charge: *ch, Account: a}}); err != nil {
 		return err
