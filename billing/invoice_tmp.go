@@ -47,3 +47,11 @@ func NewRandomNumber() (string, error) {
 
 // FormatInvoiceNumber formats a number.
 func FormatInvoiceNumber(track string, n int) string { return fmt.Sprintf("%s%08d", track, n) }
+
+// Next is the period after p.
+func (p InvoicePeriod) Next() InvoicePeriod {
+	if p.EndMonth == 12 {
+		return InvoicePeriod{p.Year + 1, 2}
+	}
+	return InvoicePeriod{p.Year, p.EndMonth + 2}
+}

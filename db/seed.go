@@ -107,6 +107,14 @@ func (s *Store) Seed(ctx context.Context) (int, error) {
 		}
 		added += 1 + len(c.codes)
 	}
+	// A demo number book for this e-invoice period and the next, so
+	// purchases are invoiced at once (the platform gives real ones).
+	p := billing.InvoicePeriodOf(now)
+	res, err := s.ImportBooks(ctx, actor, []billing.BookRange{DemoBook(p), DemoBook(p.Next())})
+	if err != nil {
+		return added, err
+	}
+	added += res.Added
 	// Tables this small never reach autovacuum's threshold: without
 	// statistics the planner guesses, and the pages pay for it.
 	if _, err := s.DB.ExecContext(ctx, `ANALYZE `+seededTables); err != nil {
@@ -118,7 +126,14 @@ func (s *Store) Seed(ctx context.Context) (int, error) {
 // seededTables are the tables Seed writes (CreateAccount, the users and
 // their memberships, CreateCampaign and AddCodes, and the audit trail and
 // reference version those bump).
-const seededTables = `accounts, account_months, audit_log, users, memberships, campaigns, promo_codes, reference_version`
+const seededTables = `accounts, account_months, audit_log, users, memberships, campaigns, promo_codes, reference_version,
+	einvoice_periods, einvoice_books, einvoices`
+
+// DemoBook is the demo number range Seed imports for period p: 500
+// numbers from AB12345600.
+func DemoBook(p billing.InvoicePeriod) billing.BookRange {
+	return billing.BookRange{Period: p, Track: "AB", Begin: 12345600, End: 12346099}
+}
 
 // demoCodes are the demo campaign's codes, e.g. DEMO-2611-0001.
 func demoCodes(m billing.Month) []string {

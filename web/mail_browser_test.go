@@ -46,7 +46,7 @@ func TestPhonePurchaseSendsReceipt(t *testing.T) {
 	}
 	m := ms[0]
 	if m.To[0].Address != "owner@bear.example.tw" || !strings.Contains(m.Subject, strings.TrimSuffix(total, ".00")) ||
-		!strings.Contains(m.Text, "WS") || !strings.Contains(m.HTML, "/a/bear/charges/") {
+		!strings.Contains(m.Text, "AB123456") || !strings.Contains(m.HTML, "/a/bear/charges/") {
 		t.Errorf("receipt to %v: %q\n%s", m.To, m.Subject, m.Text)
 	}
 }

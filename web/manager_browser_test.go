@@ -59,7 +59,7 @@ func TestDesktopUpgradeWithCodeHistoryAndReceipt(t *testing.T) {
 		}
 	}
 	inv := text(t, ctx, chromedp.CSS(`[data-testid="history-table"] [data-testid="invoice"]`))
-	if !strings.HasPrefix(inv, "WS") {
+	if !strings.HasPrefix(inv, "AB") {
 		t.Errorf("e-invoice number = %q", inv)
 	}
 	shot(t, ctx, "desktop-history")
