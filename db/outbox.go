@@ -19,6 +19,8 @@ const (
 	MailRenewalReminder = "renewal_reminder"
 	MailCodeExpiry      = "code_expiry"
 	MailInvitation      = "invitation"
+	MailRefund          = "refund"            // a refund succeeded
+	MailAllowanceAsk    = "allowance_consent" // a person's allowance waits for the admin's agreement
 )
 
 // Reminders go out this long before what they announce.
@@ -56,6 +58,7 @@ type MailParams struct {
 	Until     time.Time `json:"until,omitempty"` // code_expiry, invitation: when it stops working
 	Link      string    `json:"link,omitempty"`  // invitation: the one-time link (scrubbed once sent)
 	Role      string    `json:"role,omitempty"`  // invitation
+	RefundID  int64     `json:"refund_id,omitempty"`
 }
 
 // queueMail writes one message per account in accounts to the outbox, to
@@ -202,7 +205,7 @@ func (s *Store) ClaimMail(ctx context.Context, n int, lease time.Duration) ([]Ma
 // invitations table keeps only its hash).
 func (s *Store) MarkMailSent(ctx context.Context, id int64) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = '',
-		params = CASE WHEN kind = 'invitation' THEN params - 'link' ELSE params END WHERE id = $1`, id, s.Clock.Now())
+		params = CASE WHEN kind IN ('invitation', 'allowance_consent') THEN params - 'link' ELSE params END WHERE id = $1`, id, s.Clock.Now())
 	return err
 }
 
