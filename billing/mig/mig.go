@@ -146,3 +146,27 @@ func checkReason(reason string) error {
 	_, err := billing.CleanText("作廢原因", reason, MaxCancelReason)
 	return err
 }
+
+// Buyer returns an invoice's buyer, carrier and 愛心碼 for e-invoice details
+// d (normalized and validated): a company's 統一編號 and title; otherwise
+// billing.B2CBuyerID and accountName (capped at MaxName runes) with the
+// carrier of d's kind, or with d's donation code. A member carrier is kept
+// under memberType (the seller's carrier type from configuration) and
+// memberID (the account's stable member number).
+func Buyer(d billing.InvoiceDetails, accountName, memberType, memberID string) (buyer Party, carrier Carrier, npoban string) {
+	if d.Kind == billing.InvoiceCompany {
+		return Party{Identifier: d.TaxID, Name: CapName(d.CompanyTitle)}, Carrier{}, ""
+	}
+	buyer = Party{Identifier: billing.B2CBuyerID, Name: CapName(accountName)}
+	switch d.Kind {
+	case billing.InvoiceMobileBarcode:
+		carrier = Carrier{CarrierMobileBarcode, d.Carrier}
+	case billing.InvoiceCitizenCertificate:
+		carrier = Carrier{CarrierCitizenCertificate, d.Carrier}
+	case billing.InvoiceMember:
+		carrier = Carrier{memberType, memberID}
+	case billing.InvoiceDonation:
+		npoban = d.DonationCode
+	}
+	return buyer, carrier, npoban
+}
