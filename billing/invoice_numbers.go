@@ -36,7 +36,10 @@ func ParseInvoicePeriod(name string) (InvoicePeriod, error) {
 	}
 	roc, _ := strconv.Atoi(name[:3])
 	last, _ := strconv.Atoi(name[3:])
-	if roc < 1 || last < 2 || last > 12 || last%2 != 0 {
+	if roc < 1 {
+		return InvoicePeriod{}, Errorf(EInvalid, "期別「%s」不正確:民國年應大於 0", name)
+	}
+	if last < 2 || last > 12 || last%2 != 0 {
 		return InvoicePeriod{}, Errorf(EInvalid, "期別「%s」不正確:月份應為雙月(02、04、06、08、10、12)", name)
 	}
 	return InvoicePeriod{Year: roc + 1911, Month: time.Month(last - 1)}, nil

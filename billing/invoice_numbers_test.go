@@ -81,9 +81,13 @@ func TestInvoicePeriodNames(t *testing.T) {
 			t.Errorf("ParseInvoicePeriod(%q) = %v, %v; want %v", c.name, got, err, c.p)
 		}
 	}
-	for _, bad := range []string{"", "11511", "11500", "11514", "1151", "115120", "ABCDE", "115 2", "00012"} {
-		if p, err := ParseInvoicePeriod(bad); err == nil || ErrorCode(err) != EInvalid {
-			t.Errorf("ParseInvoicePeriod(%q) = %v, %v; want EInvalid", bad, p, err)
+	for bad, says := range map[string]string{
+		"": "格式不正確", "1151": "格式不正確", "115120": "格式不正確", "ABCDE": "格式不正確", "115 2": "格式不正確",
+		"11511": "雙月", "11500": "雙月", "11514": "雙月", "00012": "民國年",
+	} {
+		p, err := ParseInvoicePeriod(bad)
+		if ErrorCode(err) != EInvalid || !strings.Contains(err.(*Error).Detail, says) {
+			t.Errorf("ParseInvoicePeriod(%q) = %v, %v; want EInvalid saying %q", bad, p, err, says)
 		}
 	}
 }

@@ -92,6 +92,17 @@ func TestInvoicesPassTheChecker(t *testing.T) {
 	}
 }
 
+// Names are escaped, not cut short or broken: the checker reads them back
+// whole.
+func TestInvoiceEscapesNames(t *testing.T) {
+	m := invoiceFor(t, kinds["B2B"], firstInstant)
+	m.Buyer.Name = `A&B <台灣> "公司"`
+	out := mustPass(t, "escaped name", m)
+	if !bytes.Contains(out, []byte("<Name>A&amp;B &lt;台灣&gt; &#34;公司&#34;</Name>")) {
+		t.Errorf("name not escaped:\n%s", out)
+	}
+}
+
 func TestCancelsAndAllowancesPassTheChecker(t *testing.T) {
 	issued := time.Date(2026, 12, 15, 9, 30, 0, 0, billing.Taipei)
 	for name, d := range kinds {
