@@ -55,6 +55,7 @@ func (p InvoicePeriod) Name() string {
 	return fmt.Sprintf("%03d%02d", p.Year-1911, int(p.Month)+1)
 }
 
+// String is the period's Name.
 func (p InvoicePeriod) String() string { return p.Name() }
 
 // Start is the period's first instant: 00:00 Taiwan time on the 1st of its
@@ -142,6 +143,7 @@ func (n InvoiceNumber) Serial() int {
 	return v
 }
 
+// String is the number as written: "AB12345600".
 func (n InvoiceNumber) String() string { return string(n) }
 
 // BookSize is how many numbers the platform assigns in one book.
@@ -199,6 +201,7 @@ func (b Book) Number(i int) InvoiceNumber {
 	return InvoiceNumber(fmt.Sprintf("%s%08d", b.Track, b.Begin+i))
 }
 
+// String shows b as staff read it: "11512 AB12345600–AB12345649".
 func (b Book) String() string {
 	return fmt.Sprintf("%s %s%08d–%s%08d", b.Period.Name(), b.Track, b.Begin, b.Track, b.End)
 }

@@ -20,6 +20,7 @@ type Problem struct {
 	Message string // what is wrong, in zh-TW
 }
 
+// String is "path: message".
 func (p Problem) String() string { return p.Path + ": " + p.Message }
 
 // Check returns the problems of the message in data, or nil if it follows
