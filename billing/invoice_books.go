@@ -17,13 +17,13 @@ const BookCSVHeader = "year_month,track,begin,end"
 // "year_month,track,begin,end", then one range a line, e.g.
 // "11512,AB,12345600,12345649". A UTF-8 byte-order mark, CRLF line ends,
 // blank lines and spaces around fields are tolerated. Each row must name a
-// valid period and track and whole books of 50 (see Book.Validate), and no
-// two rows may share a number.
+// valid period and track and whole books of 50 (see BookRange.Validate),
+// and no two rows may share a number.
 //
 // It returns the rows in file order, or one *Error with code EInvalid whose
 // Detail lists every fault, a line each, naming the line number in zh-TW:
 // "第 3 行:起號 12345601 應以 00 或 50 結尾(每本 50 號)".
-func ParseBooks(r io.Reader) ([]Book, error) {
+func ParseBooks(r io.Reader) ([]BookRange, error) {
 	br := bufio.NewReader(r)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
@@ -33,7 +33,7 @@ func ParseBooks(r io.Reader) ([]Book, error) {
 	cr.TrimLeadingSpace = true
 
 	var (
-		books    []Book
+		books    []BookRange
 		lines    []int // lines[i] is the line of books[i]
 		problems []string
 		header   = true
@@ -98,22 +98,22 @@ func ParseBooks(r io.Reader) ([]Book, error) {
 
 // bookFromRow reads one data row (fields trimmed), returning the book or a
 // zh-TW sentence saying what is wrong with it.
-func bookFromRow(rec []string) (Book, string) {
+func bookFromRow(rec []string) (BookRange, string) {
 	p, err := ParseInvoicePeriod(rec[0])
 	if err != nil {
-		return Book{}, err.(*Error).Detail
+		return BookRange{}, err.(*Error).Detail
 	}
 	var serials [2]int
 	for i, f := range rec[2:] {
 		what := [2]string{"起號", "迄號"}[i]
 		if len(f) != 8 || !allDigits(f) {
-			return Book{}, fmt.Sprintf("%s「%s」應為 8 碼數字", what, f)
+			return BookRange{}, fmt.Sprintf("%s「%s」應為 8 碼數字", what, f)
 		}
 		serials[i], _ = strconv.Atoi(f)
 	}
-	b := Book{Period: p, Track: rec[1], Begin: serials[0], End: serials[1]}
+	b := BookRange{Period: p, Track: rec[1], Begin: serials[0], End: serials[1]}
 	if err := b.Validate(); err != nil {
-		return Book{}, err.(*Error).Detail
+		return BookRange{}, err.(*Error).Detail
 	}
 	return b, ""
 }

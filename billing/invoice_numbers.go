@@ -123,7 +123,13 @@ func NewInvoiceNumber(track string, serial int) (InvoiceNumber, error) {
 	if serial < 0 || serial > 99999999 {
 		return "", Errorf(EInvalid, "發票號碼 %d 超出 8 碼數字的範圍", serial)
 	}
-	return InvoiceNumber(fmt.Sprintf("%s%08d", track, serial)), nil
+	return InvoiceNumber(FormatInvoiceNumber(track, serial)), nil
+}
+
+// FormatInvoiceNumber formats a track and serial already known to be valid
+// (a BookRange's) as a number, "AB12345600"; NewInvoiceNumber checks them.
+func FormatInvoiceNumber(track string, serial int) string {
+	return fmt.Sprintf("%s%08d", track, serial)
 }
 
 // Track is the number's 2 letters; "" if n is not valid.
@@ -149,10 +155,10 @@ func (n InvoiceNumber) String() string { return string(n) }
 // BookSize is how many numbers the platform assigns in one book.
 const BookSize = 50
 
-// Book is a range of invoice numbers assigned to the seller for one period
+// BookRange is a range of invoice numbers assigned to the seller for one period
 // and track: one or more whole books of 50, Begin ending in 00 or 50 and End
 // in 49 or 99, both inclusive.
-type Book struct {
+type BookRange struct {
 	Period InvoicePeriod
 	Track  string
 	Begin  int // first serial, inclusive
@@ -160,7 +166,7 @@ type Book struct {
 }
 
 // Validate returns nil or EInvalid saying what is wrong with b, in zh-TW.
-func (b Book) Validate() error {
+func (b BookRange) Validate() error {
 	switch {
 	case !b.Period.Valid():
 		return Errorf(EInvalid, "期別不正確")
@@ -179,29 +185,29 @@ func (b Book) Validate() error {
 }
 
 // Size is how many numbers b holds.
-func (b Book) Size() int { return b.End - b.Begin + 1 }
+func (b BookRange) Size() int { return b.End - b.Begin + 1 }
 
 // Contains reports whether n is one of b's numbers (its track and serial; the
 // period is the caller's to match).
-func (b Book) Contains(n InvoiceNumber) bool {
+func (b BookRange) Contains(n InvoiceNumber) bool {
 	s := n.Serial()
 	return n.Track() == b.Track && s >= b.Begin && s <= b.End
 }
 
 // Overlaps reports whether b and o share a number of the same period.
-func (b Book) Overlaps(o Book) bool {
+func (b BookRange) Overlaps(o BookRange) bool {
 	return b.Period == o.Period && b.Track == o.Track && b.Begin <= o.End && o.Begin <= b.End
 }
 
 // Number returns b's i-th number (0-based), or "" if i is outside b.
-func (b Book) Number(i int) InvoiceNumber {
+func (b BookRange) Number(i int) InvoiceNumber {
 	if i < 0 || i >= b.Size() {
 		return ""
 	}
-	return InvoiceNumber(fmt.Sprintf("%s%08d", b.Track, b.Begin+i))
+	return InvoiceNumber(FormatInvoiceNumber(b.Track, b.Begin+i))
 }
 
 // String shows b as staff read it: "11512 AB12345600–AB12345649".
-func (b Book) String() string {
+func (b BookRange) String() string {
 	return fmt.Sprintf("%s %s%08d–%s%08d", b.Period.Name(), b.Track, b.Begin, b.Track, b.End)
 }

@@ -117,6 +117,9 @@ func TestInvoiceNumbers(t *testing.T) {
 			t.Errorf("NewInvoiceNumber(%q, %d) accepted", c.track, c.serial)
 		}
 	}
+	if got := FormatInvoiceNumber("ZZ", 500); got != "ZZ00000500" {
+		t.Errorf("FormatInvoiceNumber = %q", got)
+	}
 	if InvoiceNumber("bad").Serial() != -1 || InvoiceNumber("bad").Track() != "" {
 		t.Error("a bad number has a track or serial")
 	}
@@ -124,7 +127,7 @@ func TestInvoiceNumbers(t *testing.T) {
 
 func TestParseBooks(t *testing.T) {
 	novDec := InvoicePeriod{2026, time.November}
-	want := []Book{
+	want := []BookRange{
 		{novDec, "AB", 12345600, 12345649},
 		{novDec, "AB", 12345650, 12345749},
 		{InvoicePeriod{2027, time.January}, "AB", 12345600, 12345649},

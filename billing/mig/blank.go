@@ -17,7 +17,7 @@ type Blank struct {
 // Blanks returns the unused numbers of book as contiguous ranges, in order.
 // used may hold numbers of other books or tracks; they are ignored, as are
 // duplicates.
-func Blanks(book billing.Book, used []billing.InvoiceNumber) []Blank {
+func Blanks(book billing.BookRange, used []billing.InvoiceNumber) []Blank {
 	var taken []int
 	for _, n := range used {
 		if book.Contains(n) {
@@ -43,7 +43,7 @@ func Blanks(book billing.Book, used []billing.InvoiceNumber) []Blank {
 // BlankReports returns the period's E0402 messages, one per track with
 // unused numbers, tracks in alphabetical order: the blanks of every book of
 // the period (books of other periods are ignored) given the numbers used.
-func BlankReports(headBan, branchBan string, period billing.InvoicePeriod, books []billing.Book, used []billing.InvoiceNumber) []E0402 {
+func BlankReports(headBan, branchBan string, period billing.InvoicePeriod, books []billing.BookRange, used []billing.InvoiceNumber) []E0402 {
 	byTrack := map[string]*E0402{}
 	var tracks []string
 	for _, b := range books {

@@ -47,7 +47,7 @@ func TestCap(t *testing.T) {
 
 func TestBlanks(t *testing.T) {
 	p := billing.InvoicePeriod{Year: 2026, Month: time.November}
-	book := billing.Book{Period: p, Track: "AB", Begin: 12345600, End: 12345649}
+	book := billing.BookRange{Period: p, Track: "AB", Begin: 12345600, End: 12345649}
 	for _, c := range []struct {
 		name string
 		used []billing.InvoiceNumber
@@ -65,7 +65,7 @@ func TestBlanks(t *testing.T) {
 		}
 	}
 
-	books := []billing.Book{
+	books := []billing.BookRange{
 		{Period: p, Track: "CD", Begin: 100, End: 149},
 		book,
 		{Period: p.Next(), Track: "EF", Begin: 0, End: 49},
@@ -84,7 +84,7 @@ func TestBlanks(t *testing.T) {
 	}
 }
 
-func allOf(b billing.Book) []billing.InvoiceNumber {
+func allOf(b billing.BookRange) []billing.InvoiceNumber {
 	var out []billing.InvoiceNumber
 	for i := range b.Size() {
 		out = append(out, b.Number(i))

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var (
 	novDec = billing.InvoicePeriod{Year: 2026, Month: time.November}
-	books  = []billing.Book{{Period: novDec, Track: "AB", Begin: 12345600, End: 12345649}}
+	books  = []billing.BookRange{{Period: novDec, Track: "AB", Begin: 12345600, End: 12345649}}
 	seller = mig.Party{Identifier: "04595252", Name: "台灣連線股份有限公司"}
 	// 2026-10-31 16:00 UTC is 2026-11-01 00:00 Taiwan time: period 11512.
 	firstInstant = time.Date(2026, 10, 31, 16, 0, 0, 0, time.UTC)

@@ -30,7 +30,7 @@ func (p Problem) String() string { return p.Path + ": " + p.Message }
 // add up; and every invoice number (and E0402 range) inside one of books
 // whose period contains the invoice's date. With no books, every invoice
 // number is outside them.
-func Check(data []byte, books []billing.Book) []Problem {
+func Check(data []byte, books []billing.BookRange) []Problem {
 	c := &checker{books: books}
 	if !utf8.Valid(data) {
 		c.add("/", "文件不是有效的 UTF-8")
@@ -74,7 +74,7 @@ func Check(data []byte, books []billing.Book) []Problem {
 
 // CheckAs is Check for a message that must be of type msgType (the Turnkey
 // folder it is written to).
-func CheckAs(msgType string, data []byte, books []billing.Book) []Problem {
+func CheckAs(msgType string, data []byte, books []billing.BookRange) []Problem {
 	ps := Check(data, books)
 	m, ok := messages[msgType]
 	if !ok {
@@ -88,7 +88,7 @@ func CheckAs(msgType string, data []byte, books []billing.Book) []Problem {
 
 type checker struct {
 	ns       string // the root's namespace, which every element shares
-	books    []billing.Book
+	books    []billing.BookRange
 	problems []Problem
 }
 

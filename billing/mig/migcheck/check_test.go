@@ -11,7 +11,7 @@ import (
 // Hand-written messages, independent of the writer: each passes as it is,
 // and each bad case below changes one thing.
 
-var books = []billing.Book{
+var books = []billing.BookRange{
 	{Period: billing.InvoicePeriod{Year: 2026, Month: time.November}, Track: "AB", Begin: 12345600, End: 12345649},
 	{Period: billing.InvoicePeriod{Year: 2026, Month: time.November}, Track: "AB", Begin: 12345700, End: 12345749},
 }
