@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"webstore/billing"
+	"webstore/billing/mig"
 )
 
 // Taiwan e-invoices (../shared/spec/EINVOICE.md). Every charge paid with a
@@ -72,18 +73,37 @@ func (s *Store) newInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, cat 
 	if err != nil {
 		return invoiceRow{}, fmt.Errorf("e-invoice buyer of %s: %w", ch.AccountID, err)
 	}
-	var details *billing.InvoiceDetails
+	details := billing.InvoiceDetails{Kind: billing.InvoiceMember}
 	if acct.Has {
-		details = acct.invoiceJSON.details()
+		details = *acct.invoiceJSON.details()
 	}
-	b := billing.BuyerOf(details, acct.Name, ch.AccountID, s.seller())
-	plan, _ := cat.Plan(ch.Plan)
+	seller := s.seller()
+	buyer, carrier, npoban := mig.Buyer(details, acct.Name, seller.MemberCarrierType, ch.AccountID)
+	b2b := buyer.Identifier != billing.B2CBuyerID
+	print := "N"
+	if b2b {
+		print = "Y"
+	}
 	return invoiceRow{
 		ChargeID: ch.ID, AccountID: ch.AccountID, Period: billing.InvoicePeriodOf(now).String(), Status: "waiting", InvoiceAt: now,
-		B2B: b.B2B, BuyerBAN: b.BAN, BuyerName: b.Name, CarrierType: b.CarrierType, CarrierID: b.CarrierID, NPOBAN: b.NPOBAN,
-		PrintMark: b.PrintMark, Description: billing.InvoiceDescription(ch.Kind, plan, ch.Month()),
-		Net: ch.Net, Tax: ch.Tax, Total: ch.Total,
+		B2B: b2b, BuyerBAN: buyer.Identifier, BuyerName: buyer.Name, CarrierType: carrier.Type, CarrierID: carrier.ID, NPOBAN: npoban,
+		PrintMark: print, Description: invoiceDescription(cat, ch), Net: ch.Net, Tax: ch.Tax, Total: ch.Total,
 	}, nil
+}
+
+// invoiceDescription is the one item of a charge's invoice: 「LINE官方帳號
+// 高用量 2026/12」, 「… 升級差額」 for an upgrade, 「LINE官方帳號 加購訊息
+// 2026/11」 for additional messages.
+func invoiceDescription(cat billing.Catalog, ch Charge) string {
+	if ch.Kind == billing.KindUsage {
+		return mig.ItemDescription("加購訊息", ch.Month(), "")
+	}
+	plan, _ := cat.Plan(ch.Plan)
+	kind := ""
+	if ch.Kind == billing.KindUpgrade {
+		kind = "升級差額"
+	}
+	return mig.ItemDescription(plan.NameZH, ch.Month(), kind)
 }
 
 // book is an einvoice_books row with numbers left.
@@ -154,22 +174,26 @@ func (s *Store) prepareInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, 
 	return &inv, nil
 }
 
-// saveInvoice stores a new invoice and moves its book past its number.
-func saveInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, inv invoiceRow) error {
+// saveInvoice stores a new invoice, moves its book past its number and,
+// when it has one, keeps its F0401.
+func (s *Store) saveInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, inv invoiceRow) error {
 	_, err := tx.ExecContext(ctx, `WITH bk AS (UPDATE einvoice_books SET next_no = next_no + 1 WHERE id = $4)
 		INSERT INTO einvoices (`+invoiceCols+`, created_at)
 		VALUES ($1, $2, $3, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		inv.ChargeID, inv.AccountID, inv.Period, inv.BookID, inv.Number, inv.Status, inv.InvoiceAt, inv.IssuedAt, inv.RandomNumber,
 		inv.B2B, inv.BuyerBAN, inv.BuyerName, inv.CarrierType, inv.CarrierID, inv.NPOBAN, inv.PrintMark, inv.Description,
 		inv.Net, inv.Tax, inv.Total, now)
-	return err
+	if err != nil || !inv.Number.Valid {
+		return err
+	}
+	return s.issued(ctx, tx, now, inv)
 }
 
 // issueWaiting gives the invoices of period that wait for a number the
 // next numbers, in the order they were paid, as far as the period's books
 // go; the period's lock is held (books from lockPeriod). Returns how many
 // were issued.
-func issueWaiting(ctx context.Context, tx *sqlx.Tx, now time.Time, period string, books []book) (int, error) {
+func (s *Store) issueWaiting(ctx context.Context, tx *sqlx.Tx, now time.Time, period string, books []book) (int, error) {
 	var waiting []invoiceRow
 	if err := tx.SelectContext(ctx, &waiting, `SELECT `+invoiceCols+` FROM einvoices
 		WHERE period = $1 AND status = 'waiting' ORDER BY invoice_at, charge_id`, period); err != nil {
@@ -192,13 +216,20 @@ func issueWaiting(ctx context.Context, tx *sqlx.Tx, now time.Time, period string
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	_, err := tx.ExecContext(ctx, `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u(charge_id, book_id, number, rnd)),
+	if _, err := tx.ExecContext(ctx, `WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS u(charge_id, book_id, number, rnd)),
 		bk AS (UPDATE einvoice_books b SET next_no = b.next_no + n.used FROM (SELECT book_id, count(*) AS used FROM u GROUP BY book_id) n WHERE b.id = n.book_id),
 		ch AS (UPDATE charges c SET invoice_number = u.number FROM u WHERE c.id = u.charge_id)
 		UPDATE einvoices e SET number = u.number, book_id = u.book_id, random_number = u.rnd, issued_at = $5, status = 'issued'
 		FROM u WHERE e.charge_id = u.charge_id`,
-		pq.Int64Array(ids), pq.Int64Array(bookIDs), pq.StringArray(numbers), pq.StringArray(rnds), now)
-	return len(ids), err
+		pq.Int64Array(ids), pq.Int64Array(bookIDs), pq.StringArray(numbers), pq.StringArray(rnds), now); err != nil {
+		return 0, err
+	}
+	for _, w := range waiting[:len(ids)] {
+		if err := s.issued(ctx, tx, now, w); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 // BookImport is what ImportBooks did.
@@ -233,6 +264,13 @@ func (s *Store) ImportBooks(ctx context.Context, actor Actor, ranges []billing.B
 			if _, err := lockPeriod(ctx, tx, p); err != nil {
 				return err
 			}
+			var reported bool
+			if err := tx.GetContext(ctx, &reported, `SELECT blanks_reported_at IS NOT NULL FROM einvoice_periods WHERE period = $1`, p); err != nil {
+				return err
+			}
+			if reported {
+				return billing.Errorf(billing.EInvalid, "%s 期已結束並已申報空白字軌,不能再匯入號碼,未匯入任何號碼", p)
+			}
 			for _, r := range byPeriod[p] {
 				var same, overlap bool
 				if err := tx.QueryRowxContext(ctx, `SELECT
@@ -259,7 +297,7 @@ func (s *Store) ImportBooks(ctx context.Context, actor Actor, ranges []billing.B
 			if err != nil {
 				return err
 			}
-			n, err := issueWaiting(ctx, tx, now, p, books)
+			n, err := s.issueWaiting(ctx, tx, now, p, books)
 			if err != nil {
 				return err
 			}

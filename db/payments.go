@@ -182,7 +182,7 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 		return err
 	}
 	if inv != nil {
-		if err := saveInvoice(ctx, tx, now, *inv); err != nil {
+		if err := s.saveInvoice(ctx, tx, now, *inv); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,10 @@
 -- every number of the period is taken under (db/einvoice.go), so numbers go
 -- out in order, with no gap and none twice, whichever server pays.
 CREATE TABLE einvoice_periods (
-    period text PRIMARY KEY CHECK (period ~ '^[0-9]{3}(02|04|06|08|10|12)$')
+    period text PRIMARY KEY CHECK (period ~ '^[0-9]{3}(02|04|06|08|10|12)$'),
+    -- When its unused numbers were reported (E0402); no number of it is
+    -- imported or used after that.
+    blanks_reported_at timestamptz
 );
 
 -- The ranges the platform gave for a period, in books of 50 numbers.
