@@ -36,6 +36,13 @@ type SandboxConfig struct {
 	Now func() time.Time
 	// Logger receives internal errors (answered 9000); default slog.Default().
 	Logger *slog.Logger
+	// RefundFault, when set, is asked before each refund how the sandbox
+	// should fail to answer it (see Fault); nil answers every refund.
+	RefundFault func(transactionID string) Fault
+	// FaultHold is how long a faulty refund holds the request before the
+	// sandbox drops the connection, unless the client gives up first;
+	// default 40 seconds, longer than Client's default time-out.
+	FaultHold time.Duration
 }
 
 // requestLifetime is how long a requested payment waits for the person and
@@ -66,10 +73,14 @@ func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.FaultHold <= 0 {
+		cfg.FaultHold = 40 * time.Second
+	}
 	s := &sandbox{db: db, cfg: cfg, base: normalizeBase(cfg.BasePath), pages: parsePages(), mux: http.NewServeMux()}
 	b := s.base
 	s.mux.HandleFunc("POST "+b+"/v3/payments/request", s.api(s.request))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/{transactionId}/confirm", s.api(s.confirm))
+	s.mux.HandleFunc("POST "+b+"/v3/payments/{transactionId}/refund", s.api(s.refund))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/authorizations/{transactionId}/void", s.api(s.voidAuthorization))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/preapprovedPay/{regKey}/payment", s.api(s.payPreapproved))
 	s.mux.HandleFunc("GET "+b+"/v3/payments/preapprovedPay/{regKey}/check", s.api(s.checkRegKey))
@@ -203,10 +214,12 @@ type txnRow struct {
 	PaidAt        sql.NullTime   `db:"paid_at"`
 	AuthorizedAt  sql.NullTime   `db:"authorized_at"`
 	VoidedAt      sql.NullTime   `db:"voided_at"`
+	// RefundedAmount is the total of the payment's refunds.
+	RefundedAmount int64 `db:"refunded_amount"`
 }
 
 const txnCols = `transaction_id, order_id, pay_type, reserve_id, product_name, amount, currency, confirm_url, cancel_url,
-	status, capture, card_id, reg_key, failure_code, created_at, expires_at, paid_at, authorized_at, voided_at`
+	status, capture, card_id, reg_key, failure_code, created_at, expires_at, paid_at, authorized_at, voided_at, refunded_amount`
 
 // expired reports whether a requested or approved payment ran out of time.
 func (t txnRow) expired(now time.Time) bool {
