@@ -45,6 +45,9 @@ CREATE TABLE sandbox_card_refunds (
     failure_code    text   NOT NULL DEFAULT '',
     idempotency_key text   NOT NULL UNIQUE,
     created_at      timestamptz NOT NULL,
+    -- The order refunds were made in, for listing them oldest first (ids
+    -- are random, and the sandbox's clock may stand still in tests).
+    seq             bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     CHECK ((status = 'failed') = (failure_code <> ''))
 );
 CREATE INDEX sandbox_card_refunds_charge_idx ON sandbox_card_refunds (charge_id);
