@@ -13,7 +13,7 @@
 //
 // Client.Refund(ctx, transactionID, amount) calls
 //
-//	POST /v3/payments/{transactionId}/refund   {"refundAmount": N}, or no body for all that remains
+//	POST /v3/payments/{transactionId}/refund   {"refundAmount": N}, or {} for all that remains
 //
 // for a captured payment: the transactionId PayPreapproved returned (what the
 // store keeps as a charge's payment reference) or one a Confirm captured. It

@@ -53,9 +53,10 @@ func (c *Client) Refund(ctx context.Context, transactionID string, amount billin
 	if amount < 0 {
 		return Refund{}, fmt.Errorf("linepay: refund of %s: amount %d is negative", transactionID, amount)
 	}
-	var body any
+	var body refundBody
 	if amount > 0 {
-		body = refundBody{RefundAmount: int64(amount)}
+		n := int64(amount)
+		body.RefundAmount = &n
 	}
 	var info struct {
 		RefundTransactionID   json.Number `json:"refundTransactionId"`
@@ -77,7 +78,8 @@ func (c *Client) Refund(ctx context.Context, transactionID string, amount billin
 	return Refund{TransactionID: info.RefundTransactionID.String(), Date: info.RefundTransactionDate}, nil
 }
 
-// refundBody is the Refund API's body; none at all refunds the whole.
+// refundBody is the Refund API's body: {} (no refundAmount) refunds all
+// that remains.
 type refundBody struct {
-	RefundAmount int64 `json:"refundAmount"`
+	RefundAmount *int64 `json:"refundAmount,omitempty"`
 }

@@ -3,6 +3,7 @@ package linepay_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -280,5 +281,55 @@ func TestRefundOutcomeUnknownWithoutLinePayAnswer(t *testing.T) {
 			t.Errorf("%s: %v, want an unknown outcome", name, err)
 		}
 		srv.Close()
+	}
+}
+
+func TestRefundWire(t *testing.T) {
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+		want := linepay.Sign(secret, "/v3/payments/2026061100000000001/refund", string(b), r.Header.Get("X-LINE-Authorization-Nonce"))
+		if r.Method != http.MethodPost || r.URL.Path != "/v3/payments/2026061100000000001/refund" ||
+			r.Header.Get("X-LINE-Authorization") != want || r.Header.Get("X-LINE-ChannelId") != channelID {
+			t.Errorf("%s %s, signature %q", r.Method, r.URL.Path, r.Header.Get("X-LINE-Authorization"))
+		}
+		w.Write([]byte(`{"returnCode":"0000","returnMessage":"Success.",
+			"info":{"refundTransactionId":2026061123456789012,"refundTransactionDate":"2026-06-11T02:00:00Z"}}`))
+	}))
+	defer srv.Close()
+	c := &linepay.Client{BaseURL: srv.URL, ChannelID: channelID, ChannelSecret: secret}
+	for _, amount := range []billing.Money{260, 0} {
+		r, err := c.Refund(context.Background(), "2026061100000000001", amount)
+		// The id stays exact: through float64 it would end in ...9000.
+		if err != nil || r.TransactionID != "2026061123456789012" || !r.Date.Equal(time.Date(2026, 6, 11, 2, 0, 0, 0, time.UTC)) {
+			t.Fatalf("refund %d: %+v %v", amount, r, err)
+		}
+	}
+	if len(bodies) != 2 || bodies[0] != `{"refundAmount":260}` || bodies[1] != `{}` {
+		t.Fatalf("bodies %q", bodies)
+	}
+}
+
+// A refund with no body at all is a full refund too, as LINE Pay takes it.
+func TestSandboxRefundWithoutBody(t *testing.T) {
+	f := newFixture(t)
+	id := f.pay(t, linepay.CardCathayVisa, "charge-1", 840)
+	path := "/v3/payments/" + id + "/refund"
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+basePath+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-LINE-ChannelId", channelID)
+	req.Header.Set("X-LINE-Authorization-Nonce", "n1")
+	req.Header.Set("X-LINE-Authorization", linepay.Sign(secret, path, "", "n1"))
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"returnCode":"0000"`) || f.refundedAmount(t, id) != 840 {
+		t.Fatalf("answer %s, refunded %d", b, f.refundedAmount(t, id))
 	}
 }

@@ -28,8 +28,8 @@ const (
 	FaultNoAnswer
 )
 
-// refund is the Refund API: it refunds refundAmount (or, without one, all
-// that remains) of a captured payment, normal or preapproved. A payment can
+// refund is the Refund API: it refunds refundAmount (or, without one or
+// without a body, all that remains) of a captured payment, normal or preapproved. A payment can
 // be refunded in parts until its amount is used up; then every refund is
 // 1165, and a part larger than what remains is 1164. The payment row is
 // locked for the check and the write, so concurrent refunds never refund
