@@ -50,6 +50,9 @@ type Refund struct {
 // for refunds: after a lost answer, look the payment's refunds up before
 // asking again, or a partial refund may be made twice.
 func (c *Client) Refund(ctx context.Context, transactionID string, amount billing.Money) (Refund, error) {
+	if transactionID == "" {
+		return Refund{}, errors.New("linepay: a refund needs the payment's transaction id")
+	}
 	if amount < 0 {
 		return Refund{}, fmt.Errorf("linepay: refund of %s: amount %d is negative", transactionID, amount)
 	}

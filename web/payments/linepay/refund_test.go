@@ -134,8 +134,11 @@ func TestRefundRefusals(t *testing.T) {
 	if _, err := f.client.Refund(f.ctx, "not-a-number", 0); apiCode(err) != linepay.CodeNoTransaction {
 		t.Fatalf("malformed transaction id: %v, want 1150", err)
 	}
-	if _, err := f.client.Refund(f.ctx, "1", -5); err == nil || apiCode(err) != "" {
+	if _, err := f.client.Refund(f.ctx, "1", -5); err == nil || apiCode(err) != "" || errors.Is(err, linepay.ErrOutcomeUnknown) {
 		t.Fatalf("negative amount: %v", err)
+	}
+	if _, err := f.client.Refund(f.ctx, "", 0); err == nil || errors.Is(err, linepay.ErrOutcomeUnknown) {
+		t.Fatalf("no transaction id: %v", err)
 	}
 	// An authorization captured nothing, so there is nothing to refund.
 	auth := f.authorize(t, "bind-1", linepay.CardCathayVisa)
