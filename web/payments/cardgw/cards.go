@@ -19,6 +19,9 @@ type testCard struct {
 	// and of charging the card; empty when they succeed.
 	attachDecline string
 	chargeDecline string
+	// refundDecline is the decline code of every refund of a charge to the
+	// card; empty when refunds succeed.
+	refundDecline string
 }
 
 // testCards lists the accepted numbers (see the package doc).
@@ -30,6 +33,7 @@ func testCards() []testCard {
 		{Number: "378282246310005", Display: "3782 822463 10005", Note: "American Express,付款成功(安全碼 4 碼)"},
 		{Number: "4000000000000002", Display: "4000 0000 0000 0002", Note: "綁定時遭拒絕", attachDecline: CodeCardDeclined},
 		{Number: "4000000000000341", Display: "4000 0000 0000 0341", Note: "可綁定,每次扣款都因額度不足失敗", chargeDecline: CodeInsufficientFunds},
+		{Number: "4000000000005126", Display: "4000 0000 0000 5126", Note: "可綁定、扣款成功,每次退款都遭拒絕", refundDecline: CodeRefundDeclined},
 	}
 }
 

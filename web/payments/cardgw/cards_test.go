@@ -10,7 +10,7 @@ import (
 func TestTestCardsAreValidNumbers(t *testing.T) {
 	brands := map[string]string{
 		"4242424242424242": "visa", "5555555555554444": "mastercard", "3530111333300000": "jcb",
-		"378282246310005": "amex", "4000000000000002": "visa", "4000000000000341": "visa",
+		"378282246310005": "amex", "4000000000000002": "visa", "4000000000000341": "visa", "4000000000005126": "visa",
 	}
 	if len(testCards()) != len(brands) {
 		t.Fatalf("%d test cards, the doc lists %d", len(testCards()), len(brands))

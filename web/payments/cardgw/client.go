@@ -33,7 +33,7 @@ type Card struct {
 
 // DeclineError is a card the gateway or the issuer refused (HTTP 402).
 type DeclineError struct {
-	Code    string // card_declined, insufficient_funds, expired_card
+	Code    string // card_declined, insufficient_funds, expired_card; refund_declined for a refund
 	Message string
 }
 
@@ -49,6 +49,8 @@ func (e *DeclineError) UserMessage() string {
 		return "信用卡付款失敗:卡片額度不足,請改用其他卡片或聯絡發卡銀行。"
 	case CodeExpiredCard:
 		return "信用卡付款失敗:這張卡片已過期,請更新信用卡資料。"
+	case CodeRefundDeclined:
+		return "信用卡退款失敗:發卡銀行拒絕了這筆退款,請改以其他方式退還款項。"
 	}
 	return "信用卡付款失敗,請改用其他卡片。"
 }
@@ -58,6 +60,7 @@ const (
 	CodeCardDeclined      = "card_declined"
 	CodeInsufficientFunds = "insufficient_funds"
 	CodeExpiredCard       = "expired_card"
+	CodeRefundDeclined    = "refund_declined" // the issuer refused a refund
 )
 
 // APIError is any other refusal: a bad key, an unknown or used token, a
@@ -129,11 +132,19 @@ func (c *Client) post(ctx context.Context, path, idempotencyKey string, in, out 
 	if err != nil {
 		return fmt.Errorf("cardgw: encode %s: %w", path, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
+	return c.do(ctx, http.MethodPost, path, idempotencyKey, bytes.NewReader(body), out)
+}
+
+// do sends one API request with the secret key and decodes a 200 answer
+// into out; 402 is a *DeclineError, any other status an *APIError.
+func (c *Client) do(ctx context.Context, method, path, idempotencyKey string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, body)
 	if err != nil {
 		return fmt.Errorf("cardgw: %s: %w", path, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+c.SecretKey)
 	if idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", idempotencyKey)

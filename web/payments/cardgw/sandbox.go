@@ -29,6 +29,13 @@ type SandboxConfig struct {
 	Now func() time.Time
 	// Logger receives internal errors; default slog.Default().
 	Logger *slog.Logger
+	// RefundFault, when set, is asked before each refund how the sandbox
+	// should fail to answer it (see Fault); nil answers every refund.
+	RefundFault func(chargeID string) Fault
+	// FaultHold is how long a faulty refund holds the request before the
+	// sandbox drops the connection, unless the client gives up first;
+	// default 40 seconds, longer than Client's default time-out.
+	FaultHold time.Duration
 }
 
 // tokenLifetime is how long a one-time token from the card fields can be
@@ -55,12 +62,17 @@ func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.FaultHold <= 0 {
+		cfg.FaultHold = 40 * time.Second
+	}
 	s := &sandbox{db: db, cfg: cfg, base: normalizeBase(cfg.BasePath), pages: parsePages(), mux: http.NewServeMux()}
 	b := s.base
 	s.mux.HandleFunc("GET "+b+"/fields", s.fieldsPage)
 	s.mux.HandleFunc("POST "+b+"/fields", s.submitFields)
 	s.mux.HandleFunc("POST "+b+"/api/v1/cards", s.api(s.attach))
 	s.mux.HandleFunc("POST "+b+"/api/v1/charges", s.api(s.charge))
+	s.mux.HandleFunc("POST "+b+"/api/v1/refunds", s.api(s.refund))
+	s.mux.HandleFunc("GET "+b+"/api/v1/refunds", s.api(s.listRefunds))
 	return s
 }
 
@@ -106,6 +118,8 @@ func declineMessage(code string) string {
 		return "Your card has insufficient funds."
 	case CodeExpiredCard:
 		return "Your card has expired."
+	case CodeRefundDeclined:
+		return "The card issuer declined the refund."
 	}
 	return "Your card was declined."
 }

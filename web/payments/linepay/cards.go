@@ -8,6 +8,7 @@ const (
 	CardDeclinedAtConfirm = "taishin-visa-0002" // Confirm fails with 1281
 	CardDeclinedLater     = "esun-jcb-0341"     // preapproved payments fail with 1281
 	CardAccountError      = "fubon-master-1141" // preapproved payments fail with 1141
+	CardRefundRefused     = "sinopac-visa-1155" // pays; every refund fails with 1155
 )
 
 // sandboxCard is a card the sandbox's LINE Pay user has bound.
@@ -23,6 +24,9 @@ type sandboxCard struct {
 	// of a preapproved payment with this card; empty when they pay.
 	confirmFails string
 	paymentFails string
+	// refundFails is the return code of every refund of a payment made
+	// with this card; empty when refunds are made.
+	refundFails string
 }
 
 // sandboxCards lists the cards in the order the phone page shows them.
@@ -36,6 +40,8 @@ func sandboxCards() []sandboxCard {
 			Note: "測試卡:可設定自動付款,之後每次扣款都失敗 (1281)", paymentFails: CodeCardPayment},
 		{ID: CardAccountError, Bank: "台北富邦", Brand: "Mastercard", Code: "MASTER", Last4: "1141",
 			Note: "測試卡:可設定自動付款,之後每次扣款都因帳戶狀態異常失敗 (1141)", paymentFails: CodeAccountStatus},
+		{ID: CardRefundRefused, Bank: "永豐", Brand: "Visa", Code: "VISA", Last4: "1155",
+			Note: "測試卡:付款成功,之後每次退款都失敗 (1155)", refundFails: CodeRefundNotEligible},
 	}
 }
 

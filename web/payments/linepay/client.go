@@ -111,31 +111,6 @@ type ConfirmResult struct {
 	PayInfo       []PayInfo
 }
 
-// PaymentDetail is one transaction as the Payment Details API lists it.
-type PaymentDetail struct {
-	TransactionID   string
-	TransactionDate string
-	// TransactionType is PAYMENT for a payment (refunds have their own).
-	TransactionType string
-	// PayStatus is CAPTURE for a captured payment, AUTHORIZATION for an
-	// authorization not captured yet, VOIDED_AUTHORIZATION or
-	// EXPIRED_AUTHORIZATION for one that charged nothing.
-	PayStatus   string
-	OrderID     string
-	ProductName string
-	Currency    string
-	PayInfo     []PayInfo
-}
-
-// Amount is what was paid, over all payment methods.
-func (d PaymentDetail) Amount() int64 {
-	var n int64
-	for _, p := range d.PayInfo {
-		n += p.Amount
-	}
-	return n
-}
-
 // Request asks LINE Pay for a payment the person then approves at
 // PaymentURL; LINE Pay sends them back to ConfirmURL with transactionId and
 // orderId, and the merchant calls Confirm.
@@ -244,36 +219,6 @@ func (c *Client) VoidAuthorization(ctx context.Context, transactionID string) er
 // ExpireRegKey ends regKey: later payments with it fail with 1193.
 func (c *Client) ExpireRegKey(ctx context.Context, regKey string) error {
 	return c.call(ctx, http.MethodPost, "/v3/payments/preapprovedPay/"+url.PathEscape(regKey)+"/expire", nil, nil, nil)
-}
-
-// PaymentByOrderID lists the transactions of a merchant order; an order
-// LINE Pay has no payment for gives an empty list, not an error.
-func (c *Client) PaymentByOrderID(ctx context.Context, orderID string) ([]PaymentDetail, error) {
-	var info []struct {
-		TransactionID   json.Number `json:"transactionId"`
-		TransactionDate string      `json:"transactionDate"`
-		TransactionType string      `json:"transactionType"`
-		PayStatus       string      `json:"payStatus"`
-		OrderID         string      `json:"orderId"`
-		ProductName     string      `json:"productName"`
-		Currency        string      `json:"currency"`
-		PayInfo         []PayInfo   `json:"payInfo"`
-	}
-	err := c.call(ctx, http.MethodGet, "/v3/payments", url.Values{"orderId": {orderID}}, nil, &info)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Code == CodeNoTransaction {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PaymentDetail, 0, len(info))
-	for _, d := range info {
-		out = append(out, PaymentDetail{TransactionID: d.TransactionID.String(), TransactionDate: d.TransactionDate,
-			TransactionType: d.TransactionType, PayStatus: d.PayStatus, OrderID: d.OrderID, ProductName: d.ProductName, Currency: d.Currency,
-			PayInfo: d.PayInfo})
-	}
-	return out, nil
 }
 
 // The wire forms of request bodies.

@@ -96,3 +96,24 @@ func (e *APIError) UserMessage() string {
 	}
 	return fmt.Sprintf("%s系統暫時無法處理(錯誤代碼 %s),請稍後再試或改用其他付款方式。", p, e.Code)
 }
+
+// RefundMessage is a refused refund as one plain zh-TW sentence for the
+// staff member who asked for it.
+func (e *APIError) RefundMessage() string {
+	const p = "LINE Pay 退款失敗:"
+	switch e.Code {
+	case CodeNoTransaction:
+		return p + "找不到這筆付款,請確認交易編號。"
+	case CodeRefundNotEligible:
+		return p + "這筆付款無法退款,請改以其他方式退還款項。"
+	case CodeRefundPeriodOver:
+		return p + "已超過可退款期限,請改以其他方式退還款項。"
+	case CodeRefundExceeded:
+		return p + "退款金額超過這筆付款尚可退款的金額。"
+	case CodeAlreadyRefunded:
+		return p + "這筆付款已經全額退款,不會重複退款。"
+	case CodeStatusUnprocessable:
+		return p + "這筆交易尚未請款,無法退款。"
+	}
+	return fmt.Sprintf("%s系統暫時無法處理(錯誤代碼 %s),請稍後再試。", p, e.Code)
+}

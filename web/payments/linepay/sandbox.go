@@ -36,6 +36,13 @@ type SandboxConfig struct {
 	Now func() time.Time
 	// Logger receives internal errors (answered 9000); default slog.Default().
 	Logger *slog.Logger
+	// RefundFault, when set, is asked before each refund how the sandbox
+	// should fail to answer it (see Fault); nil answers every refund.
+	RefundFault func(transactionID string) Fault
+	// FaultHold is how long a faulty refund holds the request before the
+	// sandbox drops the connection, unless the client gives up first;
+	// default 40 seconds, longer than Client's default time-out.
+	FaultHold time.Duration
 }
 
 // requestLifetime is how long a requested payment waits for the person and
@@ -66,10 +73,14 @@ func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.FaultHold <= 0 {
+		cfg.FaultHold = 40 * time.Second
+	}
 	s := &sandbox{db: db, cfg: cfg, base: normalizeBase(cfg.BasePath), pages: parsePages(), mux: http.NewServeMux()}
 	b := s.base
 	s.mux.HandleFunc("POST "+b+"/v3/payments/request", s.api(s.request))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/{transactionId}/confirm", s.api(s.confirm))
+	s.mux.HandleFunc("POST "+b+"/v3/payments/{transactionId}/refund", s.api(s.refund))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/authorizations/{transactionId}/void", s.api(s.voidAuthorization))
 	s.mux.HandleFunc("POST "+b+"/v3/payments/preapprovedPay/{regKey}/payment", s.api(s.payPreapproved))
 	s.mux.HandleFunc("GET "+b+"/v3/payments/preapprovedPay/{regKey}/check", s.api(s.checkRegKey))
@@ -203,10 +214,12 @@ type txnRow struct {
 	PaidAt        sql.NullTime   `db:"paid_at"`
 	AuthorizedAt  sql.NullTime   `db:"authorized_at"`
 	VoidedAt      sql.NullTime   `db:"voided_at"`
+	// RefundedAmount is the total of the payment's refunds.
+	RefundedAmount int64 `db:"refunded_amount"`
 }
 
 const txnCols = `transaction_id, order_id, pay_type, reserve_id, product_name, amount, currency, confirm_url, cancel_url,
-	status, capture, card_id, reg_key, failure_code, created_at, expires_at, paid_at, authorized_at, voided_at`
+	status, capture, card_id, reg_key, failure_code, created_at, expires_at, paid_at, authorized_at, voided_at, refunded_amount`
 
 // expired reports whether a requested or approved payment ran out of time.
 func (t txnRow) expired(now time.Time) bool {
@@ -397,227 +410,6 @@ func (s *sandbox) confirm(ctx context.Context, c apiCall) (answer, error) {
 		info["regKey"] = *regKey
 	}
 	return success(info), nil
-}
-
-// Return codes of the Void API besides 1150 (no such transaction, or one
-// never authorized). LINE Pay documents both for Void: 1165 for an
-// authorization voided already, 1155 (a transaction number this API cannot
-// process) for a captured payment, which can only be refunded. (1164 is
-// "exceeded refundable amount", a Refund code.)
-const (
-	CodeNotVoidable   = "1155" // not an authorization: a captured payment is refunded, not voided
-	CodeAlreadyVoided = "1165" // the authorization was voided already
-)
-
-// voidAuthorization is the Void API: it releases an authorized payment (a
-// capture=false request, confirmed). Nothing was charged and nothing is; the
-// regKey that Confirm issued stays usable.
-func (s *sandbox) voidAuthorization(ctx context.Context, c apiCall) (answer, error) {
-	id, err := strconv.ParseInt(c.r.PathValue("transactionId"), 10, 64)
-	if err != nil {
-		return refuse(CodeNoTransaction, "Transaction record not found."), nil
-	}
-	var status string
-	err = s.db.GetContext(ctx, &status, `UPDATE sandbox_linepay_transactions SET status='voided', voided_at=$1
-		WHERE transaction_id=$2 AND channel_id=$3 AND status='authorized' RETURNING status`, c.now, id, s.cfg.ChannelID)
-	if err == nil {
-		return success(nil), nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return answer{}, fmt.Errorf("void transaction %d: %w", id, err)
-	}
-	err = s.db.GetContext(ctx, &status, `SELECT status FROM sandbox_linepay_transactions
-		WHERE transaction_id=$1 AND channel_id=$2`, id, s.cfg.ChannelID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return refuse(CodeNoTransaction, "Transaction record not found."), nil
-	}
-	if err != nil {
-		return answer{}, fmt.Errorf("load transaction %d: %w", id, err)
-	}
-	switch status {
-	case "voided":
-		return refuse(CodeAlreadyVoided, "A transaction has already been voided."), nil
-	case "paid":
-		return refuse(CodeNotVoidable, "The transaction was captured and cannot be voided; refund it instead."), nil
-	}
-	// Requested, approved, cancelled or failed: never authorized, so there
-	// is no authorization to find.
-	return refuse(CodeNoTransaction, "Transaction record not found."), nil
-}
-
-// payPreapproved is the Preapproved Payment API: it pays with the card
-// behind the regKey, at once (capture).
-func (s *sandbox) payPreapproved(ctx context.Context, c apiCall) (answer, error) {
-	var req struct {
-		ProductName string `json:"productName"`
-		Amount      int64  `json:"amount"`
-		Currency    string `json:"currency"`
-		OrderID     string `json:"orderId"`
-		Capture     *bool  `json:"capture"`
-	}
-	if a, ok := decode(c.body, &req); !ok {
-		return a, nil
-	}
-	switch {
-	case req.Amount <= 0:
-		return refuse(CodeAmountNotPositive, "The payment amount should be greater than 0."), nil
-	case req.Currency != "TWD":
-		return refuse(CodeCurrencyUnsupported, "The currency is not supported by the store."), nil
-	case req.OrderID == "" || len(req.OrderID) > 100 || req.ProductName == "":
-		return refuse(CodeParameter, "orderId and productName are required."), nil
-	case req.Capture != nil && !*req.Capture:
-		return refuse(CodeParameter, "The sandbox supports only capture=true."), nil
-	}
-	regKey := c.r.PathValue("regKey")
-	card, a, err := s.regKeyCard(ctx, regKey)
-	if err != nil || a.code != "" {
-		return a, err
-	}
-	var taken bool
-	if err := s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM sandbox_linepay_transactions
-		WHERE channel_id=$1 AND order_id=$2 AND status <> 'failed')`, s.cfg.ChannelID, req.OrderID); err != nil {
-		return answer{}, fmt.Errorf("look up order %s: %w", req.OrderID, err)
-	}
-	if taken {
-		return refuse(CodeDuplicateOrderID, "Existing same orderId."), nil
-	}
-	status, failure := "paid", card.paymentFails
-	var paidAt *time.Time
-	if failure != "" {
-		status = "failed"
-	} else {
-		paidAt = &c.now
-	}
-	var id int64
-	err = s.db.GetContext(ctx, &id, `INSERT INTO sandbox_linepay_transactions (transaction_id, channel_id, order_id, pay_type,
-		product_name, amount, currency, status, card_id, reg_key, failure_code, created_at, paid_at)
-		VALUES (`+newTransactionID+`, $2, $3, 'PREAPPROVED', $4, $5, $6, $7, $8, $9, $10, $1, $11) RETURNING transaction_id`,
-		c.now, s.cfg.ChannelID, req.OrderID, req.ProductName, req.Amount, req.Currency, status, card.ID, regKey, failure, paidAt)
-	if isUniqueViolation(err) {
-		return refuse(CodeDuplicateOrderID, "Existing same orderId."), nil // a concurrent payment won
-	}
-	if err != nil {
-		return answer{}, fmt.Errorf("insert preapproved payment: %w", err)
-	}
-	if failure != "" {
-		return refuse(failure, codeMessage(failure)), nil
-	}
-	return success(map[string]any{
-		"transactionId":   id,
-		"transactionDate": c.now.UTC().Format("2006-01-02T15:04:05Z"),
-	}), nil
-}
-
-// regKeyCard finds the card behind a usable regKey; otherwise a (the
-// answer 1190 or 1193) is set.
-func (s *sandbox) regKeyCard(ctx context.Context, regKey string) (sandboxCard, answer, error) {
-	var row struct {
-		CardID    string       `db:"card_id"`
-		ExpiredAt sql.NullTime `db:"expired_at"`
-	}
-	err := s.db.GetContext(ctx, &row, `SELECT card_id, expired_at FROM sandbox_linepay_reg_keys
-		WHERE reg_key=$1 AND channel_id=$2`, regKey, s.cfg.ChannelID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sandboxCard{}, refuse(CodeRegKeyUnavailable, "The regKey is unavailable."), nil
-	}
-	if err != nil {
-		return sandboxCard{}, answer{}, fmt.Errorf("load reg key: %w", err)
-	}
-	if row.ExpiredAt.Valid {
-		return sandboxCard{}, refuse(CodeRegKeyExpired, "The regKey is expired."), nil
-	}
-	card, ok := findCard(row.CardID)
-	if !ok {
-		return sandboxCard{}, answer{}, fmt.Errorf("reg key: unknown card %q", row.CardID)
-	}
-	return card, answer{}, nil
-}
-
-// checkRegKey is the Check RegKey API.
-func (s *sandbox) checkRegKey(ctx context.Context, c apiCall) (answer, error) {
-	_, a, err := s.regKeyCard(ctx, c.r.PathValue("regKey"))
-	if err != nil || a.code != "" {
-		return a, err
-	}
-	return success(nil), nil
-}
-
-// expireRegKey is the Expire RegKey API.
-func (s *sandbox) expireRegKey(ctx context.Context, c apiCall) (answer, error) {
-	regKey := c.r.PathValue("regKey")
-	_, a, err := s.regKeyCard(ctx, regKey)
-	if err != nil || a.code != "" {
-		return a, err
-	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE sandbox_linepay_reg_keys SET expired_at=$1
-		WHERE reg_key=$2 AND channel_id=$3 AND expired_at IS NULL`, c.now, regKey, s.cfg.ChannelID); err != nil {
-		return answer{}, fmt.Errorf("expire reg key: %w", err)
-	}
-	return success(nil), nil
-}
-
-// paymentDetails is the Payment Details API: the paid, authorized and voided
-// transactions with the given orderIds or transactionIds (each may repeat or
-// be comma-separated). All are transactionType PAYMENT; payStatus tells a
-// captured payment (CAPTURE) from an authorization (AUTHORIZATION) and a
-// voided one (VOIDED_AUTHORIZATION).
-func (s *sandbox) paymentDetails(ctx context.Context, c apiCall) (answer, error) {
-	q := c.r.URL.Query()
-	orders := splitList(q["orderId"])
-	var ids []int64
-	for _, v := range splitList(q["transactionId"]) {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return refuse(CodeParameter, "transactionId must be a number."), nil
-		}
-		ids = append(ids, id)
-	}
-	if len(orders) == 0 && len(ids) == 0 {
-		return refuse(CodeParameter, "orderId or transactionId is required."), nil
-	}
-	var rows []txnRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+txnCols+` FROM sandbox_linepay_transactions
-		WHERE channel_id=$1 AND status IN ('paid', 'authorized', 'voided') AND (order_id = ANY($2) OR transaction_id = ANY($3))
-		ORDER BY transaction_id`, s.cfg.ChannelID, pq.Array(orders), pq.Array(ids)); err != nil {
-		return answer{}, fmt.Errorf("list payments: %w", err)
-	}
-	if len(rows) == 0 {
-		return refuse(CodeNoTransaction, "Transaction record not found."), nil
-	}
-	info := make([]map[string]any, 0, len(rows))
-	for _, t := range rows {
-		card, _ := findCard(t.CardID)
-		date, payStatus := t.PaidAt.Time, "CAPTURE"
-		switch t.Status {
-		case "authorized":
-			date, payStatus = t.AuthorizedAt.Time, "AUTHORIZATION"
-		case "voided":
-			date, payStatus = t.AuthorizedAt.Time, "VOIDED_AUTHORIZATION"
-		}
-		info = append(info, map[string]any{
-			"transactionId":   t.TransactionID,
-			"transactionDate": date.UTC().Format("2006-01-02T15:04:05Z"),
-			"transactionType": "PAYMENT",
-			"payStatus":       payStatus,
-			"orderId":         t.OrderID,
-			"productName":     t.ProductName,
-			"currency":        t.Currency,
-			"payInfo":         []PayInfo{card.payInfo(t.Amount)},
-		})
-	}
-	return success(info), nil
-}
-
-func splitList(vs []string) []string {
-	var out []string
-	for _, v := range vs {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // codeMessage is LINE Pay's returnMessage for the codes the sandbox cards
