@@ -31,13 +31,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, nil)
+}
+
+// newFixtureWith is newFixture with the sandboxes' refund faults.
+func newFixtureWith(t *testing.T, lineFault func(string) linepay.Fault, cardFault func(string) cardgw.Fault) *fixture {
+	t.Helper()
 	d, _ := dbtest.New(t)
 	now := func() time.Time { return time.Date(2026, 6, 11, 10, 0, 0, 0, billing.Taipei) }
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/linepay/", linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: "1657000000", ChannelSecret: "line-secret",
-		BasePath: "/sandbox/linepay", Now: now}))
+		BasePath: "/sandbox/linepay", Now: now, RefundFault: lineFault}))
 	mux.Handle("/sandbox/cardgw/", cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: "pk_test", SecretKey: "sk_test",
-		BasePath: "/sandbox/cardgw", Now: now}))
+		BasePath: "/sandbox/cardgw", Now: now, RefundFault: cardFault}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &fixture{ctx: context.Background(), db: d, srv: srv, gw: payments.Gateway{
