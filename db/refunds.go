@@ -238,6 +238,8 @@ func (s *Store) CollectRefunds(ctx context.Context, actor Actor, before time.Tim
 			sum.Failed++
 		case err != nil && billing.ErrorCode(err) != billing.EPaymentPending:
 			return sum, err
+		default:
+			sum.Unknown++
 		}
 	}
 	return sum, nil

@@ -95,6 +95,26 @@ func (g meteredGateway) Pay(ctx context.Context, p db.Payment) (string, error) {
 	return ref, err
 }
 
+// Refund passes a refund to the gateway, counted as the provider's
+// refunded, refund_declined or refund_unknown.
+func (g meteredGateway) Refund(ctx context.Context, r billing.RefundPayment) (string, error) {
+	rf, ok := g.next.(billing.Refunder)
+	if !ok {
+		return "", errors.New("the payment gateway cannot refund")
+	}
+	ref, err := rf.Refund(ctx, r)
+	outcome := "refunded"
+	var de *db.DeclineError
+	switch {
+	case errors.As(err, &de):
+		outcome = "refund_declined"
+	case err != nil:
+		outcome = "refund_unknown"
+	}
+	g.m.payments.WithLabelValues(string(r.Kind), outcome).Inc()
+	return ref, err
+}
+
 // watchStore adds the store's gauges, read when the metrics are scraped.
 func (m *Metrics) watchStore(s *db.Store) {
 	m.reg.MustRegister(storeCollector{s})

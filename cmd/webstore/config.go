@@ -43,6 +43,18 @@ import (
 //	                  unset: the highest plan fee in the catalog
 //	SMTP_URL, MAIL_FROM
 //	                  where serve sends the outbox's e-mail; unset: it waits
+//	SELLER_BAN, SELLER_NAME
+//	                  who issues the e-invoices: the seller's 統一編號
+//	                  (checked with its check digit) and name (≤ 60
+//	                  characters); required in production, the demo seller
+//	                  in development
+//	EINVOICE_MEMBER_CARRIER_TYPE
+//	                  the carrier type the platform assigned to the seller's
+//	                  member carrier (會員載具), e.g. EJ0113; required in
+//	                  production (the 電子發票資訊 form offers it)
+//	EINVOICE_DIR      where serve writes the e-invoice messages for Turnkey
+//	                  (<dir>/<type>/<number>.xml), every minute; unset: none
+//	                  are written by serve (webstore einvoice export does)
 //
 // In development a provider whose URL is unset is the local sandbox; in
 // production every command refuses to start unless every provider setting
@@ -70,6 +82,12 @@ type config struct {
 	MaxFaceValue billing.Money
 	SMTPURL      string
 	MailFrom     string
+	// Seller issues the e-invoices (SELLER_BAN, SELLER_NAME,
+	// EINVOICE_MEMBER_CARRIER_TYPE); billing.DemoSeller in development
+	// where unset.
+	Seller billing.Seller
+	// EInvoiceDir is EINVOICE_DIR.
+	EInvoiceDir string
 }
 
 type lineLoginSettings struct{ Issuer, ChannelID, ChannelSecret string }
@@ -91,6 +109,9 @@ func loadConfig() (config, error) {
 			ChannelID: os.Getenv("LINE_LOGIN_CHANNEL_ID"), ChannelSecret: os.Getenv("LINE_LOGIN_CHANNEL_SECRET")},
 		SMTPURL:  os.Getenv("SMTP_URL"),
 		MailFrom: or(os.Getenv("MAIL_FROM"), "LINE官方帳號 <no-reply@webstore.localhost>"),
+		Seller: billing.Seller{BAN: strings.TrimSpace(os.Getenv("SELLER_BAN")), Name: strings.TrimSpace(os.Getenv("SELLER_NAME")),
+			MemberCarrierType: strings.TrimSpace(os.Getenv("EINVOICE_MEMBER_CARRIER_TYPE"))},
+		EInvoiceDir: os.Getenv("EINVOICE_DIR"),
 	}
 	switch env := os.Getenv("WEBSTORE_ENV"); env {
 	case "development":
@@ -116,6 +137,16 @@ func loadConfig() (config, error) {
 			return c, usageError{fmt.Errorf("CAMPAIGN_MAX_FACE_VALUE is %q: want a whole number of NT$ from 1 to %d", v, int64(billing.MaxTypedMoney))}
 		}
 		c.MaxFaceValue = billing.Money(n)
+	}
+	if !c.Production {
+		// Development fills what is unset from the demo seller.
+		d := billing.DemoSeller
+		c.Seller.BAN, c.Seller.Name, c.Seller.MemberCarrierType = or(c.Seller.BAN, d.BAN), or(c.Seller.Name, d.Name), or(c.Seller.MemberCarrierType, d.MemberCarrierType)
+	}
+	if c.Seller.BAN != "" && c.Seller.Name != "" && c.Seller.MemberCarrierType != "" {
+		if err := c.Seller.Validate(); err != nil {
+			return c, usageError{fmt.Errorf("SELLER_BAN, SELLER_NAME, EINVOICE_MEMBER_CARRIER_TYPE: %v", err)}
+		}
 	}
 	proxies := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES"))
 	c.ProxiesSet = proxies != ""
@@ -157,6 +188,7 @@ func (c config) checkProduction() error {
 		{"CARDGW_PUBLIC_KEY", c.Cards.PublicKey}, {"CARDGW_SECRET_KEY", c.Cards.SecretKey}, {"BASE_URL", c.BaseURL},
 		{"LINE_LOGIN_ISSUER", c.LineLogin.Issuer}, {"LINE_LOGIN_CHANNEL_ID", c.LineLogin.ChannelID},
 		{"LINE_LOGIN_CHANNEL_SECRET", c.LineLogin.ChannelSecret},
+		{"SELLER_BAN", c.Seller.BAN}, {"SELLER_NAME", c.Seller.Name}, {"EINVOICE_MEMBER_CARRIER_TYPE", c.Seller.MemberCarrierType},
 	} {
 		if s.value == "" {
 			missing = append(missing, s.name)

@@ -13,7 +13,8 @@ import (
 
 var providerEnv = []string{"LINEPAY_API_URL", "LINEPAY_CHANNEL_ID", "LINEPAY_CHANNEL_SECRET",
 	"CARDGW_API_URL", "CARDGW_PUBLIC_KEY", "CARDGW_SECRET_KEY", "BASE_URL",
-	"LINE_LOGIN_ISSUER", "LINE_LOGIN_CHANNEL_ID", "LINE_LOGIN_CHANNEL_SECRET"}
+	"LINE_LOGIN_ISSUER", "LINE_LOGIN_CHANNEL_ID", "LINE_LOGIN_CHANNEL_SECRET",
+	"SELLER_BAN", "SELLER_NAME", "EINVOICE_MEMBER_CARRIER_TYPE"}
 
 // setEnv sets the environment for one test: every provider setting empty
 // unless given.
@@ -32,6 +33,7 @@ var production = map[string]string{
 	"CARDGW_API_URL": "https://api.cardgw.example", "CARDGW_PUBLIC_KEY": "pk_live_x", "CARDGW_SECRET_KEY": "sk_live_x",
 	"LINE_LOGIN_ISSUER": "https://access.line.me", "LINE_LOGIN_CHANNEL_ID": "2000999999", "LINE_LOGIN_CHANNEL_SECRET": "l1ne",
 	"TRUSTED_PROXIES": "10.0.0.0/8",
+	"SELLER_BAN": "04595257", "SELLER_NAME": "台灣測試股份有限公司", "EINVOICE_MEMBER_CARRIER_TYPE": "EJ0113",
 }
 
 var development = map[string]string{"WEBSTORE_ENV": "development"}
@@ -68,6 +70,8 @@ func TestProductionRefusesIncompleteSettings(t *testing.T) {
 			[]string{"not set: CARDGW_API_URL, CARDGW_SECRET_KEY"}},
 		{"plain http", with(production, "BASE_URL", "http://billing.example.tw"), []string{"serve"}, []string{"not https: BASE_URL"}},
 		{"collect", without(production, "LINEPAY_CHANNEL_SECRET"), []string{"collect"}, []string{"LINEPAY_CHANNEL_SECRET"}},
+		{"no seller", without(production, "SELLER_BAN", "SELLER_NAME"), []string{"serve"}, []string{"not set: SELLER_BAN, SELLER_NAME"}},
+		{"a seller's number with a wrong check digit", with(production, "SELLER_BAN", "04595258"), []string{"serve"}, []string{"SELLER_BAN", "檢查碼"}},
 		{"unknown environment", map[string]string{"WEBSTORE_ENV": "prod"}, []string{"serve"}, []string{`WEBSTORE_ENV is "prod"`}},
 		// Fail closed: a server started without WEBSTORE_ENV is held to
 		// production's rules, and the refusal names the variable.

@@ -32,6 +32,9 @@ Usage:
   webstore collect                                 take payment for pending charges
   webstore loadgen   --accounts N                  fill the database with N accounts
   webstore usage     SUBCOMMAND                    record, refresh and bill message usage
+  webstore einvoice  numbers import FILE           import the platform's invoice-number ranges (CSV)
+  webstore einvoice  export --dir DIR              write the e-invoice messages not yet written
+  webstore refund    --charge ID [--amount N] --reason TEXT   refund a paid charge through its provider
 
 Every command reads DATABASE_URL. Run "webstore COMMAND --help" for its flags.
 `
@@ -55,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "migrate": cmdMigrate, "seed": cmdSeed, "simulate": cmdSimulate,
 		"renew": cmdRenew, "collect": cmdCollect, "loadgen": cmdLoadgen, "usage": cmdUsage,
+		"einvoice": cmdEInvoice, "refund": cmdRefund,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -135,6 +139,7 @@ func openStoreAt(ctx context.Context, cfg config, url string, gw db.Gateway) (*d
 	}
 	s := db.New(d, billing.SystemClock, gw)
 	s.MaxFaceValue = cfg.MaxFaceValue
+	s.Seller = cfg.Seller
 	return s, nil
 }
 
@@ -308,7 +313,12 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(sum)
+	// Refunds whose provider has not answered are asked again too.
+	refunds, err := s.CollectRefunds(ctx, "system:collect", s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]db.CollectSummary{"charges": sum, "refunds": refunds})
 }
 
 // peakRSSMB is this process's peak resident set size in MiB (Linux), or -1.

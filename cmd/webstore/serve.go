@@ -101,6 +101,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	jobs.Go(func() { dailyJobs(ctx, s, stderr) })
 	jobs.Go(func() { sweepPurchases(ctx, s, stderr) })
+	if cfg.EInvoiceDir != "" {
+		jobs.Go(func() { exportLoop(ctx, s, cfg.EInvoiceDir, stderr) })
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -308,6 +311,13 @@ func sweepPurchases(ctx context.Context, s *db.Store, log io.Writer) {
 		} else if sum.Attempted > 0 {
 			fmt.Fprintf(log, "purchase sweep: %d paid, %d failed, %d still unknown\n", sum.Paid, sum.Failed, sum.Unknown)
 		}
+		// Refunds whose provider did not answer, asked again under their key.
+		sum, err = s.CollectRefunds(ctx, "system:sweep", s.Clock.Now().Add(-5*time.Minute))
+		if err != nil {
+			fmt.Fprintf(log, "refund sweep: %v\n", err)
+		} else if sum.Attempted > 0 {
+			fmt.Fprintf(log, "refund sweep: %d refunded, %d refused, %d still unknown\n", sum.Paid, sum.Failed, sum.Unknown)
+		}
 		// The automatic retries of failed renewals and usage charges that
 		// are due (billing.NextRetry), and the give-up of renewals whose
 		// month has ended (billing.GiveUp).
@@ -316,6 +326,25 @@ func sweepPurchases(ctx context.Context, s *db.Store, log io.Writer) {
 			fmt.Fprintf(log, "automatic retries: %v\n", err)
 		} else if sum.Attempted > 0 {
 			fmt.Fprintf(log, "automatic retries: %d paid, %d failed, %d void, %d still unknown\n", sum.Paid, sum.Failed, sum.Void, sum.Unknown)
+		}
+	}
+}
+
+// exportLoop writes the e-invoice messages for Turnkey into dir
+// (EINVOICE_DIR) every minute, and the blank reports of ended periods.
+func exportLoop(ctx context.Context, s *db.Store, dir string, log io.Writer) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := exportMessages(ctx, s, dir, io.Discard); err != nil {
+			fmt.Fprintf(log, "e-invoice export: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "e-invoice export: %d message(s) written to %s\n", n, dir)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
