@@ -18,6 +18,7 @@ type EInvoiceMessage struct {
 	ID        int64      `db:"id" json:"id"`
 	Type      string     `db:"type" json:"type"`
 	Name      string     `db:"name" json:"name"`
+	Period    string     `db:"period" json:"period"`
 	ChargeID  *int64     `db:"charge_id" json:"charge_id,omitempty"`
 	RefundID  *int64     `db:"refund_id" json:"refund_id,omitempty"`
 	EventAt   time.Time  `db:"event_at" json:"event_at"`
@@ -27,19 +28,20 @@ type EInvoiceMessage struct {
 	CreatedAt time.Time  `db:"created_at" json:"created_at"`
 }
 
-const messageCols = `id, type, name, charge_id, refund_id, event_at, deadline, body, written_at, created_at`
+const messageCols = `id, type, name, period, charge_id, refund_id, event_at, deadline, body, written_at, created_at`
 
-// queueMessage keeps message m, about event at, due on the platform by
-// billing.UploadDeadline. A message is written once: the same type and
-// name twice is an error.
-func queueMessage(ctx context.Context, tx *sqlx.Tx, now time.Time, m mig.Message, event time.Time, b2b bool, chargeID, refundID *int64) error {
+// queueMessage keeps message m about an invoice of period (the reported
+// period, for E0402), about event at, due on the platform by
+// billing.UploadDeadline. A message is kept once: the same type, name and
+// period twice is an error.
+func queueMessage(ctx context.Context, tx *sqlx.Tx, now time.Time, m mig.Message, period string, event time.Time, b2b bool, chargeID, refundID *int64) error {
 	body, err := m.XML()
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO einvoice_messages (type, name, charge_id, refund_id, event_at, deadline, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.Type(), m.Number(), chargeID, refundID, event, billing.UploadDeadline(event, b2b), string(body), now)
+	_, err = tx.ExecContext(ctx, `INSERT INTO einvoice_messages (type, name, period, charge_id, refund_id, event_at, deadline, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		m.Type(), m.Number(), period, chargeID, refundID, event, billing.UploadDeadline(event, b2b), string(body), now)
 	return err
 }
 
@@ -70,7 +72,7 @@ func (s *Store) issued(ctx context.Context, tx *sqlx.Tx, now time.Time, inv invo
 		return err
 	}
 	id := inv.ChargeID
-	return queueMessage(ctx, tx, now, m, now, inv.B2B, &id, nil)
+	return queueMessage(ctx, tx, now, m, inv.Period, now, inv.B2B, &id, nil)
 }
 
 // UnwrittenMessages lists up to limit messages not yet written, oldest
@@ -99,7 +101,7 @@ func (s *Store) EInvoiceMessages(ctx context.Context, f MessageFilter) ([]EInvoi
 		f.Limit = 200
 	}
 	var ms []EInvoiceMessage
-	err := s.DB.SelectContext(ctx, &ms, `SELECT id, type, name, charge_id, refund_id, event_at, deadline, '' AS body, written_at, created_at
+	err := s.DB.SelectContext(ctx, &ms, `SELECT id, type, name, period, charge_id, refund_id, event_at, deadline, '' AS body, written_at, created_at
 		FROM einvoice_messages WHERE NOT $1 OR written_at IS NULL ORDER BY id DESC LIMIT $2`, f.Unwritten, f.Limit)
 	return ms, err
 }
@@ -165,7 +167,7 @@ func (s *Store) ReportBlanks(ctx context.Context, actor Actor) (int, error) {
 			}
 			seller := s.seller()
 			for _, m := range mig.BlankReports(seller.BAN, seller.BAN, p, ranges, numbers) {
-				if err := queueMessage(ctx, tx, now, m, now, true, nil, nil); err != nil {
+				if err := queueMessage(ctx, tx, now, m, name, now, true, nil, nil); err != nil {
 					return err
 				}
 				kept++

@@ -71,7 +71,7 @@ func (s *Store) refundInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, r
 		id, rid := r.ChargeID, r.ID
 		return queueMessage(ctx, tx, now, mig.F0501{InvoiceNumber: billing.InvoiceNumber(inv.Number.String), Issued: inv.InvoiceAt,
 			BuyerID: inv.BuyerBAN, SellerID: s.seller().BAN, Cancelled: now, Reason: mig.Cap(r.Reason, mig.MaxCancelReason)},
-			now, inv.B2B, &id, &rid)
+			inv.Period, now, inv.B2B, &id, &rid)
 	}
 	if d.Message == billing.RefundCancel {
 		// The rest of an invoice already allowed against: an allowance too.
@@ -108,7 +108,7 @@ func (s *Store) allowanceIssued(ctx context.Context, tx *sqlx.Tx, now time.Time,
 	id, rid := inv.ChargeID, refundID
 	return queueMessage(ctx, tx, now, mig.G0401{AllowanceNumber: number, Date: now, Seller: s.sellerParty(),
 		Buyer: mig.Party{Identifier: inv.BuyerBAN, Name: inv.BuyerName}, InvoiceNumber: billing.InvoiceNumber(inv.Number.String),
-		InvoiceIssued: inv.InvoiceAt, InvoiceDescription: inv.Description, Net: net, Tax: tax}, now, inv.B2B, &id, &rid)
+		InvoiceIssued: inv.InvoiceAt, InvoiceDescription: inv.Description, Net: net, Tax: tax}, inv.Period, now, inv.B2B, &id, &rid)
 }
 
 // FindAllowance returns the allowance an e-mailed link's token opens:
@@ -146,8 +146,8 @@ func (s *Store) AgreeAllowance(ctx context.Context, actor Actor, token string) (
 			return err
 		}
 		before := al
-		if err := tx.GetContext(ctx, &al, `WITH u AS (UPDATE einvoice_allowances SET status='issued', agreed_at=$2, issued_at=$2 WHERE number=$1 RETURNING *)
-			SELECT `+allowanceCols+` FROM u al JOIN einvoices e ON e.charge_id = al.charge_id JOIN accounts a ON a.id = e.account_id`, al.Number, now); err != nil {
+		if err := tx.GetContext(ctx, &al, `WITH u AS (UPDATE einvoice_allowances SET status='issued', agreed_at=$2, issued_at=$2 WHERE refund_id=$1 RETURNING *)
+			SELECT `+allowanceCols+` FROM u al JOIN einvoices e ON e.charge_id = al.charge_id JOIN accounts a ON a.id = e.account_id`, al.RefundID, now); err != nil {
 			return err
 		}
 		if err := s.allowanceIssued(ctx, tx, now, inv, al.Number, al.RefundID, al.Net, al.Tax); err != nil {

@@ -155,6 +155,14 @@ func newCampaign(t *rapid.T, d, jobs *sqlx.DB) *campaign {
 	if err := c.s.AddCodes(c.ctx, "test", "summer-2024", faultCodes); err != nil {
 		t.Fatal(err)
 	}
+	// Numbers for every e-invoice period the campaign's clock can reach.
+	var books []billing.BookRange
+	for p, i := billing.InvoicePeriodOf(c.clk.Now()), 0; i < 16; p, i = p.Next(), i+1 {
+		books = append(books, billing.BookRange{Period: p, Track: "FT", Begin: 0, End: 999})
+	}
+	if _, err := c.s.ImportBooks(c.ctx, "test", books); err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range faultAccounts {
 		m := billing.MonthOf(c.clk.Now())
 		if err := c.s.CreateAccount(c.ctx, "test", db.NewAccount{ID: a.id, Region: "TW", Plan: a.plan, PaidMonth: m}); err != nil {
@@ -177,7 +185,8 @@ func (c *campaign) addMethod(t *rapid.T, id string, kind billing.PaymentKind) {
 // step names, index 0 first: rapid shrinks a choice towards it, so a shrunk
 // timeline is a few real steps among "wait"s.
 var stepNames = []string{"wait", "advance", "register", "upgrade", "downgrade", "cancel_downgrade", "renew", "renew_killed",
-	"renew_wrong_month", "collect", "retry", "retry_due", "remove_method", "add_method", "outcome", "upgrade_killed"}
+	"renew_wrong_month", "collect", "retry", "retry_due", "remove_method", "add_method", "outcome", "upgrade_killed",
+	"refund", "refund_killed", "refund_race", "collect_refunds", "agree_allowance"}
 
 var outcomes = []db.Outcome{db.OutcomeOK, db.OutcomeDeclined, db.OutcomeInsufficientFunds, db.OutcomeTimeout, db.OutcomeLostAnswer}
 
@@ -310,12 +319,80 @@ func (c *campaign) step(t *rapid.T, name string) string {
 		kind := rapid.SampledFrom([]billing.PaymentKind{billing.CreditCard, billing.LinePay}).Draw(t, "kind")
 		c.addMethod(t, acct, kind)
 		return fmt.Sprintf("%s adds %s", acct, kind)
+	case "refund", "refund_killed", "refund_race":
+		return c.refund(t, name, acct)
+	case "collect_refunds":
+		sum, err := c.s.CollectRefunds(c.ctx, "test", c.clk.Now())
+		c.must(t, err, name)
+		return fmt.Sprintf("collect refunds: %+v", sum)
+	case "agree_allowance":
+		// The admin agrees to every allowance waiting: the links are
+		// hashed in the store, so the campaign finds them in the outbox.
+		var links []string
+		if err := c.d.Select(&links, `SELECT params->>'link' FROM outbox WHERE kind = 'allowance_consent'`); err != nil {
+			t.Fatal(err)
+		}
+		agreed := 0
+		for _, l := range links {
+			_, err := c.s.AgreeAllowance(c.ctx, "test", strings.TrimPrefix(l, "/einvoice/allowances/"))
+			c.must(t, err, name)
+			if err == nil {
+				agreed++
+			}
+		}
+		return fmt.Sprintf("the admins agree to %d allowances", agreed)
 	case "outcome":
 		o := rapid.SampledFrom(outcomes).Draw(t, "outcome")
 		c.prov.SetOutcome(acct, o)
 		return fmt.Sprintf("provider answers %s for %s", o, acct)
 	}
 	panic(name)
+}
+
+// refund refunds all or part of one of acct's paid charges: plainly, with
+// the process dying while the provider is asked (refund_killed), or racing
+// a collection of unanswered refunds (refund_race).
+func (c *campaign) refund(t *rapid.T, name, acct string) string {
+	var paid []struct {
+		ID    int64 `db:"id"`
+		Total int64 `db:"total"`
+	}
+	if err := c.d.Select(&paid, `SELECT id, total FROM charges WHERE account_id = $1 AND status = 'paid' AND total > 0 ORDER BY id`, acct); err != nil {
+		t.Fatal(err)
+	}
+	if len(paid) == 0 {
+		return acct + " has nothing to refund"
+	}
+	ch := paid[rapid.IntRange(0, len(paid)-1).Draw(t, "charge")]
+	amount := billing.Money(0) // all that is left
+	if rapid.Bool().Draw(t, "partial") {
+		amount = billing.Money(rapid.Int64Range(1, ch.Total).Draw(t, "amount"))
+	}
+	req := db.RefundRequest{ChargeID: ch.ID, Amount: amount, Reason: "模擬退款", Key: fmt.Sprintf("refund-%d-%d", ch.ID, len(c.steps))}
+	if name == "refund_killed" {
+		was := c.prov.Outcome(acct)
+		c.prov.SetOutcome(acct, rapid.SampledFrom([]db.Outcome{db.OutcomeTimeout, db.OutcomeLostAnswer}).Draw(t, "dies"))
+		defer c.prov.SetOutcome(acct, was)
+	}
+	var r db.Refund
+	var err error
+	if name == "refund_race" {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, cerr := c.s.CollectRefunds(c.ctx, "test", c.clk.Now().Add(time.Hour))
+			if !expected(cerr) {
+				err = cerr
+			}
+		}()
+		r, err = c.s.Refund(c.ctx, "test", req)
+		wg.Wait()
+	} else {
+		r, err = c.s.Refund(c.ctx, "test", req)
+	}
+	c.must(t, err, name)
+	return fmt.Sprintf("%s %s charge %d (%d of %d): refund %d %s %v", acct, name, ch.ID, amount, ch.Total, r.ID, r.Status, err)
 }
 
 func (c *campaign) must(t *rapid.T, err error, what string) {
@@ -466,6 +543,68 @@ func (c *campaign) check(t *rapid.T) {
 			c.fail(t, "code %s: %d paid charges, redeemed %d times, offset %d in all, held by %d failed or void charges",
 				cd.Code, cd.Paid, cd.Redeem, cd.Offset, cd.Held)
 		}
+	}
+	c.checkRefunds(t, charges)
+}
+
+// checkRefunds asserts the refund invariants: (5) the refunds of a charge
+// never add up to more than it paid; (6) every succeeded refund matches
+// one refund the provider made, of its amount, and the provider made none
+// the store does not know (or still has pending, its answer lost); (7)
+// every refunded invoice has its F0501 or its G0401 (or, for a person, an
+// allowance waiting for the admin's agreement).
+func (c *campaign) checkRefunds(t *rapid.T, charges []struct {
+	ID     int64  `db:"id"`
+	Status string `db:"status"`
+	Total  int64  `db:"total"`
+	Ref    string `db:"payment_ref"`
+}) {
+	var refunds []struct {
+		ID       int64  `db:"id"`
+		ChargeID int64  `db:"charge_id"`
+		Amount   int64  `db:"amount"`
+		Status   string `db:"status"`
+		Ref      string `db:"provider_ref"`
+		Invoice  string `db:"invoice"`
+		Message  string `db:"message"`
+	}
+	if err := c.d.Select(&refunds, `SELECT r.id, r.charge_id, r.amount, r.status, r.provider_ref,
+		coalesce((SELECT status FROM einvoices e WHERE e.charge_id = r.charge_id), '') AS invoice,
+		coalesce((SELECT type FROM einvoice_messages m WHERE m.refund_id = r.id), (SELECT 'awaiting' FROM einvoice_allowances a WHERE a.refund_id = r.id AND a.status = 'awaiting_consent'), '') AS message
+		FROM refunds r`); err != nil {
+		t.Fatal(err)
+	}
+	total := map[int64]int64{}
+	for _, ch := range charges {
+		total[ch.ID] = ch.Total
+	}
+	refunded := map[int64]int64{}
+	byKey := map[string]db.SimRefund{}
+	for _, pr := range c.prov.Refunds() {
+		byKey[pr.Key] = pr
+	}
+	for _, r := range refunds {
+		if r.Status != "failed" {
+			refunded[r.ChargeID] += r.Amount
+		}
+		pr, made := byKey[fmt.Sprintf("refund-%d", r.ID)]
+		switch {
+		case r.Status == "succeeded" && (!made || pr.Ref != r.Ref || int64(pr.Amount) != r.Amount):
+			c.fail(t, "refund %d succeeded (%s, %d) but the provider made %+v", r.ID, r.Ref, r.Amount, pr)
+		case r.Status == "failed" && made:
+			c.fail(t, "refund %d failed but the provider made it: %+v", r.ID, pr)
+		case r.Status == "succeeded" && r.Invoice != "" && r.Message != "F0501" && r.Message != "G0401" && r.Message != "awaiting":
+			c.fail(t, "refund %d of charge %d (invoice %s) has no F0501 or G0401 (%q)", r.ID, r.ChargeID, r.Invoice, r.Message)
+		}
+		delete(byKey, fmt.Sprintf("refund-%d", r.ID))
+	}
+	for id, n := range refunded {
+		if n > total[id] {
+			c.fail(t, "charge %d paid %d and was refunded %d", id, total[id], n)
+		}
+	}
+	for k, pr := range byKey {
+		c.fail(t, "the provider made refund %s (%+v) that the store does not know", k, pr)
 	}
 }
 

@@ -55,6 +55,9 @@ type SimProvider struct {
 	outcome map[string]Outcome
 	taken   map[string]SimPayment
 	order   []string
+	// refunds made, by key, in refundOrder.
+	refunds     map[string]SimRefund
+	refundOrder []string
 }
 
 // NewSimProvider returns a provider that pays everything until told
@@ -120,4 +123,80 @@ func (p *SimProvider) Pay(ctx context.Context, pay Payment) (string, error) {
 		return "", ErrNoAnswer
 	}
 	return take(), nil
+}
+
+// SimRefund is a refund the simulated provider made.
+type SimRefund struct {
+	Ref        string
+	Key        string
+	PaymentRef string
+	RefundID   int64
+	ChargeID   int64
+	Amount     billing.Money
+}
+
+// Refunds lists the refunds made, in the order they were made.
+func (p *SimProvider) Refunds() []SimRefund {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]SimRefund, 0, len(p.refundOrder))
+	for _, k := range p.refundOrder {
+		out = append(out, p.refunds[k])
+	}
+	return out
+}
+
+// Refund implements billing.Refunder as a provider that keeps refund keys
+// does: a key it has refunded under answers with that refund. It refuses a
+// refund of a payment it did not take, of one refunded in full already
+// (billing.RefundAlreadyRefunded), or beyond what is left of it; otherwise
+// it answers as told for the account, like Pay.
+func (p *SimProvider) Refund(ctx context.Context, r billing.RefundPayment) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prior, ok := p.refunds[r.Key]; ok {
+		return prior.Ref, nil
+	}
+	var paid, refunded billing.Money
+	found := false
+	for _, t := range p.taken {
+		if t.Ref == r.PaymentRef {
+			paid, found = t.Amount, true
+		}
+	}
+	for _, rf := range p.refunds {
+		if rf.PaymentRef == r.PaymentRef {
+			refunded += rf.Amount
+		}
+	}
+	switch {
+	case !found:
+		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "找不到這筆付款(模擬)。"}
+	case refunded >= paid:
+		return "", &DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: "這筆付款已全額退款(模擬)。"}
+	case refunded+r.Amount > paid:
+		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "退款金額超過可退款金額(模擬)。"}
+	}
+	refund := func() string {
+		if p.refunds == nil {
+			p.refunds = map[string]SimRefund{}
+		}
+		ref := fmt.Sprintf("sim-re-%d", len(p.refundOrder)+1)
+		p.refunds[r.Key] = SimRefund{Ref: ref, Key: r.Key, PaymentRef: r.PaymentRef, RefundID: r.RefundID, ChargeID: r.ChargeID, Amount: r.Amount}
+		p.refundOrder = append(p.refundOrder, r.Key)
+		return ref
+	}
+	switch p.outcome[r.AccountID] {
+	case OutcomeDeclined, OutcomeInsufficientFunds:
+		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "發卡銀行拒絕了這筆退款(模擬)。"}
+	case OutcomeTimeout:
+		return "", ErrNoAnswer
+	case OutcomeLostAnswer:
+		refund()
+		return "", ErrNoAnswer
+	}
+	return refund(), nil
 }

@@ -102,12 +102,16 @@ CREATE TABLE einvoice_messages (
     id          bigserial PRIMARY KEY,
     type        text NOT NULL CHECK (type IN ('F0401', 'F0501', 'G0401', 'G0501', 'E0402')),
     name        text NOT NULL CHECK (name ~ '^[A-Za-z0-9-]{1,32}$'),
+    -- The period of the invoice it is about (of the report, for E0402):
+    -- the platform gives a track again in a later period, so a number
+    -- names a message only within its period.
+    period      text NOT NULL CHECK (period ~ '^[0-9]{3}(02|04|06|08|10|12)$'),
     charge_id   bigint REFERENCES charges (id),
     event_at    timestamptz NOT NULL,
     deadline    timestamptz NOT NULL,
     body        text NOT NULL,
     written_at  timestamptz,
     created_at  timestamptz NOT NULL,
-    UNIQUE (type, name)
+    UNIQUE (type, name, period)
 );
 CREATE INDEX einvoice_messages_unwritten_idx ON einvoice_messages (id) WHERE written_at IS NULL;

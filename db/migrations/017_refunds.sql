@@ -46,8 +46,10 @@ CREATE TRIGGER refund_transition BEFORE UPDATE ON refunds FOR EACH ROW EXECUTE F
 -- cancel window. A person's (B2C) allowance is issued only once the admin
 -- agrees through the e-mailed link (consent_hash: the link's token, hashed).
 CREATE TABLE einvoice_allowances (
-    number          text PRIMARY KEY CHECK (length(number) BETWEEN 1 AND 16),
-    refund_id       bigint NOT NULL UNIQUE REFERENCES refunds (id),
+    refund_id       bigint PRIMARY KEY REFERENCES refunds (id),
+    -- The invoice's number and a sequence (billing.AllowanceNumber): unique
+    -- per invoice (an invoice number is unique only within its period).
+    number          text NOT NULL CHECK (length(number) BETWEEN 1 AND 16),
     charge_id       bigint NOT NULL REFERENCES einvoices (charge_id),
     net             bigint NOT NULL CHECK (net >= 0),
     tax             bigint NOT NULL CHECK (tax >= 0),
@@ -59,7 +61,8 @@ CREATE TABLE einvoice_allowances (
     issued_at       timestamptz,
     created_at      timestamptz NOT NULL,
     CHECK ((status = 'issued') = (issued_at IS NOT NULL)),
-    CHECK (status <> 'awaiting_consent' OR (consent_hash IS NOT NULL AND consent_expires IS NOT NULL))
+    CHECK (status <> 'awaiting_consent' OR (consent_hash IS NOT NULL AND consent_expires IS NOT NULL)),
+    UNIQUE (charge_id, number)
 );
 CREATE INDEX einvoice_allowances_waiting_idx ON einvoice_allowances (created_at) WHERE status = 'awaiting_consent';
 
