@@ -33,7 +33,7 @@ var production = map[string]string{
 	"CARDGW_API_URL": "https://api.cardgw.example", "CARDGW_PUBLIC_KEY": "pk_live_x", "CARDGW_SECRET_KEY": "sk_live_x",
 	"LINE_LOGIN_ISSUER": "https://access.line.me", "LINE_LOGIN_CHANNEL_ID": "2000999999", "LINE_LOGIN_CHANNEL_SECRET": "l1ne",
 	"TRUSTED_PROXIES": "10.0.0.0/8",
-	"SELLER_BAN": "04595257", "SELLER_NAME": "台灣測試股份有限公司", "EINVOICE_MEMBER_CARRIER_TYPE": "EJ0113",
+	"SELLER_BAN":      "04595257", "SELLER_NAME": "台灣測試股份有限公司", "EINVOICE_MEMBER_CARRIER_TYPE": "EJ0113",
 }
 
 var development = map[string]string{"WEBSTORE_ENV": "development"}
