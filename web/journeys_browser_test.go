@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"webstore/billing"
+	"webstore/billing/mig/migcheck"
+	"webstore/db"
 	"webstore/web/mail"
 	"webstore/web/mail/mailpittest"
 	"webstore/web/payments/linepay"
@@ -45,14 +47,17 @@ func TestBrowserJourneys(t *testing.T) {
 	for _, tc := range []struct {
 		j     journey
 		width int64
+		// barcode: the first purchase's e-invoice goes to a mobile
+		// barcode, and its F0401 is checked.
+		barcode bool
 	}{
-		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, first: true}, phoneW}, // NT$1,260 by card
-		{journey{from: billing.Light, to: billing.Medium, pay: billing.LinePay, code: "part", first: true}, phoneW},
-		{journey{from: billing.Light, to: billing.Medium, pay: billing.CreditCard, code: "full"}, phoneW},
-		{journey{from: billing.Light, to: billing.High, pay: billing.LinePay, code: "part"}, phoneW},
-		{journey{from: billing.Medium, to: billing.High, pay: billing.LinePay, first: true}, phoneW},
-		{journey{from: billing.Medium, to: billing.High, pay: billing.CreditCard, code: "part"}, phoneW},
-		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, code: "part", first: true}, 1280},
+		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, first: true}, phoneW, false}, // NT$1,260 by card
+		{journey{from: billing.Light, to: billing.Medium, pay: billing.LinePay, code: "part", first: true}, phoneW, false},
+		{journey{from: billing.Light, to: billing.Medium, pay: billing.CreditCard, code: "full"}, phoneW, false},
+		{journey{from: billing.Light, to: billing.High, pay: billing.LinePay, code: "part"}, phoneW, false},
+		{journey{from: billing.Medium, to: billing.High, pay: billing.LinePay, first: true}, phoneW, false},
+		{journey{from: billing.Medium, to: billing.High, pay: billing.CreditCard, code: "part"}, phoneW, false},
+		{journey{from: billing.Light, to: billing.High, pay: billing.CreditCard, code: "part", first: true}, 1280, true}, // NT$420
 	} {
 		j := tc.j
 		t.Run(fmt.Sprintf("%s@%d", j, tc.width), func(t *testing.T) {
@@ -77,8 +82,12 @@ func TestBrowserJourneys(t *testing.T) {
 					chromedp.WaitVisible(tid("save-einvoice")),
 				)
 				fits(t, ctx, "e-invoice")
+				kind := []chromedp.Action[chromedp.Void]{chromedp.Click(tid("inv-member"))}
+				if tc.barcode {
+					kind = []chromedp.Action[chromedp.Void]{chromedp.Click(tid("inv-mobile_barcode")), chromedp.SendKeys(tid("carrier"), "/ABC+123")}
+				}
+				do(t, ctx, kind...)
 				do(t, ctx,
-					chromedp.Click(tid("inv-member")),
 					chromedp.SendKeys(tid("email"), journeyEmail(j)),
 					chromedp.Click(tid("save-einvoice")),
 					chromedp.WaitVisible(tid("add-method")),
@@ -178,6 +187,42 @@ func TestBrowserJourneys(t *testing.T) {
 			if !found {
 				t.Errorf("no receipt naming %s sent to %s", w.total.Decimal(), journeyEmail(j))
 			}
+			if tc.barcode {
+				checkF0401(t, a, mp, journeyEmail(j), w.total)
+			}
 		})
 	}
+}
+
+// checkF0401 checks the e-invoice of a first purchase by card with a
+// mobile barcode: the first number of the seeded book, B2C and
+// tax-inclusive, kept in the barcode, passing EINVOICE.md's field rules,
+// and named in the receipt e-mail sent to addr.
+func checkF0401(t *testing.T, a app, mp mailpittest.Mailpit, addr string, total billing.Money) {
+	t.Helper()
+	ctx := context.Background()
+	ms, err := a.Store.EInvoiceMessages(ctx, db.MessageFilter{})
+	if err != nil || len(ms) != 1 || ms[0].Type != "F0401" || ms[0].Name != "AB12345600" {
+		t.Fatalf("messages %+v, %v; want the F0401 of AB12345600", ms, err)
+	}
+	m, err := a.Store.EInvoiceMessage(ctx, ms[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book := db.DemoBook(billing.InvoicePeriodOf(m.EventAt))
+	if problems := migcheck.Check([]byte(m.Body), []billing.BookRange{book}); len(problems) > 0 {
+		t.Errorf("F0401: %v", problems)
+	}
+	for _, s := range []string{"<Identifier>0000000000</Identifier>", "<CarrierType>3J0002</CarrierType>", "<CarrierId1>/ABC+123</CarrierId1>",
+		"<PrintMark>N</PrintMark>", "<SalesAmount>" + total.Plain() + "</SalesAmount>", "<TaxAmount>0</TaxAmount>", "<TotalAmount>" + total.Plain() + "</TotalAmount>"} {
+		if !strings.Contains(m.Body, s) {
+			t.Errorf("F0401 lacks %s", s)
+		}
+	}
+	for _, msg := range mp.Messages(t) {
+		if len(msg.To) > 0 && msg.To[0].Address == addr && strings.Contains(msg.Text, "AB12345600") {
+			return
+		}
+	}
+	t.Errorf("no receipt e-mail to %s names AB12345600", addr)
 }
