@@ -177,16 +177,28 @@ func (s *Store) prepareInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, 
 // saveInvoice stores a new invoice, moves its book past its number and,
 // when it has one, keeps its F0401.
 func (s *Store) saveInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, inv invoiceRow) error {
-	_, err := tx.ExecContext(ctx, `WITH bk AS (UPDATE einvoice_books SET next_no = next_no + 1 WHERE id = $4)
+	// One statement: the book, the invoice and its F0401 (when numbered).
+	var body sql.NullString
+	if inv.Number.Valid {
+		m, err := s.f0401(inv)
+		if err != nil {
+			return err
+		}
+		b, err := m.XML()
+		if err != nil {
+			return err
+		}
+		body = sql.NullString{String: string(b), Valid: true}
+	}
+	_, err := tx.ExecContext(ctx, `WITH bk AS (UPDATE einvoice_books SET next_no = next_no + 1 WHERE id = $4),
+		msg AS (INSERT INTO einvoice_messages (type, name, period, charge_id, event_at, deadline, body, created_at)
+			SELECT 'F0401', $5, $3, $1, $21, $22, $23, $21 WHERE $23::text IS NOT NULL)
 		INSERT INTO einvoices (`+invoiceCols+`, created_at)
 		VALUES ($1, $2, $3, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		inv.ChargeID, inv.AccountID, inv.Period, inv.BookID, inv.Number, inv.Status, inv.InvoiceAt, inv.IssuedAt, inv.RandomNumber,
 		inv.B2B, inv.BuyerBAN, inv.BuyerName, inv.CarrierType, inv.CarrierID, inv.NPOBAN, inv.PrintMark, inv.Description,
-		inv.Net, inv.Tax, inv.Total, now)
-	if err != nil || !inv.Number.Valid {
-		return err
-	}
-	return s.issued(ctx, tx, now, inv)
+		inv.Net, inv.Tax, inv.Total, now, billing.UploadDeadline(now, inv.B2B), body)
+	return err
 }
 
 // issueWaiting gives the invoices of period that wait for a number the

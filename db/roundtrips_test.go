@@ -18,6 +18,10 @@ func TestWriteRoundTrips(t *testing.T) {
 	f := newFixture(t)
 	f.account(t, "bear", billing.Light, billing.CreditCard, "tok_bear")
 	f.codes(t, "SUMMER-2024-0001") // offsets the whole upgrade: reserved, redeemed and settled in one transaction
+	f.account(t, "lion", billing.Light, billing.CreditCard, "tok_lion")
+	if _, err := f.s.ImportBooks(f.ctx, "test", []billing.BookRange{db.DemoBook(billing.InvoicePeriodOf(f.clk.Now()))}); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name   string
 		budget int
@@ -33,6 +37,10 @@ func TestWriteRoundTrips(t *testing.T) {
 		}},
 		{"upgrade, paid in full by the code", 18, func() error {
 			_, err := f.s.Upgrade(countCtx, "test", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "rt-1"})
+			return err
+		}},
+		{"upgrade paid by card, its e-invoice issued", 34, func() error {
+			_, err := f.s.Upgrade(countCtx, "test", db.UpgradeRequest{AccountID: "lion", Plan: billing.Medium, Key: "rt-2"})
 			return err
 		}},
 		{"the same upgrade again (a double-click)", 6, func() error {
