@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"testing"
 
@@ -16,8 +17,13 @@ import (
 // A charge with its e-invoice and a part refund, and a company's
 // 電子發票證明聯, in Chromium at 375 px (webstore) and 1280 px (manager):
 // each fits its window, the invoice number and amounts stay on one line,
-// and the proof prints without the page's buttons.
+// the proof prints without the page's buttons, and axe-core finds no
+// serious or critical violation on either page.
 func TestInvoiceScreens(t *testing.T) {
+	axe, err := os.ReadFile("../testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := newApp(t)
 	ctx := context.Background()
 	upgrade := func(acct string, d billing.InvoiceDetails) int64 {
@@ -63,6 +69,7 @@ func TestInvoiceScreens(t *testing.T) {
 				return e.getBoundingClientRect().height < 1.6 * parseFloat(getComputedStyle(e).lineHeight); })()`) {
 				t.Errorf("%s: the refund line wraps", where)
 			}
+			report(t, where, axeCheck(t, b, string(axe)))
 			shot(t, b, tc.name+"-charge-refund")
 			// The receipt and 付款記錄 with the same refund fit too.
 			do(t, b, chromedp.Navigate(a.URL+"/"+tc.surface+"/cat/charges/"+strconv.FormatInt(refunded, 10)+"/receipt"), chromedp.WaitVisible(tid("einvoice")))
@@ -82,6 +89,7 @@ func TestInvoiceScreens(t *testing.T) {
 					t.Errorf("%s: %s takes %d lines, want 1", where, sel, n)
 				}
 			}
+			report(t, where, axeCheck(t, b, string(axe)))
 			shot(t, b, tc.name+"-einvoice-proof")
 
 			// Printed: the slip alone, no buttons.

@@ -294,3 +294,48 @@ func TestWaitingInvoice(t *testing.T) {
 		}
 	}
 }
+
+// A refund the provider declined gave nothing back and is not shown; one
+// it has not answered yet reads 退款處理中, and the charge still paid in
+// full.
+func TestRefundDeclinedAndPending(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	storeCard(t, a, "cat", "4000000000005126") // charged, but every refund declined
+	ch, err := a.Store.Upgrade(ctx, "test", db.UpgradeRequest{AccountID: "cat", Plan: billing.High, Key: "declined-1"})
+	if err != nil || ch.Status != billing.StatusPaid {
+		t.Fatalf("upgrade %+v: %v", ch, err)
+	}
+	if _, err := a.Store.Refund(ctx, "staff:test", db.RefundRequest{ChargeID: ch.ID, Amount: 100, Reason: "退款被拒", Key: "declined-r1"}); billing.ErrorCode(err) != billing.EPaymentFailed {
+		t.Fatalf("a refund of the 5126 card: %v, want it declined", err)
+	}
+	u := httpSignIn(t, a.URL, "alice", nil)
+	for path, p := range chargePages(t, a, u, "cat", ch.ID) {
+		for _, id := range []string{"refunds", "refund-line", "refund-net", "refund-full", "refund-part", "refund-pending-tag"} {
+			if p.has(id) {
+				t.Errorf("%s: a declined refund shows %s: %q", path, id, p.testID(id))
+			}
+		}
+	}
+	// A refund still with the provider (its answer lost): as the store
+	// leaves it until CollectRefunds asks again.
+	if _, err := a.Store.DB.ExecContext(ctx, `INSERT INTO refunds (charge_id, account_id, amount, reason, status, idempotency_key, requested_by, payment_kind, attempts, created_at, asked_at)
+		VALUES ($1, 'cat', 100, '處理中', 'pending', 'pending-r1', 'staff:test', 'credit_card', 1, $2, $2)`, ch.ID, a.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for path, p := range chargePages(t, a, u, "cat", ch.ID) {
+		if got := p.testID("refund-pending"); !strings.Contains(got, "退款處理中") || !strings.Contains(got, "NT$100") {
+			t.Errorf("%s: pending refund %q, want 退款處理中 NT$100", path, got)
+		}
+		if got := p.testID("refund-pending-tag"); got != "退款處理中" {
+			t.Errorf("%s: tag %q, want 退款處理中", path, got)
+		}
+		if p.has("refund-net") || p.has("refund-line") {
+			t.Errorf("%s: a pending refund reads as given back", path)
+		}
+	}
+	hist := open(t, u, a.URL+"/m/cat/history")
+	if got := hist.Doc.Find(`[data-testid="charge-` + strconv.FormatInt(ch.ID, 10) + `"] [data-testid="refund-pending"]`).Text(); !strings.Contains(got, "退款處理中") {
+		t.Errorf("history: pending refund %q", got)
+	}
+}
