@@ -195,6 +195,10 @@ func TestDonatedInvoiceCancelled(t *testing.T) {
 			t.Errorf("%s: a cancelled invoice asks for an allowance's agreement", path)
 		}
 	}
+	hist := open(t, u, a.URL+"/m/bear/history")
+	if got := hist.Doc.Find(`[data-testid="charge-` + strconv.FormatInt(id, 10) + `"] [data-testid="invoice"]`).Text(); !strings.Contains(got, "已作廢") {
+		t.Errorf("history: invoice %q, want it marked 已作廢", got)
+	}
 }
 
 // A company's invoice: its 統一編號 and title on the charge page, and a
@@ -291,6 +295,13 @@ func TestWaitingInvoice(t *testing.T) {
 		}
 		if strings.HasSuffix(path, "/receipt") && p.testID("receipt-invoice") != "待配號" {
 			t.Errorf("%s: receipt invoice %q, want 待配號", path, p.testID("receipt-invoice"))
+		}
+	}
+	for _, s := range []string{"a", "m"} {
+		hist := open(t, u, a.URL+"/"+s+"/cat/history")
+		row := hist.Doc.Find(`[data-testid="charge-` + strconv.FormatInt(id, 10) + `"]`)
+		if got := strings.TrimSpace(row.Find(`[data-testid="invoice"]`).Text()); got != "待配號" {
+			t.Errorf("/%s history: invoice %q, want 待配號", s, got)
 		}
 	}
 }
