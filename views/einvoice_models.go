@@ -66,7 +66,7 @@ func (l Lang) InvoiceTo(inv ChargeInvoice) string {
 	case billing.InvoiceMember:
 		return l.T("會員載具 ", "Member carrier ") + inv.CarrierID
 	case billing.InvoiceDonation:
-		return l.T("捐贈 愛心碼 ", "Donated, charity code ") + inv.NPOBAN
+		return l.T("捐贈 愛心碼 ", "Donated, code ") + inv.NPOBAN
 	case billing.InvoiceCompany:
 		return l.T("統一編號 ", "Tax ID ") + inv.BuyerBAN + " " + inv.BuyerName
 	}
