@@ -41,8 +41,14 @@ type Overview struct {
 	// Charge is the charge asked for (OverviewWith.Charge) if it is the
 	// account's; CodeCharge the charge that redeemed Code, when asked for.
 	Charge, CodeCharge *Charge
-	Catalog            billing.Catalog
-	Now                time.Time
+	// Invoices, Refunds and Allowances are the e-invoice, the refunds
+	// (oldest first) and the allowances of Charges or Charge, by charge
+	// id, when those were asked for.
+	Invoices   map[int64]Invoice
+	Refunds    map[int64][]Refund
+	Allowances map[int64][]Allowance
+	Catalog    billing.Catalog
+	Now        time.Time
 
 	// upgradeIn and renewalIn are what the rules need to price an upgrade
 	// now and the renewal at the next month start (see Quote).
@@ -169,6 +175,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 		AdditionalSent   int                    `db:"additional_sent"`
 		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
 		staffExtras
+		chargeExtras
 	}
 	audit := 0
 	if with.staff {
@@ -210,6 +217,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 		ch := row.CodeCharge.V.charge()
 		o.CodeCharge = &ch
 	}
+	row.chargeExtras.fill(&o)
 	if row.Code.Valid {
 		cr := row.Code.V.row()
 		c, err := s.campaign(ctx, cr.CampaignID)

@@ -93,6 +93,10 @@ type Charge struct {
 	// PaymentID is the payment method it was paid with; 0 for none.
 	PaymentID int64
 	Invoice   string // the e-invoice number, "" when none was issued
+	// EInvoice is the charge's e-invoice when the page read it (nil: none,
+	// or not read); Refunds its refunds.
+	EInvoice  *ChargeInvoice
+	Refunds   ChargeRefunds
 	CreatedAt time.Time
 	PaidAt    time.Time // zero until paid
 }

@@ -28,7 +28,7 @@ func (s *Server) chargeOverview(c echo.Context) (db.Overview, db.Charge, error) 
 	if err != nil || id <= 0 {
 		return db.Overview{}, db.Charge{}, echo.ErrNotFound
 	}
-	o, err := s.overviewWith(c, db.OverviewWith{Charge: id, Skip: db.SkipCode | db.SkipOwed})
+	o, err := s.overviewWith(c, db.OverviewWith{Charge: id, Skip: db.SkipInvoice | db.SkipCode | db.SkipOwed})
 	if err != nil {
 		return o, db.Charge{}, err
 	}
@@ -43,7 +43,7 @@ func (s *Server) charge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.ChargeView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Already: c.QueryParam("already") != "",
+	v := views.ChargeView{C: withInvoice(chargeView(lang(c), ch), o), Catalog: o.Catalog, Just: c.QueryParam("done") != "", Already: c.QueryParam("already") != "",
 		Plan: o.Plan, Method: methodLabel(lang(c), o.Methods, ch),
 		MonthEnd: o.MonthEnd}
 	if ch.Kind == billing.KindUpgrade && ch.Status == billing.StatusPaid && o.Plan.ID == ch.Plan {
@@ -97,7 +97,7 @@ func (s *Server) receipt(c echo.Context) error {
 	if ch.Status != billing.StatusPaid {
 		return echo.ErrNotFound
 	}
-	v := views.ReceiptView{C: chargeView(lang(c), ch), Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Invoice: o.Invoice, Account: o.Name}
+	v := views.ReceiptView{C: withInvoice(chargeView(lang(c), ch), o), Catalog: o.Catalog, Method: methodLabel(lang(c), o.Methods, ch), Account: o.Name}
 	return render(c, http.StatusOK, views.Receipt(page(c, lang(c).T("付款收據", "Receipt")), v))
 }
 
@@ -133,7 +133,7 @@ func (s *Server) history(c echo.Context) error {
 		if v.Month != "" && m != v.Month {
 			continue
 		}
-		v.Charges = append(v.Charges, chargeView(lang(c), ch))
+		v.Charges = append(v.Charges, withInvoice(chargeView(lang(c), ch), o))
 		if ch.PaymentID.Valid {
 			v.Methods[ch.PaymentID.Int64] = methodLabel(lang(c), o.Methods, ch)
 		}

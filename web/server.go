@@ -193,6 +193,7 @@ func (s *Server) accountRoutes(g *echo.Group) {
 	g.GET("/charges/:id", s.charge)
 	g.POST("/charges/:id/pay", s.payNow, requireAdmin)
 	g.GET("/charges/:id/receipt", s.receipt)
+	g.GET("/charges/:id/einvoice", s.einvoiceProof)
 	g.GET("/account", s.accountSettings)
 	g.POST("/account", s.renameAccount, requireAdmin)
 	g.POST("/account/sign-out-everywhere", s.signOutEverywhere) // any member, for their own sessions

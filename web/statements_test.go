@@ -20,9 +20,18 @@ import (
 func TestPageStatementBudget(t *testing.T) {
 	a := newApp(t)
 	ctx := t.Context()
-	// cat: a card, a paid upgrade, a registered code; bear as seeded.
+	// cat: a card, a paid upgrade invoiced to a company and refunded in
+	// part, a registered code; bear as seeded.
 	storeCard(t, a, "cat", "4242424242424242")
-	if _, err := a.Store.Upgrade(ctx, "test", db.UpgradeRequest{AccountID: "cat", Plan: billing.High, Key: "budget-1"}); err != nil {
+	if _, err := a.Store.SaveInvoiceDetails(ctx, "test", "cat", billing.InvoiceDetails{Kind: billing.InvoiceCompany,
+		CompanyTitle: "範例科技股份有限公司", TaxID: "04595252", Email: "ap@example.tw"}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := a.Store.Upgrade(ctx, "test", db.UpgradeRequest{AccountID: "cat", Plan: billing.High, Key: "budget-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.Refund(ctx, "staff:test", db.RefundRequest{ChargeID: up.ID, Amount: 100, Reason: "預算測試", Key: "budget-refund"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Store.RegisterCode(ctx, "test", "cat", "DEMO-2611-0002"); err != nil {
@@ -30,6 +39,9 @@ func TestPageStatementBudget(t *testing.T) {
 	}
 	admin := signedInClient(t, a.URL, "alice")
 	paid := firstChargeID(t, a, "cat")
+	if paid != up.ID {
+		t.Fatalf("cat's paid charge %d, want the upgrade %d (its pages are the ones with an invoice and a refund)", paid, up.ID)
+	}
 	pages := []struct {
 		path   string
 		budget int
@@ -54,6 +66,10 @@ func TestPageStatementBudget(t *testing.T) {
 		{"/a/bear/premium-id", 1},
 		{fmt.Sprintf("/a/cat/charges/%d", paid), 2},
 		{fmt.Sprintf("/a/cat/charges/%d/receipt", paid), 2},
+		// The upgrade's pages (paid is the upgrade) read its invoice,
+		// refund and allowance in the overview's one statement; so does
+		// its 電子發票證明聯.
+		{fmt.Sprintf("/a/cat/charges/%d/einvoice", up.ID), 2},
 	}
 	var all []string
 	for _, p := range pages {
