@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,47 +11,6 @@ import (
 
 	"webstore/billing"
 )
-
-// Payment is one request to a payment provider.
-type Payment struct {
-	ChargeID  int64
-	AccountID string
-	Kind      billing.PaymentKind
-	Token     string // the provider's token for the stored method
-	Amount    billing.Money
-	// Key identifies the payment to the provider; a retry with the same key
-	// must not pay twice.
-	Key string
-}
-
-// Gateway takes payments. Implementations talk to LINE Pay or the card
-// gateway; a decline is reported as a *DeclineError.
-type Gateway interface {
-	Pay(ctx context.Context, p Payment) (ref string, err error)
-}
-
-// DeclineError is a payment the provider refused: nothing was taken.
-// Failure is the refusal's id (declined when unset) and Reason the
-// provider's words for the admin (zh-TW).
-type DeclineError struct {
-	Failure billing.Failure
-	Reason  string
-}
-
-func (e *DeclineError) Error() string { return "declined: " + e.Reason }
-
-// refusal returns the provider's refusal in err, or nil when err is not one
-// (a timeout, a 5xx, no answer: the outcome is unknown).
-func refusal(err error) *DeclineError {
-	var de *DeclineError
-	if errors.As(err, &de) {
-		if de.Failure == "" {
-			return &DeclineError{Failure: billing.FailDeclined, Reason: de.Reason}
-		}
-		return de
-	}
-	return nil
-}
 
 // Charge is a stored charge with its lines.
 type Charge struct {

@@ -105,7 +105,7 @@ func (a Actor) Login() string {
 type Store struct {
 	DB       *sqlx.DB
 	Clock    billing.Clock
-	Payments Gateway
+	Payments billing.Gateway
 	// MaxFaceValue is the highest face value a campaign may have; 0 means
 	// the catalog's highest plan fee (cmd/webstore: CAMPAIGN_MAX_FACE_VALUE).
 	MaxFaceValue billing.Money
@@ -118,7 +118,7 @@ type Store struct {
 }
 
 // New returns a Store.
-func New(d *sqlx.DB, clock billing.Clock, payments Gateway) *Store {
+func New(d *sqlx.DB, clock billing.Clock, payments billing.Gateway) *Store {
 	return &Store{DB: d, Clock: clock, Payments: payments, prepared: PreparesStatements(d)}
 }
 

@@ -15,7 +15,7 @@ import (
 func TestJoinWithLineCreatesUser(t *testing.T) {
 	f := newMemberFixture(t)
 	alice := f.user(t, "alice")
-	tok, _, err := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperator, alice)
+	tok, _, err := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,10 +24,10 @@ func TestJoinWithLineCreatesUser(t *testing.T) {
 	if err != nil || !joined {
 		t.Fatalf("join: %v joined=%v", err, joined)
 	}
-	if u.DisplayName != "陳美玲" || m.AccountID != "bear" || m.Role != db.RoleOperator {
+	if u.DisplayName != "陳美玲" || m.AccountID != "bear" || m.Role != billing.RoleOperator {
 		t.Errorf("user %+v, membership %+v; want 陳美玲, operator of bear", u, m)
 	}
-	if got := f.roles(t, "bear")[u.Login]; got != db.RoleOperator {
+	if got := f.roles(t, "bear")[u.Login]; got != billing.RoleOperator {
 		t.Errorf("bear lists %s as %q", u.Login, got)
 	}
 	found, err := f.s.FindUserByLineSubject(f.ctx, sub)
@@ -49,13 +49,13 @@ func TestJoinWithLineCreatesUser(t *testing.T) {
 		t.Errorf("a refused join created a user: %v", err)
 	}
 	// An ID token without a name gives the default name.
-	tok2, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleAdmin, alice)
+	tok2, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleAdmin, alice)
 	u2, m2, _, err := f.s.JoinWithLine(f.ctx, "test", db.LineJoin{Token: tok2, Subject: db.DemoLineSubject("nameless")})
-	if err != nil || u2.DisplayName != db.DefaultLineName || m2.Role != db.RoleAdmin {
+	if err != nil || u2.DisplayName != db.DefaultLineName || m2.Role != billing.RoleAdmin {
 		t.Errorf("nameless: %+v %+v %v", u2, m2, err)
 	}
 	// A subject not of LINE's shape is refused, nothing written.
-	tok3, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperator, alice)
+	tok3, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperator, alice)
 	_, _, _, err = f.s.JoinWithLine(f.ctx, "test", db.LineJoin{Token: tok3, Subject: "not-a-line-id", Name: "x"})
 	wantCode(t, "bad subject", err, billing.EInvalid)
 	if _, err := f.s.FindInvitation(f.ctx, tok3); err != nil {
@@ -71,10 +71,10 @@ func TestJoinWithLineLinksSignedInUser(t *testing.T) {
 	f := newMemberFixture(t)
 	alice := f.user(t, "alice")
 	nora := f.newUser(t, "nora")
-	tok, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperatorNoStats, alice)
+	tok, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperatorNoStats, alice)
 	sub := db.DemoLineSubject("nora")
 	u, m, joined, err := f.s.JoinWithLine(f.ctx, "user:nora", db.LineJoin{Token: tok, Subject: sub, Name: "Nora on LINE", SignedIn: nora})
-	if err != nil || !joined || u.ID != nora || u.DisplayName != "nora" || m.Role != db.RoleOperatorNoStats {
+	if err != nil || !joined || u.ID != nora || u.DisplayName != "nora" || m.Role != billing.RoleOperatorNoStats {
 		t.Fatalf("link: %+v %+v joined=%v %v", u, m, joined, err)
 	}
 	if found, err := f.s.FindUserByLineSubject(f.ctx, sub); err != nil || found.ID != nora {
@@ -84,7 +84,7 @@ func TestJoinWithLineLinksSignedInUser(t *testing.T) {
 		t.Error("the link is not in the audit trail")
 	}
 
-	tok2, _, _ := f.s.CreateInvitation(f.ctx, "test", "cat", db.RoleOperator, alice)
+	tok2, _, _ := f.s.CreateInvitation(f.ctx, "test", "cat", billing.RoleOperator, alice)
 	// Pat, signed in, with alice's LINE account: refused.
 	pat := f.newUser(t, "pat")
 	_, _, _, err = f.s.JoinWithLine(f.ctx, "user:pat", db.LineJoin{Token: tok2, Subject: db.DemoLineSubject("alice"), SignedIn: pat})
@@ -101,7 +101,7 @@ func TestJoinWithLineLinksSignedInUser(t *testing.T) {
 	// Alice's own LINE account, not signed in: she is found, and as a
 	// member of cat already she keeps her role and the link stays unused.
 	u, m, joined, err = f.s.JoinWithLine(f.ctx, "test", db.LineJoin{Token: tok2, Subject: db.DemoLineSubject("alice")})
-	if err != nil || joined || u.ID != alice || m.Role != db.RoleAdmin {
+	if err != nil || joined || u.ID != alice || m.Role != billing.RoleAdmin {
 		t.Errorf("alice by LINE: %+v %+v joined=%v %v", u, m, joined, err)
 	}
 	if _, err := f.s.FindInvitation(f.ctx, tok2); err != nil {
@@ -114,8 +114,8 @@ func TestJoinWithLineLinksSignedInUser(t *testing.T) {
 func TestJoinWithLineRefusedLinks(t *testing.T) {
 	f := newMemberFixture(t)
 	alice := f.user(t, "alice")
-	old, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperator, alice)
-	revoked, inv, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperator, alice)
+	old, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperator, alice)
+	revoked, inv, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperator, alice)
 	if err := f.s.RevokeInvitation(f.ctx, "test", "bear", inv.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestJoinWithLineRefusedLinks(t *testing.T) {
 		t.Errorf("refused links created %d users", users)
 	}
 
-	tok, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", db.RoleOperator, alice)
+	tok, _, _ := f.s.CreateInvitation(f.ctx, "test", "bear", billing.RoleOperator, alice)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, who := range []string{"racer-a", "racer-b"} {

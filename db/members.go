@@ -21,26 +21,26 @@ const InvitationTTL = 7 * 24 * time.Hour
 
 // Member is one user's membership as the 權限管理 page lists it.
 type Member struct {
-	UserID      int64     `db:"user_id"`
-	Login       string    `db:"login"`
-	DisplayName string    `db:"display_name"`
-	Role        Role      `db:"role"`
-	Since       time.Time `db:"created_at"`
+	UserID      int64        `db:"user_id"`
+	Login       string       `db:"login"`
+	DisplayName string       `db:"display_name"`
+	Role        billing.Role `db:"role"`
+	Since       time.Time    `db:"created_at"`
 }
 
 // Invitation is an invitation to join an account. The link's token is
 // never stored, only its hash; ID is that hash in hex, safe to show.
 type Invitation struct {
-	ID          string     `db:"-"`
-	AccountID   string     `db:"account_id"`
-	AccountName string     `db:"account_name"`
-	Role        Role       `db:"role"`
-	CreatedBy   int64      `db:"created_by"`
-	CreatorName string     `db:"creator_name"`
-	CreatedAt   time.Time  `db:"created_at"`
-	ExpiresAt   time.Time  `db:"expires_at"`
-	UsedBy      *int64     `db:"used_by"`
-	UsedAt      *time.Time `db:"used_at"`
+	ID          string       `db:"-"`
+	AccountID   string       `db:"account_id"`
+	AccountName string       `db:"account_name"`
+	Role        billing.Role `db:"role"`
+	CreatedBy   int64        `db:"created_by"`
+	CreatorName string       `db:"creator_name"`
+	CreatedAt   time.Time    `db:"created_at"`
+	ExpiresAt   time.Time    `db:"expires_at"`
+	UsedBy      *int64       `db:"used_by"`
+	UsedAt      *time.Time   `db:"used_at"`
 }
 
 // FindMembers lists an account's members, admins first, then by name.
@@ -54,23 +54,23 @@ func (s *Store) FindMembers(ctx context.Context, accountID string) ([]Member, er
 // invitations (not used, not expired), newest first.
 func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvitations bool) ([]Member, []Invitation, error) {
 	type memberJSON struct {
-		UserID      int64     `json:"user_id"`
-		Login       string    `json:"login"`
-		DisplayName string    `json:"display_name"`
-		Role        Role      `json:"role"`
-		Since       time.Time `json:"created_at"`
+		UserID      int64        `json:"user_id"`
+		Login       string       `json:"login"`
+		DisplayName string       `json:"display_name"`
+		Role        billing.Role `json:"role"`
+		Since       time.Time    `json:"created_at"`
 	}
 	type invitationJSON struct {
-		ID          string     `json:"id"`
-		AccountID   string     `json:"account_id"`
-		AccountName string     `json:"account_name"`
-		Role        Role       `json:"role"`
-		CreatedBy   int64      `json:"created_by"`
-		CreatorName string     `json:"creator_name"`
-		CreatedAt   time.Time  `json:"created_at"`
-		ExpiresAt   time.Time  `json:"expires_at"`
-		UsedBy      *int64     `json:"used_by"`
-		UsedAt      *time.Time `json:"used_at"`
+		ID          string       `json:"id"`
+		AccountID   string       `json:"account_id"`
+		AccountName string       `json:"account_name"`
+		Role        billing.Role `json:"role"`
+		CreatedBy   int64        `json:"created_by"`
+		CreatorName string       `json:"creator_name"`
+		CreatedAt   time.Time    `json:"created_at"`
+		ExpiresAt   time.Time    `json:"expires_at"`
+		UsedBy      *int64       `json:"used_by"`
+		UsedAt      *time.Time   `json:"used_at"`
 	}
 	var row struct {
 		Members     jsonList[memberJSON]     `db:"members"`
@@ -129,14 +129,14 @@ func (s *Store) FindInvitation(ctx context.Context, token string) (Invitation, e
 // works for InvitationTTL. The inviter must be an admin of the account
 // (EForbidden otherwise), so an operator can never invite anyone, least of
 // all an admin.
-func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64) (string, Invitation, error) {
+func (s *Store) CreateInvitation(ctx context.Context, actor Actor, accountID string, role billing.Role, byUserID int64) (string, Invitation, error) {
 	return s.invite(ctx, actor, accountID, role, byUserID, nil)
 }
 
 // InviteByMail is CreateInvitation that also e-mails the link (linkBase
 // followed by the token) to the person invited, through the outbox in the
 // same transaction. Returns EInvalid for an address that is not one.
-func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64, to, linkBase string) (string, Invitation, error) {
+func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string, role billing.Role, byUserID int64, to, linkBase string) (string, Invitation, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(to))
 	if err != nil || addr.Address != strings.TrimSpace(to) {
 		return "", Invitation{}, billing.Errorf(billing.EInvalid, "電子郵件地址格式不正確。")
@@ -147,7 +147,7 @@ func (s *Store) InviteByMail(ctx context.Context, actor Actor, accountID string,
 	})
 }
 
-func (s *Store) invite(ctx context.Context, actor Actor, accountID string, role Role, byUserID int64,
+func (s *Store) invite(ctx context.Context, actor Actor, accountID string, role billing.Role, byUserID int64,
 	then func(tx *sqlx.Tx, now time.Time, tok string, inv Invitation) error) (string, Invitation, error) {
 	if !role.Valid() {
 		return "", Invitation{}, billing.Errorf(billing.EInvalid, "請選擇權限。")
@@ -155,11 +155,11 @@ func (s *Store) invite(ctx context.Context, actor Actor, accountID string, role 
 	tok := NewToken()
 	var inv Invitation
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
-		var by Role
+		var by billing.Role
 		// FOR SHARE waits for a demotion in flight (which locks the rows
 		// FOR UPDATE and cancels the demoted admin's invitations).
 		err := tx.GetContext(ctx, &by, `SELECT role FROM memberships WHERE account_id=$1 AND user_id=$2 FOR SHARE`, accountID, byUserID)
-		if isNoRows(err) || (err == nil && by != RoleAdmin) {
+		if isNoRows(err) || (err == nil && by != billing.RoleAdmin) {
 			return billing.Errorf(billing.EForbidden, "")
 		} else if err != nil {
 			return err
@@ -253,7 +253,7 @@ func (s *Store) RevokeInvitation(ctx context.Context, actor Actor, accountID, id
 		return billing.Errorf(billing.EInvitationInvalid, "")
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
-		var role Role
+		var role billing.Role
 		err := tx.GetContext(ctx, &role, `DELETE FROM invitations WHERE token_hash=$1 AND account_id=$2 AND used_at IS NULL
 			RETURNING role`, h, accountID)
 		if isNoRows(err) {
@@ -270,7 +270,7 @@ func (s *Store) RevokeInvitation(ctx context.Context, actor Actor, accountID, id
 // admin's pending invitations are cancelled with the demotion, so a link
 // made while they were admin cannot outlive their rights. The caller checks
 // that the actor is an admin of the account.
-func (s *Store) ChangeRole(ctx context.Context, actor Actor, accountID string, userID int64, role Role) error {
+func (s *Store) ChangeRole(ctx context.Context, actor Actor, accountID string, userID int64, role billing.Role) error {
 	if !role.Valid() {
 		return billing.Errorf(billing.EInvalid, "請選擇權限。")
 	}
@@ -282,7 +282,7 @@ func (s *Store) ChangeRole(ctx context.Context, actor Actor, accountID string, u
 		if target.Role == role {
 			return nil
 		}
-		if target.Role == RoleAdmin && admins == 1 {
+		if target.Role == billing.RoleAdmin && admins == 1 {
 			return billing.Errorf(billing.ELastAdmin, "")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role=$3 WHERE account_id=$1 AND user_id=$2`, accountID, userID, role); err != nil {
@@ -308,7 +308,7 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, accountID string,
 		if err != nil {
 			return err
 		}
-		if target.Role == RoleAdmin && admins == 1 {
+		if target.Role == billing.RoleAdmin && admins == 1 {
 			return billing.Errorf(billing.ELastAdmin, "")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE account_id=$1 AND user_id=$2`, accountID, userID); err != nil {
@@ -340,7 +340,7 @@ func lockMembers(ctx context.Context, tx *sqlx.Tx, accountID string, userID int6
 	var target *Member
 	admins := 0
 	for i, m := range ms {
-		if m.Role == RoleAdmin {
+		if m.Role == billing.RoleAdmin {
 			admins++
 		}
 		if m.UserID == userID {
@@ -355,8 +355,8 @@ func lockMembers(ctx context.Context, tx *sqlx.Tx, accountID string, userID int6
 
 // cancelInvitationsBy deletes the pending invitations a user made in an
 // account once they are no longer its admin, and returns how many.
-func cancelInvitationsBy(ctx context.Context, tx *sqlx.Tx, accountID string, userID int64, was Role) (int64, error) {
-	if was != RoleAdmin {
+func cancelInvitationsBy(ctx context.Context, tx *sqlx.Tx, accountID string, userID int64, was billing.Role) (int64, error) {
+	if was != billing.RoleAdmin {
 		return 0, nil
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM invitations WHERE account_id=$1 AND created_by=$2 AND used_at IS NULL`, accountID, userID)

@@ -52,13 +52,13 @@ func (f memberFixture) newUser(t *testing.T, login string) int64 {
 	return id
 }
 
-func (f memberFixture) roles(t *testing.T, account string) map[string]db.Role {
+func (f memberFixture) roles(t *testing.T, account string) map[string]billing.Role {
 	t.Helper()
 	ms, err := f.s.FindMembers(f.ctx, account)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]db.Role{}
+	got := map[string]billing.Role{}
 	for _, m := range ms {
 		got[m.Login] = m.Role
 	}
@@ -87,21 +87,21 @@ func TestMemberListAndInvitation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 2 || ms[0].Login != "alice" || ms[0].Role != db.RoleAdmin || ms[0].DisplayName != "Alice 林" ||
-		ms[1].Login != "oscar" || ms[1].Role != db.RoleOperator || ms[1].Since.IsZero() {
+	if len(ms) != 2 || ms[0].Login != "alice" || ms[0].Role != billing.RoleAdmin || ms[0].DisplayName != "Alice 林" ||
+		ms[1].Login != "oscar" || ms[1].Role != billing.RoleOperator || ms[1].Since.IsZero() {
 		t.Fatalf("bear's members = %+v, want alice (admin) then oscar (operator)", ms)
 	}
 
 	// Only an admin of the account invites: not its operator, not another
 	// account's admin.
-	_, _, err = f.s.CreateInvitation(f.ctx, "user:oscar", "bear", db.RoleAdmin, f.user(t, "oscar"))
+	_, _, err = f.s.CreateInvitation(f.ctx, "user:oscar", "bear", billing.RoleAdmin, f.user(t, "oscar"))
 	wantCode(t, "operator invites", err, billing.EForbidden)
-	_, _, err = f.s.CreateInvitation(f.ctx, "user:kenji", "bear", db.RoleOperator, f.user(t, "kenji"))
+	_, _, err = f.s.CreateInvitation(f.ctx, "user:kenji", "bear", billing.RoleOperator, f.user(t, "kenji"))
 	wantCode(t, "another account's admin invites", err, billing.EForbidden)
 	_, _, err = f.s.CreateInvitation(f.ctx, "user:alice", "bear", "owner", f.user(t, "alice"))
 	wantCode(t, "unknown role", err, billing.EInvalid)
 
-	tok, inv, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", db.RoleOperatorNoStats, f.user(t, "alice"))
+	tok, inv, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", billing.RoleOperatorNoStats, f.user(t, "alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestMemberListAndInvitation(t *testing.T) {
 		t.Errorf("invitation id %s is not the token's hash", inv.ID)
 	}
 	pending, err := f.s.FindInvitations(f.ctx, "bear")
-	if err != nil || len(pending) != 1 || pending[0].ID != inv.ID || pending[0].Role != db.RoleOperatorNoStats || pending[0].CreatorName != "Alice 林" {
+	if err != nil || len(pending) != 1 || pending[0].ID != inv.ID || pending[0].Role != billing.RoleOperatorNoStats || pending[0].CreatorName != "Alice 林" {
 		t.Fatalf("pending = %+v, %v; want the one invitation by Alice 林", pending, err)
 	}
 	if got, err := f.s.FindInvitation(f.ctx, tok); err != nil || got.AccountName != "熊美服飾店" {
@@ -122,10 +122,10 @@ func TestMemberListAndInvitation(t *testing.T) {
 
 	kenji := f.user(t, "kenji")
 	m, joined, err := f.s.AcceptInvitation(f.ctx, "user:kenji", tok, kenji)
-	if err != nil || !joined || m.AccountID != "bear" || m.Role != db.RoleOperatorNoStats {
+	if err != nil || !joined || m.AccountID != "bear" || m.Role != billing.RoleOperatorNoStats {
 		t.Fatalf("accept = %+v, joined %v, %v", m, joined, err)
 	}
-	if got := f.roles(t, "bear")["kenji"]; got != db.RoleOperatorNoStats {
+	if got := f.roles(t, "bear")["kenji"]; got != billing.RoleOperatorNoStats {
 		t.Errorf("kenji's role in bear = %q", got)
 	}
 	// The link works once.
@@ -147,7 +147,7 @@ func TestMemberInvitationExpiredUnknownRevoked(t *testing.T) {
 	_, _, err := f.s.AcceptInvitation(f.ctx, "user:x", db.NewToken(), x)
 	wantCode(t, "unknown token", err, billing.EInvitationInvalid)
 
-	tok, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", db.RoleOperator, alice)
+	tok, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestMemberInvitationExpiredUnknownRevoked(t *testing.T) {
 		t.Errorf("an expired invitation is listed as pending: %+v", pending)
 	}
 
-	tok2, inv2, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", db.RoleAdmin, alice)
+	tok2, inv2, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", billing.RoleAdmin, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,16 +183,16 @@ func TestMemberInvitationExpiredUnknownRevoked(t *testing.T) {
 // unused for the person it was meant for.
 func TestMemberAcceptByExistingMemberKeepsRole(t *testing.T) {
 	f := newMemberFixture(t)
-	tok, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", db.RoleAdmin, f.user(t, "alice"))
+	tok, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", billing.RoleAdmin, f.user(t, "alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, joined, err := f.s.AcceptInvitation(f.ctx, "user:oscar", tok, f.user(t, "oscar"))
-	if err != nil || joined || m.Role != db.RoleOperator {
+	if err != nil || joined || m.Role != billing.RoleOperator {
 		t.Fatalf("oscar accepts an admin link: %+v, joined %v, %v; want operator, not joined", m, joined, err)
 	}
 	m, joined, err = f.s.AcceptInvitation(f.ctx, "user:kenji", tok, f.user(t, "kenji"))
-	if err != nil || !joined || m.Role != db.RoleAdmin {
+	if err != nil || !joined || m.Role != billing.RoleAdmin {
 		t.Fatalf("kenji accepts after oscar: %+v, joined %v, %v", m, joined, err)
 	}
 }
@@ -200,12 +200,12 @@ func TestMemberAcceptByExistingMemberKeepsRole(t *testing.T) {
 func TestMemberLastAdminIsKept(t *testing.T) {
 	f := newMemberFixture(t)
 	alice, oscar := f.user(t, "alice"), f.user(t, "oscar")
-	wantCode(t, "demote the only admin", f.s.ChangeRole(f.ctx, "user:alice", "bear", alice, db.RoleOperator), billing.ELastAdmin)
+	wantCode(t, "demote the only admin", f.s.ChangeRole(f.ctx, "user:alice", "bear", alice, billing.RoleOperator), billing.ELastAdmin)
 	wantCode(t, "remove the only admin", f.s.RemoveMember(f.ctx, "user:alice", "bear", alice), billing.ELastAdmin)
-	wantCode(t, "change a non-member", f.s.ChangeRole(f.ctx, "user:alice", "bear", f.user(t, "kenji"), db.RoleOperator), billing.ENotAMember)
+	wantCode(t, "change a non-member", f.s.ChangeRole(f.ctx, "user:alice", "bear", f.user(t, "kenji"), billing.RoleOperator), billing.ENotAMember)
 	wantCode(t, "remove a non-member", f.s.RemoveMember(f.ctx, "user:alice", "bear", f.user(t, "kenji")), billing.ENotAMember)
 	wantCode(t, "unknown role", f.s.ChangeRole(f.ctx, "user:alice", "bear", oscar, "owner"), billing.EInvalid)
-	if got := f.roles(t, "bear"); got["alice"] != db.RoleAdmin || got["oscar"] != db.RoleOperator || len(got) != 2 {
+	if got := f.roles(t, "bear"); got["alice"] != billing.RoleAdmin || got["oscar"] != billing.RoleOperator || len(got) != 2 {
 		t.Fatalf("after refusals bear = %v", got)
 	}
 	if f.audits(t, "bear", "member.role_changed")+f.audits(t, "bear", "member.removed") != 0 {
@@ -214,13 +214,13 @@ func TestMemberLastAdminIsKept(t *testing.T) {
 
 	// With a second admin, the first may step down; her pending links go
 	// with her rights.
-	if _, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", db.RoleAdmin, alice); err != nil {
+	if _, _, err := f.s.CreateInvitation(f.ctx, "user:alice", "bear", billing.RoleAdmin, alice); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.ChangeRole(f.ctx, "user:alice", "bear", oscar, db.RoleAdmin); err != nil {
+	if err := f.s.ChangeRole(f.ctx, "user:alice", "bear", oscar, billing.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.ChangeRole(f.ctx, "user:oscar", "bear", alice, db.RoleOperatorNoBroadcast); err != nil {
+	if err := f.s.ChangeRole(f.ctx, "user:oscar", "bear", alice, billing.RoleOperatorNoBroadcast); err != nil {
 		t.Fatal(err)
 	}
 	if pending, _ := f.s.FindInvitations(f.ctx, "bear"); len(pending) != 0 {
@@ -230,14 +230,14 @@ func TestMemberLastAdminIsKept(t *testing.T) {
 	if err := f.s.RemoveMember(f.ctx, "user:oscar", "bear", alice); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.roles(t, "bear"); len(got) != 1 || got["oscar"] != db.RoleAdmin {
+	if got := f.roles(t, "bear"); len(got) != 1 || got["oscar"] != billing.RoleAdmin {
 		t.Errorf("bear = %v, want oscar alone as admin", got)
 	}
 	if f.audits(t, "bear", "member.role_changed") != 2 || f.audits(t, "bear", "member.removed") != 1 {
 		t.Error("the changes are not audited once each")
 	}
 	// Alice's other accounts are untouched.
-	if got := f.roles(t, "cat")["alice"]; got != db.RoleAdmin {
+	if got := f.roles(t, "cat")["alice"]; got != billing.RoleAdmin {
 		t.Errorf("alice in cat = %q", got)
 	}
 }
@@ -250,7 +250,7 @@ func TestMemberConcurrentDemotionsKeepOneAdmin(t *testing.T) {
 	alice, oscar := f.user(t, "alice"), f.user(t, "oscar")
 	for round := 0; round < 20; round++ {
 		for _, id := range []int64{alice, oscar} {
-			if err := f.s.ChangeRole(f.ctx, "test", "bear", id, db.RoleAdmin); err != nil {
+			if err := f.s.ChangeRole(f.ctx, "test", "bear", id, billing.RoleAdmin); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -264,7 +264,7 @@ func TestMemberConcurrentDemotionsKeepOneAdmin(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = f.s.ChangeRole(f.ctx, "test", "bear", id, db.RoleOperator)
+				errs[i] = f.s.ChangeRole(f.ctx, "test", "bear", id, billing.RoleOperator)
 			}()
 		}
 		waitForLockWaiters(t, f, 2)
@@ -289,7 +289,7 @@ func TestMemberConcurrentDemotionsKeepOneAdmin(t *testing.T) {
 		}
 		admins := 0
 		for _, r := range f.roles(t, "bear") {
-			if r == db.RoleAdmin {
+			if r == billing.RoleAdmin {
 				admins++
 			}
 		}

@@ -60,7 +60,7 @@ func lockCharge(ctx context.Context, tx *sqlx.Tx, id int64) (Charge, error) {
 // Returns the charge; EPaymentFailed if refused.
 func (s *Store) payCharge(ctx context.Context, actor Actor, id int64) (Charge, error) {
 	var ch Charge
-	var p Payment
+	var p billing.Payment
 	var ask bool
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var err error
@@ -86,7 +86,7 @@ func (s *Store) payCharge(ctx context.Context, actor Actor, id int64) (Charge, e
 			}
 		}
 		ask = true
-		p = Payment{ChargeID: ch.ID, AccountID: ch.AccountID, Amount: ch.Total, Key: paymentKey(ch.ID, ch.Attempts)}
+		p = billing.Payment{ChargeID: ch.ID, AccountID: ch.AccountID, Amount: ch.Total, Key: paymentKey(ch.ID, ch.Attempts)}
 		var pm struct {
 			Kind  string `db:"kind"`
 			Token string `db:"token"`
@@ -107,13 +107,13 @@ func (s *Store) payCharge(ctx context.Context, actor Actor, id int64) (Charge, e
 	var payErr error
 	switch {
 	case p.Kind == "":
-		payErr = &DeclineError{Failure: billing.FailNoPaymentMethod}
+		payErr = &billing.DeclineError{Failure: billing.FailNoPaymentMethod}
 	case s.Payments == nil:
 		payErr = errors.New("no payment gateway is configured")
 	default:
 		ref, payErr = s.Payments.Pay(ctx, p)
 	}
-	refused := refusal(payErr)
+	refused := billing.Refusal(payErr)
 	if payErr != nil && refused == nil {
 		// The provider did not answer, or answered something that is not a
 		// refusal (a timeout, a 5xx, a configuration error): the money may
@@ -203,7 +203,7 @@ func (s *Store) payOff(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Ac
 // failCharge records a provider's refusal: the charge fails with its
 // reason, its code goes back to the account, and an automatic retry is
 // scheduled (billing.NextRetry); a renewal refused too often is given up.
-func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, why *DeclineError) error {
+func failCharge(ctx context.Context, tx *sqlx.Tx, now time.Time, actor Actor, ch *Charge, why *billing.DeclineError) error {
 	before := *ch
 	refused := ch.Lifecycle()
 	refused.Attempts++

@@ -95,8 +95,8 @@ func (p *SimProvider) Taken() []SimPayment {
 	return out
 }
 
-// Pay implements Gateway.
-func (p *SimProvider) Pay(ctx context.Context, pay Payment) (string, error) {
+// Pay implements billing.Gateway.
+func (p *SimProvider) Pay(ctx context.Context, pay billing.Payment) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -113,9 +113,9 @@ func (p *SimProvider) Pay(ctx context.Context, pay Payment) (string, error) {
 	}
 	switch p.outcome[pay.AccountID] {
 	case OutcomeDeclined:
-		return "", &DeclineError{Failure: billing.FailDeclined, Reason: "發卡銀行拒絕了這筆付款(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.FailDeclined, Reason: "發卡銀行拒絕了這筆付款(模擬)。"}
 	case OutcomeInsufficientFunds:
-		return "", &DeclineError{Failure: billing.FailInsufficientFunds, Reason: "卡片額度不足(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.FailInsufficientFunds, Reason: "卡片額度不足(模擬)。"}
 	case OutcomeTimeout:
 		return "", ErrNoAnswer
 	case OutcomeLostAnswer:

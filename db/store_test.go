@@ -25,14 +25,14 @@ type gateway struct {
 	keys  sync.Map // idempotency keys seen
 }
 
-func (g *gateway) Pay(_ context.Context, p db.Payment) (string, error) {
+func (g *gateway) Pay(_ context.Context, p billing.Payment) (string, error) {
 	g.calls.Add(1)
 	g.keys.Store(p.Key, true)
 	if g.down.Load() {
 		return "", fmt.Errorf("POST /payments: %w", context.DeadlineExceeded)
 	}
 	if len(p.Token) >= 7 && p.Token[:7] == "decline" {
-		return "", &db.DeclineError{Reason: "信用卡授權失敗"}
+		return "", &billing.DeclineError{Reason: "信用卡授權失敗"}
 	}
 	return "ref-" + p.Key, nil
 }

@@ -15,22 +15,6 @@ import (
 	"webstore/billing"
 )
 
-// Role is a user's role in an official account.
-type Role string
-
-// Roles: 管理員 admin, 操作人員 operator, and the two restricted operators.
-const (
-	RoleAdmin               Role = "admin"
-	RoleOperator            Role = "operator"
-	RoleOperatorNoBroadcast Role = "operator_no_broadcast"
-	RoleOperatorNoStats     Role = "operator_no_stats"
-)
-
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool {
-	return r == RoleAdmin || r == RoleOperator || r == RoleOperatorNoBroadcast || r == RoleOperatorNoStats
-}
-
 // User is a person who signs in.
 type User struct {
 	ID          int64  `db:"id"`
@@ -41,10 +25,10 @@ type User struct {
 
 // Membership is a user's role in one account.
 type Membership struct {
-	AccountID   string `db:"account_id"`
-	AccountName string `db:"account_name"`
-	Region      string `db:"region"`
-	Role        Role   `db:"role"`
+	AccountID   string       `db:"account_id"`
+	AccountName string       `db:"account_name"`
+	Region      string       `db:"region"`
+	Role        billing.Role `db:"role"`
 }
 
 // Session is a signed-in browser.
@@ -149,14 +133,14 @@ func (s *Store) FindSession(ctx context.Context, tok string) (Session, error) {
 func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Session, error) {
 	var row struct {
 		User
-		AccountID   *string   `db:"account_id"`
-		CreatedAt   time.Time `db:"created_at"`
-		ExpiresAt   time.Time `db:"expires_at"`
-		Version     int64     `db:"version"`
-		MemberOf    *string   `db:"member_of"`
-		AccountName *string   `db:"account_name"`
-		Region      *string   `db:"region"`
-		Role        *Role     `db:"role"`
+		AccountID   *string       `db:"account_id"`
+		CreatedAt   time.Time     `db:"created_at"`
+		ExpiresAt   time.Time     `db:"expires_at"`
+		Version     int64         `db:"version"`
+		MemberOf    *string       `db:"member_of"`
+		AccountName *string       `db:"account_name"`
+		Region      *string       `db:"region"`
+		Role        *billing.Role `db:"role"`
 	}
 	now := s.Clock.Now()
 	// The statement is the function session_lookup (migration 015), whose

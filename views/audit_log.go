@@ -156,7 +156,7 @@ func (l Lang) AuditSentences(kind, before, after string, cat billing.Catalog) []
 		}
 		return l.PlanNameByID(cat, billing.PlanID(id))
 	}
-	role := func(r string) string { return l.RoleLabel(Role(r)) }
+	role := func(r string) string { return l.RoleLabel(billing.Role(r)) }
 	tw := func(s string) string { return l.Tf("%s(台灣時間)", "%s (Taiwan time)", s) }
 	user := func(r record) string {
 		if r.has("login") {

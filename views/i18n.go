@@ -87,15 +87,15 @@ func (l Lang) PlanNameByID(c billing.Catalog, id billing.PlanID) string {
 }
 
 // RoleLabel names a role.
-func (l Lang) RoleLabel(r Role) string {
+func (l Lang) RoleLabel(r billing.Role) string {
 	switch r {
-	case RoleAdmin:
+	case billing.RoleAdmin:
 		return l.T("管理員", "Admin")
-	case RoleOperator:
+	case billing.RoleOperator:
 		return l.T("操作人員", "Operator")
-	case RoleOperatorNoBroadcast:
+	case billing.RoleOperatorNoBroadcast:
 		return l.T("操作人員(無法傳送訊息)", "Operator (no broadcasts)")
-	case RoleOperatorNoStats:
+	case billing.RoleOperatorNoStats:
 		return l.T("操作人員(無法查看統計資料)", "Operator (no statistics)")
 	}
 	return string(r)

@@ -1,20 +1,12 @@
 package views
 
-import "time"
+import (
+	"time"
+
+	"webstore/billing"
+)
 
 // The signed-in user, their roles and the 權限管理 page's view models.
-
-// Role is a user's role in an official account; the values are the
-// store's (db.Role).
-type Role string
-
-// Roles: 管理員 admin, 操作人員 operator, and the two restricted operators.
-const (
-	RoleAdmin               Role = "admin"
-	RoleOperator            Role = "operator"
-	RoleOperatorNoBroadcast Role = "operator_no_broadcast"
-	RoleOperatorNoStats     Role = "operator_no_stats"
-)
 
 // User is the signed-in person.
 type User struct {
@@ -28,7 +20,7 @@ type Membership struct {
 	AccountID   string
 	AccountName string
 	Region      string
-	Role        Role
+	Role        billing.Role
 }
 
 // Member is one user's membership as the 權限管理 page lists it.
@@ -36,7 +28,7 @@ type Member struct {
 	UserID      int64
 	Login       string
 	DisplayName string
-	Role        Role
+	Role        billing.Role
 	Since       time.Time
 }
 
@@ -45,7 +37,7 @@ type Member struct {
 type Invitation struct {
 	ID          string
 	AccountName string
-	Role        Role
+	Role        billing.Role
 	CreatorName string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time

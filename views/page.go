@@ -50,7 +50,7 @@ var staffNav = [][4]string{
 }
 
 // IsAdmin reports whether the user may change the account's billing.
-func (p Page) IsAdmin() bool { return p.Account != nil && p.Account.Role == RoleAdmin }
+func (p Page) IsAdmin() bool { return p.Account != nil && p.Account.Role == billing.RoleAdmin }
 
 // A returns the URL of an account page on the page's surface:
 // A("/plan") → /a/bear/plan on the phone, /m/bear/plan on the desktop.

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 // axeResult is what axe.run reports, cut to what the test reads.
@@ -61,7 +60,7 @@ func TestAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The invitation's sign-in page, as a visitor sees it.
-	invite, _, err := a.Store.CreateInvitation(context.Background(), "test", "cat", db.RoleOperator, alice)
+	invite, _, err := a.Store.CreateInvitation(context.Background(), "test", "cat", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}

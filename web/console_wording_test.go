@@ -187,7 +187,7 @@ func TestStaffPagesShowNoEnumCodes(t *testing.T) {
 	if _, err := a.Store.ScheduleDowngrade(ctx, "user:alice", "fresh", billing.Medium); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Store.ChangeRole(ctx, "user:alice", "bear", userByLogin(t, a, "oscar"), db.RoleOperatorNoStats); err != nil {
+	if err := a.Store.ChangeRole(ctx, "user:alice", "bear", userByLogin(t, a, "oscar"), billing.RoleOperatorNoStats); err != nil {
 		t.Fatal(err)
 	}
 	staff := signedInClient(t, a.URL, "staff")

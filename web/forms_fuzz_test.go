@@ -12,7 +12,6 @@ import (
 	"unicode"
 
 	"webstore/billing"
-	"webstore/db"
 )
 
 // Fuzz tests of the form and JSON decoders the handlers call. `go test`
@@ -217,7 +216,7 @@ func FuzzCampaignForm(f *testing.F) {
 }
 
 func FuzzMemberRole(f *testing.F) {
-	known := []db.Role{db.RoleAdmin, db.RoleOperator, db.RoleOperatorNoBroadcast, db.RoleOperatorNoStats}
+	known := []billing.Role{billing.RoleAdmin, billing.RoleOperator, billing.RoleOperatorNoBroadcast, billing.RoleOperatorNoStats}
 	for _, r := range known {
 		f.Add("role=" + string(r))
 	}
@@ -228,7 +227,7 @@ func FuzzMemberRole(f *testing.F) {
 	f.Add("role=")
 	f.Fuzz(func(t *testing.T, raw string) {
 		v, _ := url.ParseQuery(raw)
-		r := db.Role(v.Get("role"))
+		r := billing.Role(v.Get("role"))
 		if r.Valid() != slices.Contains(known, r) {
 			t.Fatalf("role %q: Valid() = %v", r, r.Valid())
 		}

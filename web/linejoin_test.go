@@ -74,9 +74,9 @@ func userByLogin(t *testing.T, a app, login string) int64 {
 	return id
 }
 
-func roleIn(t *testing.T, a app, account string, userID int64) db.Role {
+func roleIn(t *testing.T, a app, account string, userID int64) billing.Role {
 	t.Helper()
-	var r db.Role
+	var r billing.Role
 	err := a.Store.DB.Get(&r, `SELECT role FROM memberships WHERE account_id=$1 AND user_id=$2`, account, userID)
 	if err != nil {
 		return ""
@@ -93,7 +93,7 @@ func roleIn(t *testing.T, a app, account string, userID int64) db.Role {
 func TestJoinWithLineAsNewPerson(t *testing.T) {
 	a := newApp(t)
 	alice := userByLogin(t, a, "alice")
-	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestJoinWithLineAsNewPerson(t *testing.T) {
 	if err := a.Store.DB.Get(&u, `SELECT id, display_name, line_subject FROM users WHERE display_name='陳美玲'`); err != nil {
 		t.Fatalf("no user made for the new person: %v", err)
 	}
-	if got := roleIn(t, a, "bear", u.ID); got != db.RoleOperator {
+	if got := roleIn(t, a, "bear", u.ID); got != billing.RoleOperator {
 		t.Errorf("the new person's role in bear = %q, want operator", got)
 	}
 	// The account's members page, as the new person sees it, lists them.
@@ -185,7 +185,7 @@ func TestJoinWithLineLinksPasswordUser(t *testing.T) {
 	if _, err := a.Store.DB.Exec(`UPDATE users SET line_subject=NULL WHERE id=$1`, kenji); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperatorNoBroadcast, alice)
+	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperatorNoBroadcast, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestJoinWithLineLinksPasswordUser(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/a/bear/menu" || !strings.Contains(body, "您已加入此帳號。") {
 		t.Fatalf("link and join: %d at %s", res.StatusCode, res.Request.URL)
 	}
-	if got := roleIn(t, a, "bear", kenji); got != db.RoleOperatorNoBroadcast {
+	if got := roleIn(t, a, "bear", kenji); got != billing.RoleOperatorNoBroadcast {
 		t.Errorf("kenji's role in bear = %q", got)
 	}
 	var sub, name string
@@ -223,7 +223,7 @@ func TestJoinWithLineLinksPasswordUser(t *testing.T) {
 		t.Errorf("kenji by LINE: %d at %s", res.StatusCode, res.Request.URL)
 	}
 	// The signed-in page no longer offers a second link.
-	tok2, _, _ := a.Store.CreateInvitation(t.Context(), "test", "cat", db.RoleOperator, alice)
+	tok2, _, _ := a.Store.CreateInvitation(t.Context(), "test", "cat", billing.RoleOperator, alice)
 	if _, body := readPage(t, hc, a.URL+"/invite/"+tok2); strings.Contains(body, `data-testid="invite-line-link"`) {
 		t.Error("a linked user is offered to link LINE again")
 	}
@@ -235,7 +235,7 @@ func TestJoinWithLineLinksPasswordUser(t *testing.T) {
 func TestJoinWithLineRefused(t *testing.T) {
 	a := newApp(t)
 	alice := userByLogin(t, a, "alice")
-	tok, _, _ := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	tok, _, _ := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)
 
 	// A callback of a join, stolen: no sign-in, nothing used.
 	victim := lineBrowser()
@@ -277,7 +277,7 @@ func TestJoinWithLineRefused(t *testing.T) {
 	}
 	// Revoked.
 	a.Clock.Set(testNow)
-	tok2, inv, _ := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleAdmin, alice)
+	tok2, inv, _ := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleAdmin, alice)
 	if err := a.Store.RevokeInvitation(t.Context(), "test", "bear", inv.ID); err != nil {
 		t.Fatal(err)
 	}

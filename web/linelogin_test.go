@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jmoiron/sqlx"
 
+	"webstore/billing"
 	"webstore/db"
 	"webstore/web"
 	"webstore/web/lineauth"
@@ -158,7 +159,7 @@ func TestPhoneJoinWithLineInBrowser(t *testing.T) {
 	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +178,8 @@ func TestPhoneJoinWithLineInBrowser(t *testing.T) {
 	if !strings.HasSuffix(strings.SplitN(loc, "?", 2)[0], "/a/bear/menu") {
 		t.Errorf("landed on %s, want bear's menu", loc)
 	}
-	var role db.Role
-	if err := a.Store.DB.Get(&role, `SELECT m.role FROM memberships m JOIN users u ON u.id=m.user_id WHERE u.display_name='陳美玲' AND m.account_id='bear'`); err != nil || role != db.RoleOperator {
+	var role billing.Role
+	if err := a.Store.DB.Get(&role, `SELECT m.role FROM memberships m JOIN users u ON u.id=m.user_id WHERE u.display_name='陳美玲' AND m.account_id='bear'`); err != nil || role != billing.RoleOperator {
 		t.Errorf("陳美玲 in bear: %q %v", role, err)
 	}
 }

@@ -52,7 +52,7 @@ func (s *Server) refused(c echo.Context, err error) error {
 // rather than through a redirect, so the token never sits in a URL of this
 // site's history.
 func (s *Server) invite(c echo.Context) error {
-	role := db.Role(c.FormValue("role"))
+	role := billing.Role(c.FormValue("role"))
 	ctx, by := c.Request().Context(), session(c).User.ID
 	var tok string
 	var err error
@@ -66,7 +66,7 @@ func (s *Server) invite(c echo.Context) error {
 		return s.refused(c, err)
 	}
 	link := s.absURL("/invite/" + tok)
-	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: views.Role(role), InviteMailed: to}, "")
+	return s.renderMembers(c, http.StatusOK, views.MembersView{InviteLink: link, InviteRole: role, InviteMailed: to}, "")
 }
 
 func (s *Server) revokeInvitation(c echo.Context) error {
@@ -90,7 +90,7 @@ func (s *Server) changeRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.ChangeRole(c.Request().Context(), actor(c), member(c).AccountID, id, db.Role(c.FormValue("role"))); err != nil {
+	if err := s.store.ChangeRole(c.Request().Context(), actor(c), member(c).AccountID, id, billing.Role(c.FormValue("role"))); err != nil {
 		return s.refused(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(pathFor(c, "/members"), "role-changed"))

@@ -10,18 +10,18 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"webstore/db"
+	"webstore/billing"
 )
 
 const membersW, membersH = 1280, 900
 
-func bearRoles(t *testing.T, a app) map[string]db.Role {
+func bearRoles(t *testing.T, a app) map[string]billing.Role {
 	t.Helper()
 	ms, err := a.Store.FindMembers(t.Context(), "bear")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]db.Role{}
+	got := map[string]billing.Role{}
 	for _, m := range ms {
 		got[m.Login] = m.Role
 	}
@@ -55,7 +55,7 @@ func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
 
 	// Invite an operator: the link is shown once, as an absolute URL.
 	do(t, ctx,
-		chromedp.SetValue(tid("invite-role"), string(db.RoleOperator)),
+		chromedp.SetValue(tid("invite-role"), string(billing.RoleOperator)),
 		chromedp.Click(tid("invite-create")),
 		chromedp.WaitVisible(tid("invite-link")),
 	)
@@ -87,7 +87,7 @@ func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
 	if got := text(t, kctx, tid("notice")); got != "您已加入此帳號。" {
 		t.Errorf("notice = %q", got)
 	}
-	if got := bearRoles(t, a)["kenji"]; got != db.RoleOperator {
+	if got := bearRoles(t, a)["kenji"]; got != billing.RoleOperator {
 		t.Fatalf("kenji's role in bear = %q, want operator", got)
 	}
 	// The link works once.
@@ -103,14 +103,14 @@ func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
 	do(t, ctx,
 		chromedp.Navigate(a.URL+"/m/bear/members"),
 		chromedp.WaitVisible(tid("member-row-kenji")),
-		chromedp.SetValue(tid("role-select-kenji"), string(db.RoleOperatorNoBroadcast)),
+		chromedp.SetValue(tid("role-select-kenji"), string(billing.RoleOperatorNoBroadcast)),
 		chromedp.Click(tid("role-change-kenji")),
 		chromedp.WaitVisible(tid("notice")),
 	)
 	if got := text(t, ctx, tid("notice")); got != "已變更權限。" {
 		t.Errorf("notice = %q", got)
 	}
-	if got := bearRoles(t, a)["kenji"]; got != db.RoleOperatorNoBroadcast {
+	if got := bearRoles(t, a)["kenji"]; got != billing.RoleOperatorNoBroadcast {
 		t.Errorf("kenji's role = %q, want operator_no_broadcast", got)
 	}
 
@@ -129,14 +129,14 @@ func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
 	do(t, ctx,
 		chromedp.Navigate(a.URL+"/m/bear/members"),
 		chromedp.WaitVisible(tid("role-select-alice")),
-		chromedp.SetValue(tid("role-select-alice"), string(db.RoleOperator)),
+		chromedp.SetValue(tid("role-select-alice"), string(billing.RoleOperator)),
 		chromedp.Click(tid("role-change-alice")),
 		chromedp.WaitVisible(tid("error")),
 	)
 	if got := text(t, ctx, tid("error")); !strings.HasPrefix(got, lastAdmin) {
 		t.Errorf("demoting the last admin: %q, want %s…", got, lastAdmin)
 	}
-	want := map[string]db.Role{"alice": db.RoleAdmin, "oscar": db.RoleOperator, "kenji": db.RoleOperatorNoBroadcast}
+	want := map[string]billing.Role{"alice": billing.RoleAdmin, "oscar": billing.RoleOperator, "kenji": billing.RoleOperatorNoBroadcast}
 	if got := bearRoles(t, a); len(got) != len(want) || got["alice"] != want["alice"] || got["oscar"] != want["oscar"] || got["kenji"] != want["kenji"] {
 		t.Errorf("bear after the refusals = %v, want %v", got, want)
 	}
@@ -195,7 +195,7 @@ func TestDesktopMembersOperatorReadOnly(t *testing.T) {
 			t.Errorf("operator POST %s: status %d, %v; want 403", path, status, err)
 		}
 	}
-	if got := bearRoles(t, a)["alice"]; got != db.RoleAdmin {
+	if got := bearRoles(t, a)["alice"]; got != billing.RoleAdmin {
 		t.Errorf("alice's role = %q after the operator's posts", got)
 	}
 	var n int
@@ -234,12 +234,12 @@ func TestDesktopMembersRevokedAndExpiredLinks(t *testing.T) {
 	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {
 		t.Fatal(err)
 	}
-	older, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleOperator, alice)
+	older, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Clock.Set(testNow.Add(time.Hour))
-	newer, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", db.RoleAdmin, alice)
+	newer, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleAdmin, alice)
 	if err != nil {
 		t.Fatal(err)
 	}

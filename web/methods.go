@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,15 +14,21 @@ import (
 	"webstore/billing"
 	"webstore/db"
 	"webstore/views"
-	"webstore/web/payments/cardgw"
-	"webstore/web/payments/linepay"
+	"webstore/web/payments"
 )
 
 // Adding a payment method [6–11]: e-invoice details come first; then LINE
 // Pay (request → the person approves in LINE → confirm, which issues the
 // regKey renewals charge later) or a card entered on the card gateway's own
 // page (one-time token → stored card token). The app never sees a card
-// number.
+// number. The binding itself (the providers' calls, the NT$1 authorization
+// and its void) is payments.Binder's; these handlers read the forms, keep
+// the flow's state cookie, store the method and redirect.
+
+// binder binds payment methods with the configured providers.
+func (s *Server) binder() payments.Binder {
+	return payments.Binder{LinePay: s.cfg.LinePay, Cards: s.cfg.Cards, CardPublicKey: s.cfg.CardPublicKey}
+}
 
 // absURL is an absolute URL on this server for a local path, on the
 // configured BaseURL only, so no request header (Host, X-Forwarded-Host)
@@ -128,11 +132,6 @@ func (s *Server) endBind(c echo.Context) (f bindFlow, ok bool) {
 	return f, subtle.ConstantTimeCompare([]byte(f.State), []byte(c.QueryParam("state"))) == 1
 }
 
-// verificationAmount is what LINE Pay authorizes, then voids, to bind a
-// payment method without a purchase: LINE Pay issues a regKey only with a
-// payment.
-const verificationAmount = 1
-
 func (s *Server) startMethod(c echo.Context) error {
 	next := localNext(c.FormValue("next"), "")
 	answer := c.FormValue("main")
@@ -155,28 +154,22 @@ func (s *Server) startMethod(c echo.Context) error {
 		if s.cfg.LinePay == nil {
 			return fmt.Errorf("LINE Pay is not configured")
 		}
-		orderID := "bind-" + member(c).AccountID + "-" + db.NewToken()[:12]
-		res, err := s.cfg.LinePay.Request(c.Request().Context(), linepay.RequestParams{
-			Amount:        verificationAmount,
-			OrderID:       orderID,
-			ProductName:   "LINE官方帳號 付款方式綁定(授權後立即取消)",
-			ConfirmURL:    s.absURL(pathFor(c, "/payment-methods/linepay/confirm"+q)),
-			CancelURL:     s.absURL(pathFor(c, "/payment-methods/linepay/cancel"+q)),
-			AuthorizeOnly: true,
-		})
+		res, err := s.binder().StartLinePay(c.Request().Context(), member(c).AccountID,
+			s.absURL(pathFor(c, "/payment-methods/linepay/confirm"+q)),
+			s.absURL(pathFor(c, "/payment-methods/linepay/cancel"+q)))
 		if err != nil {
 			return s.methodError(c, err, next, answer)
 		}
 		// The return must name this transaction and order: no other
 		// transaction is ever confirmed from this browser's return.
-		s.setBindCookie(c, bindFlow{State: state, TransactionID: res.TransactionID, OrderID: orderID})
-		return c.Redirect(http.StatusSeeOther, res.PaymentURL.Web)
+		s.setBindCookie(c, bindFlow{State: state, TransactionID: res.TransactionID, OrderID: res.OrderID})
+		return c.Redirect(http.StatusSeeOther, res.PaymentURL)
 	case billing.CreditCard:
 		if s.cfg.Cards == nil {
 			return fmt.Errorf("the card gateway is not configured")
 		}
 		ret := s.absURL(pathFor(c, "/payment-methods/card/return"+q))
-		return c.Redirect(http.StatusSeeOther, cardgw.FieldsURL(s.cfg.Cards.BaseURL, s.cfg.CardPublicKey, ret))
+		return c.Redirect(http.StatusSeeOther, s.binder().CardFieldsURL(ret))
 	}
 	return s.renderNewMethod(c, http.StatusUnprocessableEntity, next, answer, func(l views.Lang) string {
 		return l.T("請選擇付款方式。", "Please choose a payment method.")
@@ -195,77 +188,36 @@ func (s *Server) methodError(c echo.Context, err error, next, answer string) err
 // is not this flow's. Once confirmed, the authorization is always voided,
 // whatever happens next: after the regKey is kept, or at once when LINE
 // Pay's answer is not the order and amount requested (the regKey is then
-// not kept).
+// not kept; see payments.Binder.ConfirmLinePay).
 func (s *Server) linePayConfirm(c echo.Context) error {
 	ctx := c.Request().Context()
 	next := localNext(c.QueryParam("next"), "")
 	txID, orderID := c.QueryParam("transactionId"), c.QueryParam("orderId")
 	flow, ok := s.endBind(c)
-	if !ok || flow.TransactionID == "" || txID != flow.TransactionID || orderID != flow.OrderID ||
-		!strings.HasPrefix(orderID, "bind-"+member(c).AccountID+"-") {
+	if !ok || flow.TransactionID == "" || txID != flow.TransactionID || orderID != flow.OrderID {
 		return s.bindRefused(c, next)
 	}
-	res, err := s.cfg.LinePay.Confirm(ctx, txID, verificationAmount, "TWD")
-	if err != nil {
-		var refused *linepay.APIError
-		if !errors.As(err, &refused) {
-			// No answer (a timeout, a 5xx): the authorization may have
-			// been made.
-			s.voidBinding(ctx, txID)
-		}
+	confirmed, err := s.binder().ConfirmLinePay(ctx, member(c).AccountID, txID, orderID)
+	if errors.Is(err, payments.ErrNotThisBinding) {
+		return s.bindRefused(c, next)
+	} else if err != nil {
 		return s.methodError(c, err, next, c.QueryParam("main"))
-	}
-	if why := confirmMismatch(res, txID, orderID); why != "" {
-		slog.Warn("linepay: the binding confirmation does not match the order; voided", "transaction", txID, "order", orderID, "mismatch", why)
-		s.voidBinding(ctx, txID)
-		return s.bindRefused(c, next)
 	}
 	// The regKey is kept first; the NT$1 authorization is released after,
 	// even if the person closes the page meanwhile.
-	defer s.voidBinding(ctx, txID)
-	// The method is shown as the card LINE Pay charges: "VISA •••• 4242".
-	label := ""
-	for _, pi := range res.PayInfo {
-		if n := pi.MaskedCreditCardNumber; len(n) >= 4 {
-			label = strings.TrimSpace(pi.CreditCardBrand + " •••• " + n[len(n)-4:])
-		}
-	}
-	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.LinePay,
-		Token: res.RegKey, Label: label}, mainAnswer(c)); err != nil {
+	defer confirmed.Void(ctx)
+	if err := s.addMethod(c, confirmed.Method); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
 }
 
-// confirmMismatch says how LINE Pay's confirmation differs from the
-// binding requested (its transaction, its order, NT$1, a regKey); "" when
-// it does not.
-func confirmMismatch(res linepay.ConfirmResult, txID, orderID string) string {
-	var paid int64
-	for _, pi := range res.PayInfo {
-		paid += pi.Amount
-	}
-	switch {
-	case res.TransactionID != txID:
-		return "transaction " + res.TransactionID
-	case res.OrderID != orderID:
-		return "order " + res.OrderID
-	case paid != verificationAmount:
-		return fmt.Sprintf("amount %d", paid)
-	case res.RegKey == "":
-		return "no regKey"
-	}
-	return ""
-}
-
-// voidBinding releases a binding's NT$1 authorization, even when the
-// request's context has ended.
-func (s *Server) voidBinding(ctx context.Context, txID string) {
-	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := s.cfg.LinePay.VoidAuthorization(vctx, txID); err != nil {
-		slog.Error("linepay: void the binding authorization", "transaction", txID, "err", err)
-	}
+// addMethod keeps a method a provider bound as the account's, main unless
+// the admin answered no.
+func (s *Server) addMethod(c echo.Context, m payments.BoundMethod) error {
+	_, err := s.store.AddPaymentMethod(c.Request().Context(), actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: m.Kind,
+		Token: m.Token, Label: m.Label, Brand: m.Brand, Last4: m.Last4, Expiry: m.Expiry}, mainAnswer(c))
+	return err
 }
 
 func (s *Server) methodCancelled(c echo.Context) error {
@@ -287,12 +239,11 @@ func (s *Server) cardReturn(c echo.Context) error {
 	if _, ok := s.endBind(c); !ok {
 		return s.bindRefused(c, next)
 	}
-	card, err := s.cfg.Cards.AttachCard(ctx, tok)
+	card, err := s.binder().AttachCard(ctx, tok)
 	if err != nil {
 		return s.methodError(c, err, next, c.QueryParam("main"))
 	}
-	if _, err := s.store.AddPaymentMethod(ctx, actor(c), db.PaymentMethod{AccountID: member(c).AccountID, Kind: billing.CreditCard,
-		Token: card.ID, Brand: card.Brand, Last4: card.Last4, Expiry: fmt.Sprintf("%02d/%02d", card.ExpMonth, card.ExpYear%100)}, mainAnswer(c)); err != nil {
+	if err := s.addMethod(c, card); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(orDefault(next, pathFor(c, "/payment-methods")), "method-added"))
@@ -309,13 +260,8 @@ func orDefault(s, def string) string {
 // admin: the provider's own explanation of a declined method, or a plain
 // "try again" for anything on the provider's or our side.
 func providerMessage(l views.Lang, err error) string {
-	var lp *linepay.APIError
-	if errors.As(err, &lp) {
-		return lp.UserMessage()
-	}
-	var card *cardgw.DeclineError
-	if errors.As(err, &card) {
-		return card.UserMessage()
+	if msg, ok := payments.RefusalMessage(err); ok {
+		return msg
 	}
 	return l.T("付款服務暫時無法使用,請稍後再試。未收取任何費用。", "The payment service is unavailable right now; please try again later. Nothing was charged.")
 }

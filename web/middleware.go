@@ -132,7 +132,7 @@ func (s *Server) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 // requireAdmin refuses a change by anyone but the account's admin.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if m, _ := c.Get(ctxMembership).(db.Membership); m.Role != db.RoleAdmin {
+		if m, _ := c.Get(ctxMembership).(db.Membership); m.Role != billing.RoleAdmin {
 			return billing.Errorf(billing.EForbidden, "")
 		}
 		return next(c)

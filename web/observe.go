@@ -70,17 +70,17 @@ func (m *Metrics) Handler() http.Handler {
 
 // Payments wraps the store's payment gateway so that every payment is
 // counted by provider and outcome.
-func (m *Metrics) Payments(g db.Gateway) db.Gateway { return meteredGateway{g, m} }
+func (m *Metrics) Payments(g billing.Gateway) billing.Gateway { return meteredGateway{g, m} }
 
 type meteredGateway struct {
-	next db.Gateway
+	next billing.Gateway
 	m    *Metrics
 }
 
-func (g meteredGateway) Pay(ctx context.Context, p db.Payment) (string, error) {
+func (g meteredGateway) Pay(ctx context.Context, p billing.Payment) (string, error) {
 	ref, err := g.next.Pay(ctx, p)
 	outcome := "paid"
-	var de *db.DeclineError
+	var de *billing.DeclineError
 	switch {
 	case errors.As(err, &de):
 		outcome = "declined"

@@ -53,7 +53,7 @@ func (l *lockedLog) lines(t *testing.T) []map[string]any {
 // unsure is a provider that never gives a clear answer.
 type unsure struct{}
 
-func (unsure) Pay(context.Context, db.Payment) (string, error) { return "", errors.New("timeout") }
+func (unsure) Pay(context.Context, billing.Payment) (string, error) { return "", errors.New("timeout") }
 
 // The request log has one structured line per request, and the metrics
 // (served apart, never by the app) count latency by route pattern,

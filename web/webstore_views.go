@@ -61,7 +61,7 @@ func userView(u db.User) views.User {
 }
 
 func membershipView(m db.Membership) views.Membership {
-	return views.Membership{AccountID: m.AccountID, AccountName: m.AccountName, Region: m.Region, Role: views.Role(m.Role)}
+	return views.Membership{AccountID: m.AccountID, AccountName: m.AccountName, Region: m.Region, Role: m.Role}
 }
 
 func membershipViews(ms []db.Membership) []views.Membership {
@@ -69,7 +69,7 @@ func membershipViews(ms []db.Membership) []views.Membership {
 }
 
 func memberView(m db.Member) views.Member {
-	return views.Member{UserID: m.UserID, Login: m.Login, DisplayName: m.DisplayName, Role: views.Role(m.Role), Since: m.Since}
+	return views.Member{UserID: m.UserID, Login: m.Login, DisplayName: m.DisplayName, Role: m.Role, Since: m.Since}
 }
 
 func memberViews(ms []db.Member) []views.Member {
@@ -77,7 +77,7 @@ func memberViews(ms []db.Member) []views.Member {
 }
 
 func invitationView(inv db.Invitation) views.Invitation {
-	return views.Invitation{ID: inv.ID, AccountName: inv.AccountName, Role: views.Role(inv.Role), CreatorName: inv.CreatorName,
+	return views.Invitation{ID: inv.ID, AccountName: inv.AccountName, Role: inv.Role, CreatorName: inv.CreatorName,
 		CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
 }
 

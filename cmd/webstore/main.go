@@ -112,18 +112,18 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 // openStore connects to DATABASE_URL and checks the schema is current.
-func openStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error) {
+func openStore(ctx context.Context, cfg config, gw billing.Gateway) (*db.Store, error) {
 	return openStoreAt(ctx, cfg, cfg.DatabaseURL, gw)
 }
 
 // openJobStore is openStore on JOBS_DATABASE_URL: for a job that holds a
 // session-level advisory lock (the renewal), which a transaction pooler
 // would not keep.
-func openJobStore(ctx context.Context, cfg config, gw db.Gateway) (*db.Store, error) {
+func openJobStore(ctx context.Context, cfg config, gw billing.Gateway) (*db.Store, error) {
 	return openStoreAt(ctx, cfg, cfg.JobsURL, gw)
 }
 
-func openStoreAt(ctx context.Context, cfg config, url string, gw db.Gateway) (*db.Store, error) {
+func openStoreAt(ctx context.Context, cfg config, url string, gw billing.Gateway) (*db.Store, error) {
 	d, err := db.Open(ctx, url)
 	if err != nil {
 		return nil, err

@@ -272,7 +272,7 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 		v.Greeting = l.T("您好:", "Hello,")
 		v.Subject = l.T("邀請您加入官方帳號", "You are invited to join the official account")
 		v.Intro = l.Tf("您受邀以「%s」的權限加入 LINE 官方帳號「%s」。", "You are invited to join the LINE Official Account %[2]s as %[1]s.",
-			l.RoleLabel(views.Role(p.Role)), name)
+			l.RoleLabel(billing.Role(p.Role)), name)
 		v.Note = l.Tf("此連結只能使用一次,有效期限至 %s(台灣時間)。", "The link works once, until %s (Taiwan time).", views.TWTime(p.Until))
 		v.Link, v.LinkText = p.Link, l.T("接受邀請", "Accept the invitation")
 	default:

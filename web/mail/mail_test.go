@@ -302,10 +302,10 @@ func TestInvitation(t *testing.T) {
 	if _, err := f.s.DB.Exec(`INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ('bear', $1, 'admin', now())`, ann); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "not an address", "https://webstore.test/invite/"); billing.ErrorCode(err) != billing.EInvalid {
+	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", billing.RoleOperator, ann, "not an address", "https://webstore.test/invite/"); billing.ErrorCode(err) != billing.EInvalid {
 		t.Errorf("bad address: %v, want invalid_input", err)
 	}
-	tok, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "new.member@shop.test", "https://webstore.test/invite/")
+	tok, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", billing.RoleOperator, ann, "new.member@shop.test", "https://webstore.test/invite/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestInvitation(t *testing.T) {
 	if err := f.s.SetUserLang(f.ctx, ann, "fr"); billing.ErrorCode(err) != billing.EInvalid {
 		t.Errorf("language fr: %v, want invalid_input", err)
 	}
-	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", db.RoleOperator, ann, "other@shop.test", "https://webstore.test/invite/"); err != nil {
+	if _, _, err := f.s.InviteByMail(f.ctx, "user:ann", "bear", billing.RoleOperator, ann, "other@shop.test", "https://webstore.test/invite/"); err != nil {
 		t.Fatal(err)
 	}
 	f.send(t)

@@ -86,9 +86,9 @@ func (f *fixture) card(t *testing.T, number string) string {
 	return c.ID
 }
 
-// declineReason is the zh-TW reason of a *db.DeclineError, or "".
+// declineReason is the zh-TW reason of a *billing.DeclineError, or "".
 func declineReason(err error) string {
-	var d *db.DeclineError
+	var d *billing.DeclineError
 	if errors.As(err, &d) {
 		return d.Reason
 	}
@@ -98,7 +98,7 @@ func declineReason(err error) string {
 func TestLinePay(t *testing.T) {
 	f := newFixture(t)
 	good := f.regKey(t, "reg-good", linepay.CardCathayVisa)
-	p := db.Payment{ChargeID: 7, AccountID: "bear", Kind: billing.LinePay, Token: good, Amount: 1260, Key: "charge-7"}
+	p := billing.Payment{ChargeID: 7, AccountID: "bear", Kind: billing.LinePay, Token: good, Amount: 1260, Key: "charge-7"}
 	ref, err := f.gw.Pay(f.ctx, p)
 	if err != nil || len(ref) != 19 {
 		t.Fatalf("pay: %q %v", ref, err)
@@ -113,14 +113,14 @@ func TestLinePay(t *testing.T) {
 	}
 
 	bad := f.regKey(t, "reg-bad", linepay.CardDeclinedLater)
-	_, err = f.gw.Pay(f.ctx, db.Payment{ChargeID: 8, Kind: billing.LinePay, Token: bad, Amount: 1260, Key: "charge-8"})
+	_, err = f.gw.Pay(f.ctx, billing.Payment{ChargeID: 8, Kind: billing.LinePay, Token: bad, Amount: 1260, Key: "charge-8"})
 	if r := declineReason(err); r != "LINE Pay 付款失敗:信用卡付款失敗,請改用其他卡片。" {
 		t.Fatalf("declined: %v", err)
 	}
 	if err := f.gw.LinePay.ExpireRegKey(f.ctx, good); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.gw.Pay(f.ctx, db.Payment{ChargeID: 9, Kind: billing.LinePay, Token: good, Amount: 1260, Key: "charge-9"})
+	_, err = f.gw.Pay(f.ctx, billing.Payment{ChargeID: 9, Kind: billing.LinePay, Token: good, Amount: 1260, Key: "charge-9"})
 	if r := declineReason(err); !strings.Contains(r, "重新設定 LINE Pay 付款方式") {
 		t.Fatalf("expired regKey: %v", err)
 	}
@@ -129,7 +129,7 @@ func TestLinePay(t *testing.T) {
 func TestCreditCard(t *testing.T) {
 	f := newFixture(t)
 	good := f.card(t, "4242 4242 4242 4242")
-	p := db.Payment{ChargeID: 7, Kind: billing.CreditCard, Token: good, Amount: 840, Key: "charge-7"}
+	p := billing.Payment{ChargeID: 7, Kind: billing.CreditCard, Token: good, Amount: 840, Key: "charge-7"}
 	ref, err := f.gw.Pay(f.ctx, p)
 	if err != nil || !strings.HasPrefix(ref, "ch_") {
 		t.Fatalf("pay: %q %v", ref, err)
@@ -143,14 +143,14 @@ func TestCreditCard(t *testing.T) {
 	}
 
 	poor := f.card(t, "4000 0000 0000 0341")
-	_, err = f.gw.Pay(f.ctx, db.Payment{ChargeID: 8, Kind: billing.CreditCard, Token: poor, Amount: 840, Key: "charge-8"})
+	_, err = f.gw.Pay(f.ctx, billing.Payment{ChargeID: 8, Kind: billing.CreditCard, Token: poor, Amount: 840, Key: "charge-8"})
 	if r := declineReason(err); !strings.Contains(r, "額度不足") {
 		t.Fatalf("declined: %v", err)
 	}
 	// A card the gateway no longer knows is refused outright: nothing was
 	// taken, so the charge fails with a reason the admin can act on
 	// (only no answer, or a 5xx, leaves the outcome unknown).
-	_, err = f.gw.Pay(f.ctx, db.Payment{ChargeID: 9, Kind: billing.CreditCard, Token: "card_unknown", Amount: 840, Key: "charge-9"})
+	_, err = f.gw.Pay(f.ctx, billing.Payment{ChargeID: 9, Kind: billing.CreditCard, Token: "card_unknown", Amount: 840, Key: "charge-9"})
 	if r := declineReason(err); !strings.Contains(r, "重新新增信用卡") {
 		t.Fatalf("unknown card: %v", err)
 	}
@@ -158,14 +158,14 @@ func TestCreditCard(t *testing.T) {
 
 func TestOtherKindsAndFailures(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 1, Kind: billing.BankTransfer, Amount: 840, Key: "charge-1"})
+	_, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 1, Kind: billing.BankTransfer, Amount: 840, Key: "charge-1"})
 	if r := declineReason(err); !strings.Contains(r, "轉帳") {
 		t.Fatalf("bank transfer: %v", err)
 	}
-	if _, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 2, Kind: "cash", Token: "x", Amount: 840, Key: "charge-2"}); err == nil || declineReason(err) != "" {
+	if _, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 2, Kind: "cash", Token: "x", Amount: 840, Key: "charge-2"}); err == nil || declineReason(err) != "" {
 		t.Fatalf("unknown kind: %v", err)
 	}
-	if _, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 3, Kind: billing.CreditCard, Token: "card_x", Amount: 840}); err == nil {
+	if _, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 3, Kind: billing.CreditCard, Token: "card_x", Amount: 840}); err == nil {
 		t.Fatal("paid without an idempotency key")
 	}
 
@@ -173,7 +173,7 @@ func TestOtherKindsAndFailures(t *testing.T) {
 	// does not tell the admin their card was refused.
 	f.srv.Close()
 	for _, kind := range []billing.PaymentKind{billing.LinePay, billing.CreditCard} {
-		_, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 4, Kind: kind, Token: "tok", Amount: 840, Key: "charge-4"})
+		_, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 4, Kind: kind, Token: "tok", Amount: 840, Key: "charge-4"})
 		if err == nil || declineReason(err) != "" {
 			t.Errorf("%s with the provider down: %v", kind, err)
 		}
