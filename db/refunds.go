@@ -174,7 +174,7 @@ func (s *Store) askRefund(ctx context.Context, actor Actor, id int64) (Refund, e
 	} else {
 		askErr = errors.New("the payment gateway cannot refund")
 	}
-	refused := refusal(askErr)
+	refused := billing.Refusal(askErr)
 	if askErr != nil && refused == nil {
 		return r, fmt.Errorf("refund %d: outcome unknown, left pending: %v: %w", r.ID, askErr, refundErr(r))
 	}

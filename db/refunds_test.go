@@ -29,7 +29,7 @@ type refundGateway struct {
 
 func (g *refundGateway) Refund(_ context.Context, r billing.RefundPayment) (string, error) {
 	if g.refuse.Load() {
-		return "", &db.DeclineError{Reason: "退款遭拒"}
+		return "", &billing.DeclineError{Reason: "退款遭拒"}
 	}
 	g.mu.Lock()
 	if _, ok := g.refunds[r.Key]; !ok {

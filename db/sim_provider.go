@@ -174,11 +174,11 @@ func (p *SimProvider) Refund(ctx context.Context, r billing.RefundPayment) (stri
 	}
 	switch {
 	case !found:
-		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "找不到這筆付款(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "找不到這筆付款(模擬)。"}
 	case refunded >= paid:
-		return "", &DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: "這筆付款已全額退款(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: "這筆付款已全額退款(模擬)。"}
 	case refunded+r.Amount > paid:
-		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "退款金額超過可退款金額(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "退款金額超過可退款金額(模擬)。"}
 	}
 	refund := func() string {
 		if p.refunds == nil {
@@ -191,7 +191,7 @@ func (p *SimProvider) Refund(ctx context.Context, r billing.RefundPayment) (stri
 	}
 	switch p.outcome[r.AccountID] {
 	case OutcomeDeclined, OutcomeInsufficientFunds:
-		return "", &DeclineError{Failure: billing.RefundDeclined, Reason: "發卡銀行拒絕了這筆退款(模擬)。"}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "發卡銀行拒絕了這筆退款(模擬)。"}
 	case OutcomeTimeout:
 		return "", ErrNoAnswer
 	case OutcomeLostAnswer:

@@ -104,7 +104,7 @@ func (g meteredGateway) Refund(ctx context.Context, r billing.RefundPayment) (st
 	}
 	ref, err := rf.Refund(ctx, r)
 	outcome := "refunded"
-	var de *db.DeclineError
+	var de *billing.DeclineError
 	switch {
 	case errors.As(err, &de):
 		outcome = "refund_declined"

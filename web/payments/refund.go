@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"webstore/billing"
-	"webstore/db"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
 )
@@ -27,7 +26,7 @@ func (g Gateway) Refund(ctx context.Context, r billing.RefundPayment) (string, e
 		return "", fmt.Errorf("payments: refund %d: amount %d is not positive", r.RefundID, r.Amount)
 	}
 	if r.PaymentRef == "" {
-		return "", &db.DeclineError{Failure: billing.RefundDeclined, Reason: "這筆付款沒有付款服務的交易編號,無法退款。"}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "這筆付款沒有付款服務的交易編號,無法退款。"}
 	}
 	switch r.Kind {
 	case billing.LinePay:
@@ -35,7 +34,7 @@ func (g Gateway) Refund(ctx context.Context, r billing.RefundPayment) (string, e
 	case billing.CreditCard:
 		return g.refundCard(ctx, r)
 	}
-	return "", &db.DeclineError{Failure: billing.RefundDeclined, Reason: "此付款方式無法自動退款,請以匯款方式退還款項。"}
+	return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "此付款方式無法自動退款,請以匯款方式退還款項。"}
 }
 
 // refundLinePay refunds through LINE Pay, which keeps no idempotency key:
@@ -60,11 +59,11 @@ func (g Gateway) refundLinePay(ctx context.Context, r billing.RefundPayment) (st
 			return ref, lerr
 		}
 		if errors.As(err, &apiErr) {
-			return "", &db.DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: apiErr.RefundMessage()}
+			return "", &billing.DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: apiErr.RefundMessage()}
 		}
 	case errors.Is(err, linepay.ErrOutcomeUnknown):
 	case errors.As(err, &apiErr):
-		return "", &db.DeclineError{Failure: billing.RefundDeclined, Reason: apiErr.RefundMessage()}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: apiErr.RefundMessage()}
 	}
 	return "", fmt.Errorf("payments: LINE Pay refund %d: %w", r.RefundID, err)
 }
@@ -98,7 +97,7 @@ func (g Gateway) refundCard(ctx context.Context, r billing.RefundPayment) (strin
 	var apiErr *cardgw.APIError
 	switch {
 	case errors.As(err, &decline):
-		return "", &db.DeclineError{Failure: billing.RefundDeclined, Reason: "信用卡退款遭發卡銀行拒絕,請改以其他方式退還款項。"}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "信用卡退款遭發卡銀行拒絕,請改以其他方式退還款項。"}
 	case errors.Is(err, cardgw.ErrAlreadyRefunded):
 		found, ferr := g.Cards.FindRefunds(ctx, cardgw.RefundFilter{IdempotencyKey: r.Key})
 		if ferr != nil {
@@ -109,10 +108,10 @@ func (g Gateway) refundCard(ctx context.Context, r billing.RefundPayment) (strin
 				return f.ID, nil
 			}
 		}
-		return "", &db.DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: "這筆信用卡付款已經全額退款,不會重複退款。"}
+		return "", &billing.DeclineError{Failure: billing.RefundAlreadyRefunded, Reason: "這筆信用卡付款已經全額退款,不會重複退款。"}
 	case errors.Is(err, cardgw.ErrOutcomeUnknown):
 	case errors.As(err, &apiErr):
-		return "", &db.DeclineError{Failure: billing.RefundDeclined, Reason: "信用卡退款失敗:" + apiErr.Message}
+		return "", &billing.DeclineError{Failure: billing.RefundDeclined, Reason: "信用卡退款失敗:" + apiErr.Message}
 	}
 	return "", fmt.Errorf("payments: card refund %d: %w", r.RefundID, err)
 }

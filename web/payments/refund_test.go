@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"webstore/billing"
-	"webstore/db"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
 )
 
 func refusal(err error) billing.Failure {
-	var d *db.DeclineError
+	var d *billing.DeclineError
 	if errors.As(err, &d) {
 		return d.Failure
 	}
@@ -32,7 +31,7 @@ func TestLinePayRefunds(t *testing.T) {
 		return linepay.FaultNone
 	}, nil)
 	tok := f.regKey(t, "reg-1", linepay.CardCathayVisa)
-	ref, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 7, Kind: billing.LinePay, Token: tok, Amount: 1260, Key: "charge-7"})
+	ref, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 7, Kind: billing.LinePay, Token: tok, Amount: 1260, Key: "charge-7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func TestLinePayRefunds(t *testing.T) {
 	}
 
 	refused := f.regKey(t, "reg-2", linepay.CardRefundRefused)
-	ref2, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 8, Kind: billing.LinePay, Token: refused, Amount: 840, Key: "charge-8"})
+	ref2, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 8, Kind: billing.LinePay, Token: refused, Amount: 840, Key: "charge-8"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +88,7 @@ func TestCardRefunds(t *testing.T) {
 		return cardgw.FaultNone
 	})
 	card := f.card(t, "4242424242424242")
-	ref, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 7, Kind: billing.CreditCard, Token: card, Amount: 840, Key: "charge-7"})
+	ref, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 7, Kind: billing.CreditCard, Token: card, Amount: 840, Key: "charge-7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +115,7 @@ func TestCardRefunds(t *testing.T) {
 	}
 
 	poor := f.card(t, "4000000000005126")
-	ref2, err := f.gw.Pay(f.ctx, db.Payment{ChargeID: 8, Kind: billing.CreditCard, Token: poor, Amount: 840, Key: "charge-8"})
+	ref2, err := f.gw.Pay(f.ctx, billing.Payment{ChargeID: 8, Kind: billing.CreditCard, Token: poor, Amount: 840, Key: "charge-8"})
 	if err != nil {
 		t.Fatal(err)
 	}
