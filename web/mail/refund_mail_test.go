@@ -15,7 +15,9 @@ import (
 // refunding is the sim provider that also refunds, every time.
 type refunding struct{ *db.SimProvider }
 
-func (refunding) Refund(_ context.Context, r billing.RefundPayment) (string, error) { return "re-" + r.Key, nil }
+func (refunding) Refund(_ context.Context, r billing.RefundPayment) (string, error) {
+	return "re-" + r.Key, nil
+}
 
 // paidWithInvoice makes account id with a paid upgrade to Medium whose
 // e-invoice has its number, and sends (and drops) its receipt.
