@@ -330,13 +330,6 @@ func chargeLines(l views.Lang, cat billing.Catalog, c db.Charge) [][2]string {
 	return append(out, [2]string{l.T("消費稅", "Tax"), c.Tax.Decimal()})
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
-}
-
 // refundView is a refund's notice: how much, of which charge, and what
 // became of the charge's e-invoice.
 func (w *Worker) refundView(ctx context.Context, v *views.MailView, p db.MailParams, acct string) error {
