@@ -36,6 +36,12 @@ var auditKinds = map[string][2]string{
 	"plan.downgrade_cancelled":      {"取消預定降級", "Downgrade withdrawn"},
 	"plan.dropped_unpaid":           {"未付款改為輕用量", "Moved to Light, unpaid"},
 	"einvoice.saved":                {"儲存電子發票資訊", "E-invoice details saved"},
+	"einvoice.books_imported":       {"匯入發票號碼", "Invoice numbers imported"},
+	"einvoice.allowance_agreed":     {"同意折讓", "Allowance agreed"},
+	"einvoice.blanks_reported":      {"申報空白字軌", "Unused numbers reported"},
+	"refund.requested":              {"申請退款", "Refund requested"},
+	"refund.succeeded":              {"退款成功", "Refund succeeded"},
+	"refund.failed":                 {"退款失敗", "Refund failed"},
 	"invitation.created":            {"建立邀請連結", "Invitation created"},
 	"invitation.revoked":            {"取消邀請連結", "Invitation cancelled"},
 	"member.joined":                 {"成員加入", "Member joined"},
@@ -406,6 +412,8 @@ func (l Lang) AuditActor(actor string) string {
 		return l.T("未登入的訪客", "a visitor not signed in")
 	case "sim":
 		return l.T("情境模擬", "the scenario simulator")
+	case "link":
+		return l.T("通知信連結的收件人", "the e-mailed link's recipient")
 	}
 	return actor
 }
