@@ -80,6 +80,11 @@ func TestPageStatementBudget(t *testing.T) {
 		"/staff/audit":                 2,
 		"/staff/campaigns":             2,
 		"/staff/campaigns/summer-2024": 4,
+		// 電子發票 reads its books (one statement), messages and waiting
+		// allowances; a charge page its charge, account name, catalog
+		// version, refunds and invoice.
+		"/staff/einvoices":                     4,
+		fmt.Sprintf("/staff/charges/%d", paid): 6,
 	}
 	var paths []string
 	for p := range staffPages {
