@@ -67,9 +67,9 @@ func AllowanceConsent(p Page, v AllowanceConsentView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var4 string
-				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("已收到您的同意。官方帳號「%s」發票 %s 的折讓 %s 已開立,退款金額不變。", "Thank you. The allowance of %[3]s against invoice %[2]s of %[1]s is issued; the refund stays as it was.", v.AccountName, v.Invoice, v.Total.String()))
+				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("已收到您的同意。官方帳號「%s」發票 %s 的折讓 %s 已開立;退款先前已完成,您無須再做任何事。", "Thank you. The allowance of %[3]s against invoice %[2]s of %[1]s is issued; the refund was done before, and there is nothing more to do.", v.AccountName, v.Invoice, v.Total.String()))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/allowance.templ`, Line: 11, Col: 271}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/allowance.templ`, Line: 11, Col: 332}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {

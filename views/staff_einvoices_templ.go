@@ -47,7 +47,7 @@ func StaffEInvoices(p StaffPage, v EInvoicesView) templ.Component {
 			}
 			ctx = templ.InitializeContext(ctx)
 			if len(v.Alerts) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<ul class=\"error plain\" role=\"alert\" data-testid=\"einvoice-alerts\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<ul class=\"error\" role=\"alert\" data-testid=\"einvoice-alerts\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

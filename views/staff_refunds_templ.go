@@ -305,14 +305,14 @@ func StaffCharge(p StaffPage, v StaffChargeView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.InvoiceNumber != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<div class=\"why\" data-testid=\"invoice-details\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<div class=\"muted\" data-testid=\"invoice-details\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var21 string
 				templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("開立日期 %s · 隨機碼 %s", "dated %s · random number %s", TWDate(v.InvoiceDate), v.InvoiceRandom))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 39, Col: 172}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 39, Col: 174}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 				if templ_7745c5c3_Err != nil {
@@ -500,14 +500,14 @@ func StaffCharge(p StaffPage, v StaffChargeView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\" maxlength=\"200\" required data-testid=\"refund-reason\"></label><p class=\"why\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\" maxlength=\"200\" required data-testid=\"refund-reason\"></label><p data-testid=\"refund-confirm\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var34 string
 				templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(p.Lang.Tf("按下「退款」後,款項會立即退回客戶的原付款方式,無法取消;未填金額時退還 %s。電子發票將依規定作廢或開立折讓。", "Refund sends the money back to the customer's original payment method at once and cannot be undone; with no amount it refunds %s. The e-invoice is cancelled or an allowance is made, as the rules require.", v.Left.String()))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 61, Col: 416}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 61, Col: 433}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
 				if templ_7745c5c3_Err != nil {
@@ -799,14 +799,14 @@ func StaffCharge(p StaffPage, v StaffChargeView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if !r.Settled.IsZero() {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<div class=\"why\">")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<div class=\"muted\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var55 string
 						templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(TWTime(r.Settled))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 93, Col: 46}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/staff_refunds.templ`, Line: 93, Col: 48}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var55))
 						if templ_7745c5c3_Err != nil {

@@ -89,7 +89,11 @@ func (s *Server) staffImportBooks(c echo.Context) error {
 		err = billing.Errorf(billing.EInvalid, "CSV 檔案須為 UTF-8 編碼,未匯入任何號碼。")
 	default:
 		var ranges []billing.BookRange
-		if ranges, err = billing.ParseBooks(strings.NewReader(text)); err == nil {
+		ranges, perr := billing.ParseBooks(strings.NewReader(text))
+		if perr != nil {
+			err = perr
+			p.Error = p.Lang.Err(perr) + p.Lang.T("\n整份檔案未匯入任何號碼。", "\nNothing was imported.")
+		} else {
 			res, err = s.store.ImportBooks(c.Request().Context(), staffActor(c), ranges)
 		}
 	}
@@ -97,7 +101,9 @@ func (s *Server) staffImportBooks(c echo.Context) error {
 		if billing.ErrorCode(err) == "" {
 			return err
 		}
-		p.Error = p.Lang.Err(err)
+		if p.Error == "" {
+			p.Error = p.Lang.Err(err)
+		}
 		v, verr := s.einvoicesView(c, p.Lang)
 		if verr != nil {
 			return verr

@@ -37,7 +37,7 @@ func TestStaffImportsNumberBooks(t *testing.T) {
 
 	bad := "year_month,track,begin,end\n11602,EF,00000100,00000149\n11602,EF,00000101,00000149\n"
 	got := page.submit(t, staff, `[data-testid="books-form"]`, url.Values{"csv": {bad}})
-	if got.Status != http.StatusUnprocessableEntity || !strings.Contains(got.testID("error"), "第 3 行") {
+	if got.Status != http.StatusUnprocessableEntity || !strings.Contains(got.testID("error"), "第 3 行") || !strings.Contains(got.testID("error"), "整份檔案未匯入任何號碼") {
 		t.Fatalf("bad CSV: %d, error %q", got.Status, got.testID("error"))
 	}
 	if got.has("book-11602-EF") || countBooks(t, a) != before {

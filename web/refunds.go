@@ -26,12 +26,19 @@ func chargeID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// chargePage is the frame of charge id's page, under 帳號查詢.
+func chargePage(c echo.Context, id int64) views.StaffPage {
+	p := staffPage(c, "accounts", "", "")
+	p.Title = p.Lang.Tf("付款明細 #%d", "Charge #%d", id)
+	return p
+}
+
 func (s *Server) staffCharge(c echo.Context) error {
 	id, err := chargeID(c)
 	if err != nil {
 		return err
 	}
-	p := staffPage(c, "accounts", "付款明細", "Charge")
+	p := chargePage(c, id)
 	v, err := s.staffChargeView(c, p.Lang, id)
 	if err != nil {
 		return err
@@ -69,7 +76,7 @@ func (s *Server) staffRefund(c echo.Context) error {
 	default:
 		return err
 	}
-	p := staffPage(c, "accounts", "付款明細", "Charge")
+	p := chargePage(c, id)
 	p.Error = refundRefusal(p.Lang, err)
 	v, verr := s.staffChargeView(c, p.Lang, id)
 	if verr != nil {
