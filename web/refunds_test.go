@@ -216,3 +216,55 @@ func anonymous(t *testing.T) httpUser {
 	jar, _ := cookiejar.New(nil)
 	return httpUser{c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
+
+// A refund whose answer never came reads as sent and waiting, in words,
+// and the form stays closed until it settles.
+func TestStaffRefundPendingOutcome(t *testing.T) {
+	a := newApp(t)
+	storeCard(t, a, "cat", "4242424242424242")
+	ch := paidUpgrade(t, a, "cat", "pending-1")
+	var rid int64
+	if err := a.Store.DB.Get(&rid, `INSERT INTO refunds (charge_id, account_id, amount, reason, status, idempotency_key, requested_by, payment_kind, created_at)
+		VALUES ($1, 'cat', 100, '測試', 'pending', 'pending-r1', 'staff:staff', 'credit_card', now()) RETURNING id`, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	page := open(t, staff, a.URL+"/staff/charges/"+itoa(ch.ID)+"?refund="+itoa(rid))
+	if got := page.testID("refund-outcome"); got != "退款已送出,付款服務尚未回覆;系統會再次查詢並更新結果。" {
+		t.Errorf("pending outcome %q", got)
+	}
+	if page.testID("refund-status") != "處理中" || page.has("refund-form") || !strings.Contains(page.testID("not-refundable"), "有一筆退款處理中") {
+		t.Errorf("pending refund: status %q, form shown %v", page.testID("refund-status"), page.has("refund-form"))
+	}
+}
+
+// A signed-in admin who agrees is named in the audit trail; the console's
+// new pages read in English too, every sentence filled in.
+func TestAllowanceAgreedSignedInAndPagesInEnglish(t *testing.T) {
+	a := newApp(t)
+	if _, err := a.Store.SaveInvoiceDetails(t.Context(), "user:alice", "cat", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,
+		Carrier: "/ABC+123", Email: "cafe@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	storeCard(t, a, "cat", "4242424242424242")
+	ch := paidUpgrade(t, a, "cat", "english-1")
+	if _, err := a.Store.Refund(t.Context(), "staff:staff", db.RefundRequest{ChargeID: ch.ID, Amount: 100, Reason: "補償", Key: "english-r1"}); err != nil {
+		t.Fatal(err)
+	}
+	tok := consentToken(t, a)
+	alice := httpSignIn(t, a.URL, "alice", nil)
+	page := open(t, alice, a.URL+"/einvoice/allowances/"+tok)
+	follow(t, alice, page.submit(t, alice, `[data-testid="allowance-agree"]`, nil))
+	var who string
+	if err := a.Store.DB.Get(&who, `SELECT actor FROM audit_log WHERE kind='einvoice.allowance_agreed'`); err != nil || who != "user:alice" {
+		t.Errorf("agreed by %q (%v), want user:alice", who, err)
+	}
+	staff := httpSignIn(t, a.URL, "staff", nil)
+	open(t, staff, a.URL+"/lang?to=en&next=/staff")
+	for _, path := range []string{"/staff/einvoices", "/staff/charges/" + itoa(ch.ID), "/staff/audit?account=cat", "/einvoice/allowances/" + tok} {
+		p := open(t, staff, a.URL+path)
+		if p.Status != http.StatusOK || strings.Contains(p.Body, "%!") || p.Doc.Find("html").AttrOr("lang", "") != "en" {
+			t.Errorf("%s in English: %d, lang %q\n%s", path, p.Status, p.Doc.Find("html").AttrOr("lang", ""), p.text())
+		}
+	}
+}
