@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -37,6 +39,7 @@ func TestStaffEInvoicesAndRefundBrowser(t *testing.T) {
 	if got := text(t, b, tid("allowances")); !strings.Contains(got, ch.Invoice) || !strings.Contains(got, "NT$100") {
 		t.Errorf("waiting allowances %q", got)
 	}
+	axeClean(t, b, "/staff/einvoices")
 	shot(t, b, "staff-einvoices")
 	do(t, b, chromedp.SendKeys(tid("books-csv"), "year_month,track,begin,end\n11602,CD,00000001,00000049\n11601,CD,00000050,00000099\n"),
 		chromedp.Click(tid("books-import")), chromedp.WaitVisible(tid("error")))
@@ -54,6 +57,7 @@ func TestStaffEInvoicesAndRefundBrowser(t *testing.T) {
 	if got := text(t, b, tid("refund-left")); got != (ch.Total - 150).String() {
 		t.Errorf("left %q, want %s", got, ch.Total-150)
 	}
+	axeClean(t, b, "/staff/charges/…")
 	shot(t, b, "staff-charge-refund")
 }
 
@@ -84,8 +88,20 @@ func TestPhoneAllowanceConsentBrowser(t *testing.T) {
 		}
 	}
 	wide()
+	axeClean(t, b, "/einvoice/allowances/…")
 	shot(t, b, "phone-allowance-consent")
 	do(t, b, chromedp.Click(tid("allowance-agree")), chromedp.WaitVisible(tid("allowance-agreed")))
 	wide()
 	shot(t, b, "phone-allowance-agreed")
+}
+
+// axeClean fails the test on any WCAG 2.1 AA violation axe finds on the
+// page the browser shows (as TestAccessibility checks the other pages).
+func axeClean(t *testing.T, b context.Context, name string) {
+	t.Helper()
+	src, err := os.ReadFile("../testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report(t, name, axeCheck(t, b, string(src)))
 }
