@@ -141,29 +141,22 @@ func refundOutcome(l views.Lang, rs []views.RefundRow, rid int64) (string, strin
 // staffChargeView reads one charge, its invoice and its refunds.
 func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.StaffChargeView, error) {
 	ctx := c.Request().Context()
-	ch, err := s.store.FindChargeByID(ctx, id)
+	d, err := s.store.StaffChargePage(ctx, id)
 	if err != nil {
 		if billing.ErrorCode(err) != "" {
 			return views.StaffChargeView{}, echo.ErrNotFound
 		}
 		return views.StaffChargeView{}, err
 	}
-	name, err := s.store.AccountName(ctx, ch.AccountID)
-	if err != nil {
-		return views.StaffChargeView{}, err
-	}
 	cat, err := s.store.Catalog(ctx)
 	if err != nil {
 		return views.StaffChargeView{}, err
 	}
-	rs, err := s.store.RefundsOf(ctx, id)
-	if err != nil {
-		return views.StaffChargeView{}, err
-	}
-	inv, err := s.store.InvoiceOf(ctx, id)
-	hasInvoice := err == nil
-	if err != nil && !errors.Is(err, db.ErrNoInvoice) {
-		return views.StaffChargeView{}, err
+	ch, name, rs := d.Charge, d.AccountName, d.Refunds
+	hasInvoice := d.EInvoice != nil
+	var inv db.ChargeInvoice
+	if hasInvoice {
+		inv = *d.EInvoice
 	}
 	v := views.StaffChargeView{Charge: chargeRow(l, ch), Catalog: cat, AccountID: ch.AccountID, AccountName: name,
 		PaidAt: timeOrZero(ch.PaidAt), Key: db.NewToken()}

@@ -233,6 +233,9 @@ func TestStaffRefundPendingOutcome(t *testing.T) {
 	if got := page.testID("refund-outcome"); got != "退款已送出,付款服務尚未回覆;系統會再次查詢並更新結果。" {
 		t.Errorf("pending outcome %q", got)
 	}
+	if st := getStatus(t, staff, a.URL+"/staff/charges/999999"); st != http.StatusNotFound {
+		t.Errorf("no such charge: %d, want 404", st)
+	}
 	if page.testID("refund-status") != "處理中" || page.has("refund-form") || !strings.Contains(page.testID("not-refundable"), "有一筆退款處理中") {
 		t.Errorf("pending refund: status %q, form shown %v", page.testID("refund-status"), page.has("refund-form"))
 	}
