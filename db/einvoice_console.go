@@ -33,19 +33,35 @@ type PeriodWaiting struct {
 	Waiting int    `db:"waiting" json:"waiting"`
 }
 
-// InvoiceBooks lists every imported book, newest period first, and the
-// count of invoices waiting for numbers per period, in one statement.
-func (s *Store) InvoiceBooks(ctx context.Context) ([]BookSummary, []PeriodWaiting, error) {
+// EInvoiceConsole is what the console's 電子發票 page shows.
+type EInvoiceConsole struct {
+	Books   []BookSummary   // newest period first
+	Waiting []PeriodWaiting // periods with invoices waiting for numbers
+	// Messages are the latest 200 kept, newest first, without bodies.
+	Messages []EInvoiceMessage
+	// Allowances wait for an admin's agreement, oldest first.
+	Allowances []Allowance
+}
+
+// EInvoiceConsolePage reads the 電子發票 page in one statement.
+func (s *Store) EInvoiceConsolePage(ctx context.Context) (EInvoiceConsole, error) {
 	var out struct {
-		Books   jsonList[BookSummary]   `db:"books"`
-		Waiting jsonList[PeriodWaiting] `db:"waiting"`
+		Books      jsonList[BookSummary]     `db:"books"`
+		Waiting    jsonList[PeriodWaiting]   `db:"waiting"`
+		Messages   jsonList[EInvoiceMessage] `db:"messages"`
+		Allowances jsonList[Allowance]       `db:"allowances"`
 	}
 	err := s.DB.GetContext(ctx, &out, `SELECT
-		(SELECT coalesce(json_agg(b ORDER BY b.period DESC, b.track, b.first_no), '[]') FROM
+		(SELECT json_agg(b ORDER BY b.period DESC, b.track, b.first_no) FROM
 			(SELECT period, track, first_no, last_no, next_no FROM einvoice_books) b) AS books,
-		(SELECT coalesce(json_agg(w ORDER BY w.period), '[]') FROM
-			(SELECT period, count(*) AS waiting FROM einvoices WHERE status = 'waiting' GROUP BY period) w) AS waiting`)
-	return out.Books, out.Waiting, err
+		(SELECT json_agg(w ORDER BY w.period) FROM
+			(SELECT period, count(*) AS waiting FROM einvoices WHERE status = 'waiting' GROUP BY period) w) AS waiting,
+		(SELECT json_agg(m ORDER BY m.id DESC) FROM
+			(SELECT id, type, name, charge_id, refund_id, event_at, deadline, written_at, created_at
+			FROM einvoice_messages ORDER BY id DESC LIMIT 200) m) AS messages,
+		(SELECT json_agg(x ORDER BY x.created_at) FROM
+			(SELECT `+allowanceCols+allowanceFrom+`WHERE al.status = 'awaiting_consent') x) AS allowances`)
+	return EInvoiceConsole{Books: out.Books, Waiting: out.Waiting, Messages: out.Messages, Allowances: out.Allowances}, err
 }
 
 // ChargeInvoice is a charge's e-invoice as receipts and the console show

@@ -137,19 +137,11 @@ func (s *Server) staffMessageXML(c echo.Context) error {
 
 // einvoicesView reads the page: books, messages, waiting allowances.
 func (s *Server) einvoicesView(c echo.Context, l views.Lang) (views.EInvoicesView, error) {
-	ctx := c.Request().Context()
-	books, waiting, err := s.store.InvoiceBooks(ctx)
+	d, err := s.store.EInvoiceConsolePage(c.Request().Context())
 	if err != nil {
 		return views.EInvoicesView{}, err
 	}
-	msgs, err := s.store.EInvoiceMessages(ctx, db.MessageFilter{Limit: 200})
-	if err != nil {
-		return views.EInvoicesView{}, err
-	}
-	als, err := s.store.WaitingAllowances(ctx)
-	if err != nil {
-		return views.EInvoicesView{}, err
-	}
+	books, waiting, msgs, als := d.Books, d.Waiting, d.Messages, d.Allowances
 	now := s.store.Clock.Now()
 	v := views.EInvoicesView{}
 	v.Periods, v.Alerts = bookPeriods(l, books, waiting, billing.InvoicePeriodOf(now))
