@@ -36,6 +36,12 @@ var auditKinds = map[string][2]string{
 	"plan.downgrade_cancelled":      {"取消預定降級", "Downgrade withdrawn"},
 	"plan.dropped_unpaid":           {"未付款改為輕用量", "Moved to Light, unpaid"},
 	"einvoice.saved":                {"儲存電子發票資訊", "E-invoice details saved"},
+	"einvoice.books_imported":       {"匯入發票號碼", "Invoice numbers imported"},
+	"einvoice.allowance_agreed":     {"同意折讓", "Allowance agreed"},
+	"einvoice.blanks_reported":      {"申報空白字軌", "Unused numbers reported"},
+	"refund.requested":              {"申請退款", "Refund requested"},
+	"refund.succeeded":              {"退款成功", "Refund succeeded"},
+	"refund.failed":                 {"退款失敗", "Refund failed"},
 	"invitation.created":            {"建立邀請連結", "Invitation created"},
 	"invitation.revoked":            {"取消邀請連結", "Invitation cancelled"},
 	"member.joined":                 {"成員加入", "Member joined"},
@@ -210,6 +216,19 @@ func (l Lang) AuditSentences(kind, before, after string, cat billing.Catalog) []
 			out = append(out, l.Tf("先前為%s。", "Before: %s.", l.InvoiceKind(billing.InvoiceKind(b.str("Kind")))))
 		}
 		return out
+	case "refund.requested":
+		return s("申請退款 %s(第 %s 筆付款),原因:%s。", "Asked for a refund of %s (charge %s), reason: %s.", a.money("amount"), a.str("charge_id"), a.str("reason"))
+	case "refund.succeeded":
+		return s("退款 %s(第 %s 筆付款)已完成,付款服務編號 %s。", "The refund of %s (charge %s) went through, provider reference %s.", a.money("amount"), a.str("charge_id"), a.str("provider_ref"))
+	case "refund.failed":
+		return s("退款 %s(第 %s 筆付款)遭付款服務拒絕:%s。", "The provider refused the refund of %s (charge %s): %s.", a.money("amount"), a.str("charge_id"), a.str("failure_detail"))
+	case "einvoice.books_imported":
+		return s("匯入 %d 本發票號碼(共 %d 個號碼),%d 本先前已匯入;%d 張等待號碼的發票因此開立。", "Imported %d books (%d numbers); %d were there already; %d waiting invoices were issued.",
+			a.num("added"), a.num("numbers"), a.num("already"), a.num("issued"))
+	case "einvoice.allowance_agreed":
+		return s("同意發票 %s 的折讓 %s(折讓單號 %s)。", "Agreed to the allowance of %[2]s against invoice %[1]s (number %[3]s).", a.str("invoice_number"), a.money("total"), a.str("number"))
+	case "einvoice.blanks_reported":
+		return s("申報 %s 期的空白字軌。", "Reported the unused numbers of period %s.", a.str("period"))
 	case "invitation.created":
 		return s("建立一個「%s」權限的邀請連結,有效至 %s。", "Created an invitation link for the role %s, valid until %s.", role(a.str("role")), tw(a.when("expires_at")))
 	case "invitation.revoked":
@@ -406,6 +425,8 @@ func (l Lang) AuditActor(actor string) string {
 		return l.T("未登入的訪客", "a visitor not signed in")
 	case "sim":
 		return l.T("情境模擬", "the scenario simulator")
+	case "link":
+		return l.T("通知信連結的收件人", "the e-mailed link's recipient")
 	}
 	return actor
 }

@@ -45,6 +45,7 @@ var staffNav = [][4]string{
 	{"simulate", "/staff/simulate", "情境模擬", "Scenarios"},
 	{"campaigns", "/staff/campaigns", "優惠活動", "Campaigns"},
 	{"renewals", "/staff/renewals", "續約作業", "Renewals"},
+	{"einvoices", "/staff/einvoices", "電子發票", "E-invoices"},
 	{"audit", "/staff/audit", "稽核紀錄", "Audit log"},
 	{"tokens", "/staff/tokens", "API 權杖", "API tokens"},
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -181,7 +182,12 @@ func TestStaffPagesShowNoEnumCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	storeCard(t, a, "fresh", "4242424242424242")
-	if _, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "fresh", Plan: billing.High, Key: "enums"}); err != nil {
+	enums, err := a.Store.Upgrade(ctx, "user:alice", db.UpgradeRequest{AccountID: "fresh", Plan: billing.High, Key: "enums"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A partial refund: an allowance waiting for the admin, its messages.
+	if _, err := a.Store.Refund(ctx, "staff:staff", db.RefundRequest{ChargeID: enums.ID, Amount: 100, Reason: "補償", Key: "enums-refund"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Store.ScheduleDowngrade(ctx, "user:alice", "fresh", billing.Medium); err != nil {
@@ -193,7 +199,8 @@ func TestStaffPagesShowNoEnumCodes(t *testing.T) {
 	staff := signedInClient(t, a.URL, "staff")
 	for _, path := range []string{"/staff/accounts?q=a", "/staff/accounts/fresh", "/staff/accounts/bear", "/staff/accounts/cat",
 		"/staff/audit", "/staff/audit?account=fresh", "/staff/campaigns", "/staff/campaigns/" + db.DemoCampaignID(testNow), "/staff/renewals",
-		"/staff/preview?account=fresh&action=renewal", "/staff/tokens"} {
+		"/staff/preview?account=fresh&action=renewal", "/staff/tokens",
+		"/staff/einvoices", fmt.Sprintf("/staff/charges/%d", enums.ID)} {
 		status, body := staffGet(t, staff, a.URL+path)
 		if status != http.StatusOK {
 			t.Errorf("%s: %d", path, status)

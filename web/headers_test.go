@@ -92,7 +92,7 @@ func TestPagesHaveNoInlineCode(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"/staff/accounts?q=c", "/staff/accounts/cat", "/staff/preview?account=cat&action=upgrade&plan=high",
-		"/staff/simulate", "/staff/campaigns", "/staff/campaigns/summer-2024", "/staff/renewals", "/staff/audit", "/staff/tokens"} {
+		"/staff/simulate", "/staff/campaigns", "/staff/campaigns/summer-2024", "/staff/renewals", "/staff/audit", "/staff/tokens", "/staff/einvoices"} {
 		check(staff, p)
 	}
 }

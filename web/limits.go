@@ -33,8 +33,9 @@ type bodyRule struct {
 // bodyRules are the routes that need more than a form, by method and route
 // pattern.
 var bodyRules = map[string]bodyRule{
-	"POST /staff/simulate":     {limit: scenarioLimit + 64<<10, multipart: true},
-	"POST /staff/api/simulate": {limit: scenarioLimit},
+	"POST /staff/simulate":        {limit: scenarioLimit + 64<<10, multipart: true},
+	"POST /staff/api/simulate":    {limit: scenarioLimit},
+	"POST /staff/einvoices/books": {limit: booksLimit + 64<<10, multipart: true},
 }
 
 // errBodyTooLarge and errMultipart are answered by errorHandler.

@@ -159,7 +159,12 @@ func (s *Server) routes() {
 	st.GET("/renewals/:month", s.staffRun)
 	st.POST("/renewals/:month", s.staffStartRun)
 	st.GET("/renewals/:month/progress", s.staffRunProgress)
+	st.GET("/charges/:id", s.staffCharge)
 	st.POST("/charges/:id/retry", s.staffRetry)
+	st.POST("/charges/:id/refund", s.staffRefund)
+	st.GET("/einvoices", s.staffEInvoices)
+	st.POST("/einvoices/books", s.staffImportBooks)
+	st.GET("/einvoices/messages/:file", s.staffMessageXML)
 	st.GET("/audit", s.staffAudit)
 	st.GET("/tokens", s.staffTokens)
 	st.POST("/tokens", s.staffCreateToken)
@@ -169,6 +174,10 @@ func (s *Server) routes() {
 	// one is not a member yet.
 	app.GET("/invite/:token", s.invitation, noStore)
 	app.POST("/invite/:token", s.acceptInvitation, requireUser, noStore)
+	// The e-mailed link where an admin agrees to an allowance (折讓) after
+	// a refund: the token is the credential, a session is optional.
+	app.GET(db.AllowancePath(":token"), s.allowanceConsent, noStore)
+	app.POST(db.AllowancePath(":token"), s.agreeAllowance, noStore)
 
 	// Every page of one official account, on two surfaces over the same
 	// handlers: /a/ the phone webstore, /m/ the desktop manager's 設定 →

@@ -89,13 +89,15 @@ func TestPageStatementBudget(t *testing.T) {
 	// other staff pages to what they make today.
 	staff := signedInClient(t, a.URL, "staff")
 	staffPages := map[string]int{
-		"/staff/accounts/cat":          2,
-		"/staff/accounts/bear":         2,
-		"/staff/accounts":              2,
-		"/staff/renewals":              2,
-		"/staff/audit":                 2,
-		"/staff/campaigns":             2,
-		"/staff/campaigns/summer-2024": 4,
+		"/staff/accounts/cat":                  2,
+		"/staff/accounts/bear":                 2,
+		"/staff/accounts":                      2,
+		"/staff/renewals":                      2,
+		"/staff/audit":                         2,
+		"/staff/campaigns":                     2,
+		"/staff/campaigns/summer-2024":         4,
+		"/staff/einvoices":                     2,
+		fmt.Sprintf("/staff/charges/%d", paid): 2,
 	}
 	var paths []string
 	for p := range staffPages {

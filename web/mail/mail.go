@@ -215,7 +215,17 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			v.Link, v.LinkText = chargeURL, l.T("查看明細", "View the details")
 		case m.Kind == db.MailReceipt:
 			v.Subject = l.Tf("付款收據 %s", "Receipt %s", ch.Total.Decimal())
-			v.Intro = l.Tf("我們已收到您的付款,謝謝。電子發票號碼:%s。", "We have received your payment, thank you. E-invoice number: %s.", orDash(ch.Invoice))
+			v.Intro = l.T("我們已收到您的付款,謝謝。", "We have received your payment, thank you. ")
+			inv, err := w.Store.InvoiceOf(ctx, ch.ID)
+			switch {
+			case err == nil && inv.Number != "":
+				v.Intro += l.Tf("電子發票號碼:%s(開立日期 %s,隨機碼 %s)。", "E-invoice number: %s (dated %s, random number %s).",
+					inv.Number, views.TWDate(inv.InvoiceAt), inv.Random)
+			case err == nil || errors.Is(err, db.ErrNoInvoice):
+				v.Intro += l.T("電子發票將於配號後開立,屆時可在付款記錄查看。", "The e-invoice is issued once it has its number; the payment history will show it.")
+			default:
+				return v, err
+			}
 			v.Link, v.LinkText = chargeURL+"/receipt", l.T("查看收據", "View the receipt")
 		case ch.Kind == billing.KindUpgrade:
 			// A failed upgrade is a purchase that did not happen
@@ -275,6 +285,25 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			l.RoleLabel(billing.Role(p.Role)), name)
 		v.Note = l.Tf("此連結只能使用一次,有效期限至 %s(台灣時間)。", "The link works once, until %s (Taiwan time).", views.TWTime(p.Until))
 		v.Link, v.LinkText = p.Link, l.T("接受邀請", "Accept the invitation")
+	case db.MailRefund:
+		if err := w.refundView(ctx, &v, p, acct); err != nil {
+			return v, err
+		}
+	case db.MailAllowanceAsk:
+		if p.Link == "" {
+			return v, fmt.Errorf("outbox %d: the allowance's link is gone", m.ID)
+		}
+		al, err := w.Store.AllowanceOfRefund(ctx, p.RefundID)
+		if err != nil {
+			return v, err
+		}
+		v.Subject = l.T("請同意電子發票折讓", "Please agree to an e-invoice allowance")
+		v.Intro = l.Tf("我們已退還 %s 給您。依電子發票規定,退款須開立折讓單沖減原發票 %s 的金額,並須經您同意。", "We refunded %s to you. Under the e-invoice rules, a refund needs an allowance against the original invoice %s, with your agreement.",
+			billing.Money(p.Total).Decimal(), al.Invoice)
+		v.Lines = [][2]string{{l.T("發票號碼", "Invoice"), al.Invoice}, {l.T("折讓單號", "Allowance"), al.Number}}
+		v.Total = [2]string{l.T("折讓金額(含稅)", "Allowance (tax included)"), billing.Money(p.Total).Decimal()}
+		v.Note = l.Tf("此連結有效期限至 %s(台灣時間)。退款已完成,不受是否同意影響。", "The link works until %s (Taiwan time). The refund is done either way.", views.TWTime(p.Until))
+		v.Link, v.LinkText = w.BaseURL+p.Link, l.T("同意折讓", "Agree to the allowance")
 	default:
 		return v, fmt.Errorf("outbox %d: unknown kind %q", m.ID, m.Kind)
 	}
@@ -301,9 +330,49 @@ func chargeLines(l views.Lang, cat billing.Catalog, c db.Charge) [][2]string {
 	return append(out, [2]string{l.T("消費稅", "Tax"), c.Tax.Decimal()})
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "—"
+// refundView is a refund's notice: how much, of which charge, and what
+// became of the charge's e-invoice.
+func (w *Worker) refundView(ctx context.Context, v *views.MailView, p db.MailParams, acct string) error {
+	l := v.Lang
+	ch, err := w.Store.FindChargeByID(ctx, p.ChargeID)
+	if err != nil {
+		return err
 	}
-	return s
+	cat, err := w.Store.Catalog(ctx)
+	if err != nil {
+		return err
+	}
+	amount := billing.Money(p.Total)
+	v.Subject = l.Tf("退款通知 %s", "Refund %s", amount.Decimal())
+	v.Intro = l.Tf("我們已將 %s 退回您付款時使用的付款方式,實際入帳時間依發卡銀行或付款服務而定。", "We refunded %s to the payment method you paid with; when it shows depends on your bank or payment service.", amount.Decimal())
+	v.Lines = append(chargeLines(l, cat, ch), [2]string{l.T("原付款金額", "Paid"), ch.Total.Decimal()})
+	v.Total = [2]string{l.T("本次退款", "Refunded now"), amount.Decimal()}
+	rs, err := w.Store.RefundsOf(ctx, ch.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.ID == p.RefundID {
+			v.Intro += l.Tf("退款原因:%s", " Reason: %s", r.Reason)
+		}
+	}
+	al, err := w.Store.AllowanceOfRefund(ctx, p.RefundID)
+	switch {
+	case err == nil && al.Status == "issued":
+		v.Note = l.Tf("電子發票 %s 已開立折讓單 %s,沖減 %s。", "An allowance (%[2]s) of %[3]s was issued against e-invoice %[1]s.", al.Invoice, al.Number, al.Total.Decimal())
+	case err == nil:
+		v.Note = l.Tf("電子發票 %s 須開立折讓單沖減 %s;我們另寄一封信,請您在信中的連結同意折讓。", "E-invoice %s needs an allowance of %s: a separate e-mail asks for your agreement through its link.", al.Invoice, al.Total.Decimal())
+	case errors.Is(err, db.ErrNoAllowance):
+		inv, err := w.Store.InvoiceOf(ctx, ch.ID)
+		switch {
+		case err == nil && inv.Status == "cancelled":
+			v.Note = l.Tf("電子發票 %s 已作廢。", "E-invoice %s is cancelled.", inv.Number)
+		case err != nil && !errors.Is(err, db.ErrNoInvoice):
+			return err
+		}
+	default:
+		return err
+	}
+	v.Link, v.LinkText = acct+"/charges/"+strconv.FormatInt(ch.ID, 10), l.T("查看付款明細", "View the charge")
+	return nil
 }
