@@ -20,7 +20,7 @@ import (
 // charge's invoice (einvoice_refunds.go), no answer leaves it pending to be
 // asked again under the same key (CollectRefunds).
 //
-// Decided (README, "Refunds"): a refund changes neither the plan nor a
+// Decided (README, "E-invoices and refunds"): a refund changes neither the plan nor a
 // redeemed code, and a refunded renewal still counts as its month's
 // charge. The charge stays paid; its refunds are their own records.
 
