@@ -3,6 +3,7 @@ package db_test
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -127,5 +128,39 @@ func TestInvoiceNumbersConsecutiveUnderConcurrency(t *testing.T) {
 		if want := billing.FormatInvoiceNumber("ZZ", 500+i); got != want {
 			t.Fatalf("number %d: %q, want %q", i, got, want)
 		}
+	}
+}
+
+// Once a period has ended, its unused numbers are reported (E0402) once,
+// per track, and no number of it is imported after that.
+func TestBlankNumbersReportedOnceAfterThePeriod(t *testing.T) {
+	f, _ := newRefundFixture(t) // the demo book of this period: AB12345600–AB12346099
+	p := billing.InvoicePeriodOf(f.clk.Now())
+	if _, err := f.s.ImportBooks(f.ctx, "staff:ann", []billing.BookRange{book(p, "AC", 0, 49)}); err != nil {
+		t.Fatal(err)
+	}
+	f.paid(t, "bear", mobile) // AB12345600
+	if n, err := f.s.ReportBlanks(f.ctx, "system:test"); err != nil || n != 0 {
+		t.Fatalf("before the period ends: %d reports, %v", n, err)
+	}
+	f.clk.Set(p.BlankReportDay())
+	n, err := f.s.ReportBlanks(f.ctx, "system:test")
+	if err != nil || n != 2 {
+		t.Fatalf("reports: %d, %v; want one per track", n, err)
+	}
+	ms := f.messages(t)["E0402"]
+	if len(ms) != 2 || ms[0].Name != p.String()+"AB" || ms[1].Name != p.String()+"AC" {
+		t.Fatalf("E0402: %+v", ms)
+	}
+	for _, want := range []string{"<InvoiceBeginNo>12345601</InvoiceBeginNo>", "<InvoiceEndNo>12346099</InvoiceEndNo>"} {
+		if !strings.Contains(ms[0].Body, want) {
+			t.Errorf("AB's report lacks %s:\n%s", want, ms[0].Body)
+		}
+	}
+	if n, err := f.s.ReportBlanks(f.ctx, "system:test"); err != nil || n != 0 {
+		t.Fatalf("again: %d reports, %v", n, err)
+	}
+	if _, err := f.s.ImportBooks(f.ctx, "staff:ann", []billing.BookRange{book(p, "AD", 0, 49)}); billing.ErrorCode(err) != billing.EInvalid {
+		t.Fatalf("an import into a reported period: %v", err)
 	}
 }
