@@ -259,8 +259,8 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // dailyJobs runs the 02:00 JST jobs while the server runs: the message
-// counts admins see (usage refresh), reminders, promo-code expiry and the
-// purge of ended sessions. All are safe to repeat, so several servers may
+// counts admins see (usage refresh), reminders, promo-code expiry, the
+// purge of ended sessions and the e-invoice blank-number reports. All are safe to repeat, so several servers may
 // run them. `webstore usage refresh --at` runs the refresh by hand.
 func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 	for {
@@ -289,6 +289,14 @@ func dailyJobs(ctx context.Context, s *db.Store, log io.Writer) {
 			fmt.Fprintf(log, "daily session purge: %v\n", err)
 		} else if n > 0 {
 			fmt.Fprintf(log, "daily session purge: %d ended sessions removed\n", n)
+		}
+		// On the 1st of a period (01:00 Taiwan time), the unused numbers of
+		// the one that ended (E0402), listed on the console and written
+		// with the other messages.
+		if n, err := s.ReportBlanks(ctx, "system:daily"); err != nil {
+			fmt.Fprintf(log, "daily blank-number reports: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(log, "daily blank-number reports: %d E0402 kept\n", n)
 		}
 	}
 }
