@@ -165,3 +165,36 @@ func (s *Store) WaitingAllowances(ctx context.Context) ([]Allowance, error) {
 	err := s.DB.SelectContext(ctx, &als, `SELECT `+allowanceCols+allowanceFrom+`WHERE al.status = 'awaiting_consent' ORDER BY al.created_at`)
 	return als, err
 }
+
+// ResendAllowanceLink gives a person's allowance still waiting for the
+// admin's agreement (the refund's) a new link, working AllowanceConsentTTL
+// from now, and e-mails it; the old link stops working. EInvalid when the
+// allowance is issued already or there is none.
+func (s *Store) ResendAllowanceLink(ctx context.Context, actor Actor, refundID int64) (Allowance, error) {
+	var al Allowance
+	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		err := tx.GetContext(ctx, &al, `SELECT `+allowanceCols+allowanceFrom+`WHERE al.refund_id = $1 FOR UPDATE OF al`, refundID)
+		if isNoRows(err) {
+			return billing.Errorf(billing.EInvalid, "找不到這筆折讓。")
+		} else if err != nil {
+			return err
+		}
+		if al.Status != "awaiting_consent" {
+			return billing.Errorf(billing.EInvalid, "折讓 %s 已開立,不需再寄送同意連結。", al.Number)
+		}
+		before := al
+		tok := NewToken()
+		until := now.Add(AllowanceConsentTTL)
+		if _, err := tx.ExecContext(ctx, `UPDATE einvoice_allowances SET consent_hash=$2, consent_expires=$3 WHERE refund_id=$1`,
+			refundID, hashToken(tok), until); err != nil {
+			return err
+		}
+		al.ConsentExpires = &until
+		if err := queueMail(ctx, tx, now, MailAllowanceAsk, []string{al.AccountID}, []string{"allowance:" + al.Number + ":" + now.Format(time.RFC3339Nano)},
+			[]MailParams{{ChargeID: al.ChargeID, RefundID: refundID, Total: int64(al.Total), Link: AllowancePath(tok), Until: until}}); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, al.AccountID, "einvoice.allowance_link_resent", before, al)
+	})
+	return al, err
+}

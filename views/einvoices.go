@@ -57,7 +57,7 @@ type MessageRow struct {
 // AllowanceRow is an allowance waiting for the admin's agreement.
 type AllowanceRow struct {
 	Number, AccountID, AccountName, Invoice string
-	ChargeID                                int64
+	ChargeID, RefundID                      int64
 	Total                                   billing.Money
 	Expires                                 time.Time
 	Expired                                 bool

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ func (s *Server) staffEInvoices(c echo.Context) error {
 	p := staffPage(c, "einvoices", "電子發票", "E-invoices")
 	if n, err := importNotice(p.Lang, c); err == nil && n != "" {
 		p.Notice = n
+	}
+	if al := c.QueryParam("resent"); al != "" {
+		p.Notice = p.Lang.Tf("已重新寄送折讓 %s 的同意連結,舊連結已失效;新連結 72 小時內有效。",
+			"A new link to agree to allowance %s was e-mailed; the old one no longer works. The new one works for 72 hours.", al)
 	}
 	v, err := s.einvoicesView(c, p.Lang)
 	if err != nil {
@@ -172,7 +177,8 @@ func (s *Server) einvoicesView(c echo.Context, l views.Lang) (views.EInvoicesVie
 		v.Alerts = append(v.Alerts, l.Tf("%d 則訊息將在 12 小時內到期,尚未寫出。", "%d messages are due within 12 hours and not written.", near))
 	}
 	for _, a := range als {
-		r := views.AllowanceRow{Number: a.Number, AccountID: a.AccountID, AccountName: a.AccountName, Invoice: a.Invoice, ChargeID: a.ChargeID, Total: a.Total}
+		r := views.AllowanceRow{Number: a.Number, AccountID: a.AccountID, AccountName: a.AccountName, Invoice: a.Invoice, ChargeID: a.ChargeID,
+			RefundID: a.RefundID, Total: a.Total}
 		if a.ConsentExpires != nil {
 			r.Expires, r.Expired = *a.ConsentExpires, !now.Before(*a.ConsentExpires)
 		}
@@ -253,4 +259,26 @@ func messageType(l views.Lang, t string) string {
 		return l.T("空白字軌", "Unused numbers")
 	}
 	return t
+}
+
+// staffResendAllowanceLink e-mails the admin a new link to agree to a
+// waiting allowance (the old one stops working), e.g. once it expired.
+func (s *Server) staffResendAllowanceLink(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("refund"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	al, err := s.store.ResendAllowanceLink(c.Request().Context(), staffActor(c), id)
+	if billing.ErrorCode(err) == billing.EInvalid {
+		p := staffPage(c, "einvoices", "電子發票", "E-invoices")
+		p.Error = p.Lang.Err(err)
+		v, verr := s.einvoicesView(c, p.Lang)
+		if verr != nil {
+			return verr
+		}
+		return render(c, http.StatusUnprocessableEntity, views.StaffEInvoices(p, v))
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/einvoices?resent="+url.QueryEscape(al.Number))
 }

@@ -208,6 +208,34 @@ func TestAllowanceConsentPage(t *testing.T) {
 	if bogus := open(t, visitor, a.URL+"/einvoice/allowances/not-a-token"); bogus.Status != http.StatusNotFound || !strings.Contains(bogus.testID("error"), "此連結無效") {
 		t.Errorf("bogus link: %d %q", bogus.Status, bogus.testID("error"))
 	}
+
+	// Staff send a new link from the list: the old one stops working, the
+	// new one works for 72 hours from now and opens the same allowance.
+	list := open(t, staff, a.URL+"/staff/einvoices")
+	number := "AL" + ch.Invoice + "02"
+	resent := follow(t, staff, list.submit(t, staff, `form:has([data-testid="resend-`+number+`"])`, nil))
+	if !strings.Contains(resent.testID("notice"), number) || strings.Contains(resent.testID("allowances"), "連結已過期") {
+		t.Fatalf("after resending: notice %q, list %q", resent.testID("notice"), resent.testID("allowances"))
+	}
+	fresh := consentToken(t, a)
+	if fresh == late {
+		t.Fatal("no new link was e-mailed")
+	}
+	if old := open(t, visitor, a.URL+"/einvoice/allowances/"+late); old.Status != http.StatusNotFound {
+		t.Errorf("the old link after a new one: %d", old.Status)
+	}
+	page = open(t, visitor, a.URL+"/einvoice/allowances/"+fresh)
+	if page.Status != http.StatusOK || page.testID("allowance-total") != "NT$100" {
+		t.Fatalf("the new link: %d\n%s", page.Status, page.text())
+	}
+	follow(t, visitor, page.submit(t, visitor, `[data-testid="allowance-agree"]`, nil))
+	if p := open(t, staff, a.URL+"/staff/einvoices"); p.has("allowances") {
+		t.Errorf("the allowance agreed through the new link is still listed as waiting")
+	}
+	again := list.submit(t, staff, `form:has([data-testid="resend-`+number+`"])`, nil)
+	if again.Status != http.StatusUnprocessableEntity || !strings.Contains(again.testID("error"), "已開立") {
+		t.Errorf("resending for an issued allowance: %d %q", again.Status, again.testID("error"))
+	}
 }
 
 // anonymous is a visitor's client: cookies kept, nobody signed in.

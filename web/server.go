@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	st.GET("/einvoices", s.staffEInvoices)
 	st.POST("/einvoices/books", s.staffImportBooks)
 	st.GET("/einvoices/messages/:file", s.staffMessageXML)
+	st.POST("/einvoices/allowances/:refund/resend", s.staffResendAllowanceLink)
 	st.GET("/audit", s.staffAudit)
 	st.GET("/tokens", s.staffTokens)
 	st.POST("/tokens", s.staffCreateToken)
