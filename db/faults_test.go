@@ -297,7 +297,7 @@ func (c *campaign) step(t *rapid.T, name string) string {
 		}
 		return fmt.Sprintf("collect: %+v", sum)
 	case "retry":
-		ch, err := c.s.RetryLatest(c.ctx, "test", acct)
+		ch, err := sim.RetryLatest(c.ctx, c.s, "test", acct)
 		c.must(t, err, name)
 		return fmt.Sprintf("%s pays now: charge %d %s %v", acct, ch.ID, ch.Status, err)
 	case "retry_due":

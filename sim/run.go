@@ -163,7 +163,7 @@ func simEvent(ctx context.Context, s *db.Store, e Event, at time.Time, prov *Pro
 			return err
 		})
 	case "retry":
-		ch, err := s.RetryLatest(ctx, actor, e.Account)
+		ch, err := RetryLatest(ctx, s, actor, e.Account)
 		if ch.ID == 0 || billing.ErrorCode(err) == billing.ENothingToRetry {
 			return nil, err
 		}
