@@ -94,7 +94,7 @@ bench-sim:
 		export DATABASE_URL=$$(db/localpg.sh fresh .pg/bench-sim 5438); \
 		trap 'db/localpg.sh stop .pg/bench-sim' EXIT; \
 	fi; \
-	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./db/
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkSimulator20$$' -benchtime $${RUNS:-3}x ./sim/
 
 ## bench-pages: the account pages and an independent one-read ceiling (a separate bare Echo
 ## process), each loaded by wrk -t2 -c64 from its own process, in one run on a fresh database

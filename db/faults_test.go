@@ -19,6 +19,7 @@ import (
 	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/sim"
 )
 
 // TestMoneyFaults is the randomized fault campaign: model-checked timelines
@@ -128,7 +129,7 @@ type campaign struct {
 	d     *sqlx.DB
 	s     *db.Store
 	jobs  *db.Store // the renewal runs' store: s's database, maybe another connection
-	prov  *db.SimProvider
+	prov  *sim.Provider
 	clk   *billingtest.Clock
 	ctx   context.Context
 	seed  map[string]billing.Month // the month each paid account starts paid for
@@ -137,7 +138,7 @@ type campaign struct {
 }
 
 func newCampaign(t *rapid.T, d, jobs *sqlx.DB) *campaign {
-	c := &campaign{d: d, prov: db.NewSimProvider(), clk: billingtest.NewClock(tw("2024-06-05 10:00")), ctx: context.Background(),
+	c := &campaign{d: d, prov: sim.NewProvider(), clk: billingtest.NewClock(tw("2024-06-05 10:00")), ctx: context.Background(),
 		seed: map[string]billing.Month{}}
 	c.s = db.New(d, c.clk, c.prov)
 	c.jobs = c.s
@@ -188,7 +189,7 @@ var stepNames = []string{"wait", "advance", "register", "upgrade", "downgrade", 
 	"renew_wrong_month", "collect", "retry", "retry_due", "remove_method", "add_method", "outcome", "upgrade_killed",
 	"refund", "refund_killed", "refund_race", "collect_refunds", "agree_allowance"}
 
-var outcomes = []db.Outcome{db.OutcomeOK, db.OutcomeDeclined, db.OutcomeInsufficientFunds, db.OutcomeTimeout, db.OutcomeLostAnswer}
+var outcomes = []sim.Outcome{sim.OutcomeOK, sim.OutcomeDeclined, sim.OutcomeInsufficientFunds, sim.OutcomeTimeout, sim.OutcomeLostAnswer}
 
 func (c *campaign) run(t *rapid.T) {
 	n := rapid.IntRange(40, 60).Draw(t, "steps")
@@ -229,7 +230,7 @@ func (c *campaign) step(t *rapid.T, name string) string {
 			// The process dies while the provider is being asked: the
 			// provider acts on the request or not, and nothing comes back.
 			was := c.prov.Outcome(acct)
-			c.prov.SetOutcome(acct, rapid.SampledFrom([]db.Outcome{db.OutcomeTimeout, db.OutcomeLostAnswer}).Draw(t, "dies"))
+			c.prov.SetOutcome(acct, rapid.SampledFrom([]sim.Outcome{sim.OutcomeTimeout, sim.OutcomeLostAnswer}).Draw(t, "dies"))
 			defer c.prov.SetOutcome(acct, was)
 		}
 		ch, err := c.s.Upgrade(c.ctx, "test", db.UpgradeRequest{AccountID: acct, Plan: plan})
@@ -296,7 +297,7 @@ func (c *campaign) step(t *rapid.T, name string) string {
 		}
 		return fmt.Sprintf("collect: %+v", sum)
 	case "retry":
-		ch, err := c.s.RetryLatest(c.ctx, "test", acct)
+		ch, err := sim.RetryLatest(c.ctx, c.s, "test", acct)
 		c.must(t, err, name)
 		return fmt.Sprintf("%s pays now: charge %d %s %v", acct, ch.ID, ch.Status, err)
 	case "retry_due":
@@ -371,7 +372,7 @@ func (c *campaign) refund(t *rapid.T, name, acct string) string {
 	req := db.RefundRequest{ChargeID: ch.ID, Amount: amount, Reason: "模擬退款", Key: fmt.Sprintf("refund-%d-%d", ch.ID, len(c.steps))}
 	if name == "refund_killed" {
 		was := c.prov.Outcome(acct)
-		c.prov.SetOutcome(acct, rapid.SampledFrom([]db.Outcome{db.OutcomeTimeout, db.OutcomeLostAnswer}).Draw(t, "dies"))
+		c.prov.SetOutcome(acct, rapid.SampledFrom([]sim.Outcome{sim.OutcomeTimeout, sim.OutcomeLostAnswer}).Draw(t, "dies"))
 		defer c.prov.SetOutcome(acct, was)
 	}
 	var r db.Refund
@@ -404,7 +405,7 @@ func (c *campaign) must(t *rapid.T, err error, what string) {
 // healthy reports whether the provider answers every account's payments.
 func (c *campaign) healthy() bool {
 	for _, a := range faultAccounts {
-		if o := c.prov.Outcome(a.id); o != db.OutcomeOK {
+		if o := c.prov.Outcome(a.id); o != sim.OutcomeOK {
 			return false
 		}
 	}
@@ -579,7 +580,7 @@ func (c *campaign) checkRefunds(t *rapid.T, charges []struct {
 		total[ch.ID] = ch.Total
 	}
 	refunded := map[int64]int64{}
-	byKey := map[string]db.SimRefund{}
+	byKey := map[string]sim.Refund{}
 	for _, pr := range c.prov.Refunds() {
 		byKey[pr.Key] = pr
 	}

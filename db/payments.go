@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"webstore/billing"
 )
@@ -420,21 +419,6 @@ func (s *Store) collectWhere(ctx context.Context, actor Actor, cond string, args
 		firstErr = ctx.Err()
 	}
 	return sum, firstErr
-}
-
-// RetryLatest is the admin's "pay now": it retries the account's latest
-// failed charge of what it owes (billing.Owed: a renewal or additional
-// messages) with RetryCharge. Returns ENothingToRetry when there is none.
-func (s *Store) RetryLatest(ctx context.Context, actor Actor, accountID string) (Charge, error) {
-	var id int64
-	err := s.DB.GetContext(ctx, &id, `SELECT id FROM charges WHERE account_id=$1 AND status='failed' AND kind = ANY($2) ORDER BY id DESC LIMIT 1`,
-		accountID, pq.StringArray{string(billing.KindRenewal), string(billing.KindUsage)})
-	if isNoRows(err) {
-		return Charge{}, billing.Errorf(billing.ENothingToRetry, "")
-	} else if err != nil {
-		return Charge{}, err
-	}
-	return s.RetryCharge(ctx, actor, id)
 }
 
 // RetryCharge pays a failed charge of what the account owes (a renewal or

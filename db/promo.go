@@ -282,6 +282,17 @@ func (s *Store) RegisterCodeIf(ctx context.Context, actor Actor, accountID, raw 
 	return out, err
 }
 
+// CodeDisplay is a code as it was issued (e.g. BEAR-0611-AAAA), given the
+// normalised code a quote or a charge holds; "" for "".
+func (s *Store) CodeDisplay(ctx context.Context, code string) (string, error) {
+	if code == "" {
+		return "", nil
+	}
+	var d string
+	err := s.DB.GetContext(ctx, &d, `SELECT display FROM promo_codes WHERE code=$1`, code)
+	return d, err
+}
+
 // AccountCode returns the code the account most recently registered, with
 // its status as of now; ok is false if it never registered one.
 func (s *Store) AccountCode(ctx context.Context, accountID string) (RegisteredCode, bool, error) {

@@ -49,7 +49,7 @@ func monthLockKey(m billing.Month) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-// Renew runs the renewal of the billing month containing at for every
+// renew runs the renewal of the billing month containing at for every
 // account, in batches: each batch reads its accounts in one query, asks
 // billing.Quote for each, and writes charges, plan changes and code
 // reservations in a few set-based statements in one transaction. It is safe
@@ -60,7 +60,13 @@ func monthLockKey(m billing.Month) int64 {
 // EMonthNotCurrent unless the store's clock is inside the month
 // (billing.MayRenew); an account with a payment in flight is skipped until
 // it is settled (a later run of the month renews it).
-func (s *Store) Renew(ctx context.Context, actor Actor, at time.Time, opt RenewOptions) (RenewSummary, error) {
+//
+// RunRenewal is the one way the app renews, and the only caller; the tests
+// call it alone through Store.Renew (export_test.go), for what RunRenewal
+// does not let them choose: the batch size, waiting on another run's lock,
+// and stopping between batches (the fault campaign's renewal killed
+// midway).
+func (s *Store) renew(ctx context.Context, actor Actor, at time.Time, opt RenewOptions) (RenewSummary, error) {
 	started := time.Now()
 	m := billing.MonthOf(at)
 	sum := RenewSummary{Month: m.String()}

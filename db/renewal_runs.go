@@ -184,7 +184,7 @@ func (s *Store) FindRenewalRuns(ctx context.Context) ([]RenewalRun, error) {
 }
 
 // A run that has stopped moving may be taken over (its process is presumed
-// gone; Renew itself is resumable, Collect pays each charge once): after
+// gone; renew itself is resumable, Collect pays each charge once): after
 // staleRenewing without progress while renewing (every batch reports), or
 // after staleRun in the later phases, which report no progress.
 const (
@@ -234,7 +234,7 @@ func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Mont
 // RunRenewal is the one renewal operation, run by the console, the `renew`
 // command and the simulator alike, once ClaimRenewalRun has claimed the
 // month: the failed renewals of months that have ended are given up
-// (billing.GiveUp), month m is renewed (Store.Renew, without waiting on
+// (billing.GiveUp), month m is renewed (renew, without waiting on
 // another process's run), the month before's additional messages are
 // billed (it has always ended, since m is the month in progress), and,
 // with collect, every pending charge is collected and the due retries are
@@ -269,7 +269,7 @@ func (s *Store) RunRenewal(ctx context.Context, actor Actor, m billing.Month, co
 		return fail(err)
 	}
 	var err error
-	res.Renewal, err = s.Renew(ctx, actor, m.Start(), RenewOptions{NoWait: true, Progress: func(done int64) {
+	res.Renewal, err = s.renew(ctx, actor, m.Start(), RenewOptions{NoWait: true, Progress: func(done int64) {
 		s.DB.ExecContext(ctx, `UPDATE renewal_runs SET done=$2, phase_at=$3 WHERE month=$1`, m.Date(), done, s.Clock.Now())
 	}})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"webstore/db"
+	"webstore/sim"
 	"webstore/static"
 	"webstore/web/lineauth"
 	"webstore/web/payments/cardgw"
@@ -67,7 +68,7 @@ type Server struct {
 	e     *echo.Echo
 	jobs  *jobs
 	// sim runs the console's scenarios (nil without cfg.DatabaseURL).
-	sim *db.Simulator
+	sim *sim.Simulator
 	// signins throttles failed sign-ins per login and client address.
 	signins *throttle
 }
@@ -77,7 +78,7 @@ func New(cfg Config, store *db.Store) *Server {
 	s := &Server{cfg: cfg, store: store, auth: passwordAuth{store}, e: echo.New(), jobs: newJobs(),
 		signins: newThrottle(loginThrottle, addrThrottle, time.Now)}
 	if cfg.DatabaseURL != "" {
-		s.sim = db.NewSimulator(cfg.DatabaseURL)
+		s.sim = sim.New(cfg.DatabaseURL)
 	}
 	s.e.HideBanner = true
 	s.e.HidePort = true

@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"webstore/billing"
-	"webstore/db"
+	"webstore/sim"
 	"webstore/views"
 )
 
@@ -81,24 +81,24 @@ func (s *Server) staffSimulate(c echo.Context) error {
 }
 
 // simulate parses and runs a scenario exactly as `webstore simulate` does.
-func (s *Server) simulate(ctx context.Context, data []byte) (db.SimOutput, error) {
-	sc, err := db.ParseScenario(data)
+func (s *Server) simulate(ctx context.Context, data []byte) (sim.Output, error) {
+	sc, err := sim.ParseScenario(data)
 	if err != nil {
-		return db.SimOutput{}, err
+		return sim.Output{}, err
 	}
 	if s.sim == nil {
-		return db.SimOutput{}, billing.Errorf(billing.EInvalid, "此伺服器未設定模擬用的資料庫")
+		return sim.Output{}, billing.Errorf(billing.EInvalid, "此伺服器未設定模擬用的資料庫")
 	}
 	return s.sim.Simulate(ctx, sc)
 }
 
 func isInputError(err error) bool {
-	var ie *db.InputError
+	var ie *sim.InputError
 	return errors.As(err, &ie)
 }
 
 func simError(l views.Lang, err error) string {
-	var ie *db.InputError
+	var ie *sim.InputError
 	if errors.As(err, &ie) {
 		return l.Tf("情境格式錯誤:%s:%s", "Malformed scenario: %s: %s", ie.Field, ie.Msg)
 	}
@@ -144,7 +144,7 @@ func (s *Server) apiSimulate(c echo.Context) error {
 		return c.JSON(http.StatusRequestEntityTooLarge, map[string]string{"error": string(billing.EInvalid), "message": "情境檔超過 1 MB。"})
 	}
 	out, err := s.simulate(ctx, body)
-	var ie *db.InputError
+	var ie *sim.InputError
 	if errors.As(err, &ie) {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": string(billing.EInvalid), "field": ie.Field, "message": ie.Msg})
 	} else if err != nil {

@@ -21,6 +21,7 @@ import (
 	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/sim"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
@@ -239,8 +240,8 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no scenario files")
 	}
-	sim := db.NewSimulator(dbtest.URL(t))
-	defer sim.Close()
+	simulator := sim.New(dbtest.URL(t))
+	defer simulator.Close()
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
 		req, _ := http.NewRequest("POST", a.URL+"/staff/api/simulate", bytes.NewReader(data))
@@ -250,14 +251,14 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got db.SimOutput
+		var got sim.Output
 		err = json.NewDecoder(res.Body).Decode(&got)
 		res.Body.Close()
 		if res.StatusCode != 200 || err != nil {
 			t.Fatalf("%s: %d %v", f, res.StatusCode, err)
 		}
-		sc, _ := db.ParseScenario(data)
-		want, err := sim.Simulate(context.Background(), sc)
+		sc, _ := sim.ParseScenario(data)
+		want, err := simulator.Simulate(context.Background(), sc)
 		if err != nil {
 			t.Fatal(err)
 		}

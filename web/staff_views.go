@@ -6,6 +6,7 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/sim"
 	"webstore/views"
 )
 
@@ -151,7 +152,7 @@ func previewResult(p db.Preview) *views.PreviewResult {
 	return v
 }
 
-func simOutput(o db.SimOutput) *views.SimOutput {
+func simOutput(o sim.Output) *views.SimOutput {
 	v := &views.SimOutput{Name: o.Name, Passed: o.Passed, Mismatches: len(o.Mismatches()), AccountMismatches: o.AccountMismatches}
 	for _, r := range o.Results {
 		res := views.SimResult{At: r.At, Do: r.Do, Account: r.Account, OK: r.OK, Error: r.Error, Message: r.Message, Mismatch: r.Mismatch}

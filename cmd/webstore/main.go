@@ -19,6 +19,7 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/sim"
 )
 
 const usage = `webstore — the LINE Official Account billing webstore
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
 	var ue usageError
-	var ie *db.InputError
+	var ie *sim.InputError
 	switch {
 	case err == nil:
 		return 0
@@ -174,13 +175,13 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() == 0 {
 		return usageError{errors.New("no scenario FILE given")}
 	}
-	var scs []db.Scenario
+	var scs []sim.Scenario
 	for _, f := range fs.Args() {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return usageError{err}
 		}
-		sc, err := db.ParseScenario(data)
+		sc, err := sim.ParseScenario(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -190,12 +191,12 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	sim := db.NewSimulator(cfg.JobsURL) // its schemas set search_path
-	defer sim.Close()
-	var outs []db.SimOutput
+	simulator := sim.New(cfg.JobsURL) // its schemas set search_path
+	defer simulator.Close()
+	var outs []sim.Output
 	passed := true
 	for i, sc := range scs {
-		out, err := sim.Simulate(ctx, sc)
+		out, err := simulator.Simulate(ctx, sc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", fs.Arg(i), err)
 		}

@@ -10,6 +10,7 @@ import (
 	"webstore/billing/billingtest"
 	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/sim"
 	"webstore/web/mail"
 	"webstore/web/mail/mailpittest"
 )
@@ -17,7 +18,7 @@ import (
 type fixture struct {
 	s    *db.Store
 	clk  *billingtest.Clock
-	prov *db.SimProvider
+	prov *sim.Provider
 	mp   mailpittest.Mailpit
 	w    *mail.Worker
 	ctx  context.Context
@@ -26,7 +27,7 @@ type fixture struct {
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	d, _ := dbtest.New(t)
-	f := fixture{clk: billingtest.NewClock(time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)), prov: db.NewSimProvider(), mp: mailpittest.Start(t), ctx: context.Background()}
+	f := fixture{clk: billingtest.NewClock(time.Date(2024, 6, 11, 10, 0, 0, 0, billing.Taipei)), prov: sim.NewProvider(), mp: mailpittest.Start(t), ctx: context.Background()}
 	f.s = db.New(d, f.clk, f.prov)
 	smtp, err := mail.NewSMTP(f.mp.SMTP)
 	if err != nil {
@@ -136,7 +137,7 @@ func TestZeroPurchaseIsAConfirmation(t *testing.T) {
 func TestFailedUpgradeOffersBuyAgainOnce(t *testing.T) {
 	f := newFixture(t)
 	f.account(t, "bear", billing.Light)
-	f.prov.SetOutcome("bear", db.OutcomeInsufficientFunds)
+	f.prov.SetOutcome("bear", sim.OutcomeInsufficientFunds)
 	for _, key := range []string{"try-1", "try-2", "try-3"} {
 		if _, err := f.s.Upgrade(f.ctx, "user:alice", db.UpgradeRequest{AccountID: "bear", Plan: billing.High, Key: key}); billing.ErrorCode(err) != billing.EPaymentFailed {
 			t.Fatalf("%s: %v, want payment_failed", key, err)
@@ -177,7 +178,7 @@ func TestPaymentFailed(t *testing.T) {
 	if err := f.s.CreateAccount(f.ctx, "test", db.NewAccount{ID: "mute", Region: "TW", Plan: billing.Medium, PaidMonth: billing.MonthOf(f.clk.Now())}); err != nil {
 		t.Fatal(err)
 	}
-	f.prov.SetOutcome("bear", db.OutcomeInsufficientFunds)
+	f.prov.SetOutcome("bear", sim.OutcomeInsufficientFunds)
 	july := time.Date(2024, 7, 1, 9, 0, 0, 0, billing.Taipei)
 	f.clk.Set(july)
 	if err := f.s.ClaimRenewalRun(f.ctx, "system", billing.MonthOf(july)); err != nil {
@@ -358,7 +359,7 @@ func TestFailedPaymentInTheReadersLanguage(t *testing.T) {
 		Carrier: "AB12345678901234", Email: "ann@shop.test"}); err != nil {
 		t.Fatal(err)
 	}
-	f.prov.SetOutcome("bear", db.OutcomeInsufficientFunds)
+	f.prov.SetOutcome("bear", sim.OutcomeInsufficientFunds)
 	if _, err := f.s.Upgrade(f.ctx, "user:ann", db.UpgradeRequest{AccountID: "bear", Plan: billing.Medium, Key: "k1"}); billing.ErrorCode(err) != billing.EPaymentFailed {
 		t.Fatalf("upgrade: %v", err)
 	}

@@ -9,11 +9,12 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/sim"
 	"webstore/web/mail/mailpittest"
 )
 
 // refunding is the sim provider that also refunds, every time.
-type refunding struct{ *db.SimProvider }
+type refunding struct{ *sim.Provider }
 
 func (refunding) Refund(_ context.Context, r billing.RefundPayment) (string, error) {
 	return "re-" + r.Key, nil

@@ -1,4 +1,4 @@
-package db_test
+package sim_test
 
 import (
 	"context"
@@ -11,24 +11,24 @@ import (
 	"testing"
 	"time"
 
-	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/sim"
 )
 
 // sharedScenarios reads the shared scenarios (testdata/scenarios).
-func sharedScenarios(t testing.TB) ([]string, []db.Scenario) {
+func sharedScenarios(t testing.TB) ([]string, []sim.Scenario) {
 	t.Helper()
 	files, err := filepath.Glob("../testdata/scenarios/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scenarios in testdata/scenarios (%v)", err)
 	}
-	var scs []db.Scenario
+	var scs []sim.Scenario
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc, err := db.ParseScenario(data)
+		sc, err := sim.ParseScenario(data)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -37,7 +37,7 @@ func sharedScenarios(t testing.TB) ([]string, []db.Scenario) {
 	return files, scs
 }
 
-func outputJSON(t testing.TB, out db.SimOutput) string {
+func outputJSON(t testing.TB, out sim.Output) string {
 	t.Helper()
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -57,12 +57,12 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("want the 9 shared scenarios in testdata/scenarios, found %d", len(files))
 	}
 	ctx := context.Background()
-	sim := db.NewSimulator(url)
-	defer sim.Close()
+	simulator := sim.New(url)
+	defer simulator.Close()
 	want := make([]string, len(scs))
 	for i, sc := range scs {
 		t.Run(filepath.Base(files[i]), func(t *testing.T) {
-			out, err := sim.Simulate(ctx, sc)
+			out, err := simulator.Simulate(ctx, sc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestScenarios(t *testing.T) {
 	// In reverse order: each scenario follows a different one on the same
 	// schema.
 	for i := len(scs) - 1; i >= 0; i-- {
-		out, err := sim.Simulate(ctx, scs[i])
+		out, err := simulator.Simulate(ctx, scs[i])
 		if err != nil {
 			t.Fatalf("%s: %v", files[i], err)
 		}
@@ -91,7 +91,7 @@ func TestScenarios(t *testing.T) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out, err := sim.Simulate(ctx, scs[i])
+			out, err := simulator.Simulate(ctx, scs[i])
 			if err != nil {
 				t.Errorf("concurrent %s: %v", files[i], err)
 				return
@@ -116,14 +116,14 @@ func BenchmarkSimulator20(b *testing.B) {
 	ctx := context.Background()
 	run := func(newSim bool) time.Duration {
 		start := time.Now()
-		var sim *db.Simulator
+		var simulator *sim.Simulator
 		if !newSim {
-			sim = db.NewSimulator(url)
+			simulator = sim.New(url)
 		}
 		for i := range 20 {
-			s := sim
+			s := simulator
 			if newSim {
-				s = db.NewSimulator(url)
+				s = sim.New(url)
 			}
 			out, err := s.Simulate(ctx, scs[i%len(scs)])
 			if err != nil || !out.Passed {
@@ -133,8 +133,8 @@ func BenchmarkSimulator20(b *testing.B) {
 				s.Close()
 			}
 		}
-		if sim != nil {
-			sim.Close()
+		if simulator != nil {
+			simulator.Close()
 		}
 		return time.Since(start)
 	}

@@ -1,4 +1,4 @@
-package db
+package sim
 
 import (
 	"context"
@@ -36,8 +36,8 @@ func (o Outcome) Valid() bool {
 // ErrNoAnswer is a simulated provider's silence: the outcome is unknown.
 var ErrNoAnswer = errors.New("simulated provider: no answer (timeout)")
 
-// SimPayment is a payment the simulated provider took.
-type SimPayment struct {
+// Payment is a payment the simulated provider took.
+type Payment struct {
 	Ref       string
 	Key       string
 	ChargeID  int64
@@ -45,37 +45,37 @@ type SimPayment struct {
 	Amount    billing.Money
 }
 
-// SimProvider is the simulator's payment provider. It answers each
+// Provider is the simulator's payment provider. It answers each
 // account's payments as it was told (ok unless told otherwise) and, like a
 // real provider, keeps a ledger of the payments it took by idempotency key:
 // asked again under a key it has paid, it answers with that payment and
 // takes nothing more.
-type SimProvider struct {
+type Provider struct {
 	mu      sync.Mutex
 	outcome map[string]Outcome
-	taken   map[string]SimPayment
+	taken   map[string]Payment
 	order   []string
 	// refunds made, by key, in refundOrder.
-	refunds     map[string]SimRefund
+	refunds     map[string]Refund
 	refundOrder []string
 }
 
-// NewSimProvider returns a provider that pays everything until told
+// NewProvider returns a provider that pays everything until told
 // otherwise.
-func NewSimProvider() *SimProvider {
-	return &SimProvider{outcome: map[string]Outcome{}, taken: map[string]SimPayment{}}
+func NewProvider() *Provider {
+	return &Provider{outcome: map[string]Outcome{}, taken: map[string]Payment{}}
 }
 
 // SetOutcome sets what the provider answers for the account's payments from
 // now on.
-func (p *SimProvider) SetOutcome(accountID string, o Outcome) {
+func (p *Provider) SetOutcome(accountID string, o Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.outcome[accountID] = o
 }
 
 // Outcome is what the provider answers for the account now.
-func (p *SimProvider) Outcome(accountID string) Outcome {
+func (p *Provider) Outcome(accountID string) Outcome {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if o, ok := p.outcome[accountID]; ok {
@@ -85,10 +85,10 @@ func (p *SimProvider) Outcome(accountID string) Outcome {
 }
 
 // Taken lists the payments taken, in the order they were taken.
-func (p *SimProvider) Taken() []SimPayment {
+func (p *Provider) Taken() []Payment {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]SimPayment, 0, len(p.order))
+	out := make([]Payment, 0, len(p.order))
 	for _, k := range p.order {
 		out = append(out, p.taken[k])
 	}
@@ -96,7 +96,7 @@ func (p *SimProvider) Taken() []SimPayment {
 }
 
 // Pay implements billing.Gateway.
-func (p *SimProvider) Pay(ctx context.Context, pay billing.Payment) (string, error) {
+func (p *Provider) Pay(ctx context.Context, pay billing.Payment) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -107,7 +107,7 @@ func (p *SimProvider) Pay(ctx context.Context, pay billing.Payment) (string, err
 	}
 	take := func() string {
 		ref := fmt.Sprintf("sim-%d", len(p.order)+1)
-		p.taken[pay.Key] = SimPayment{Ref: ref, Key: pay.Key, ChargeID: pay.ChargeID, AccountID: pay.AccountID, Amount: pay.Amount}
+		p.taken[pay.Key] = Payment{Ref: ref, Key: pay.Key, ChargeID: pay.ChargeID, AccountID: pay.AccountID, Amount: pay.Amount}
 		p.order = append(p.order, pay.Key)
 		return ref
 	}
@@ -125,8 +125,8 @@ func (p *SimProvider) Pay(ctx context.Context, pay billing.Payment) (string, err
 	return take(), nil
 }
 
-// SimRefund is a refund the simulated provider made.
-type SimRefund struct {
+// Refund is a refund the simulated provider made.
+type Refund struct {
 	Ref        string
 	Key        string
 	PaymentRef string
@@ -136,10 +136,10 @@ type SimRefund struct {
 }
 
 // Refunds lists the refunds made, in the order they were made.
-func (p *SimProvider) Refunds() []SimRefund {
+func (p *Provider) Refunds() []Refund {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]SimRefund, 0, len(p.refundOrder))
+	out := make([]Refund, 0, len(p.refundOrder))
 	for _, k := range p.refundOrder {
 		out = append(out, p.refunds[k])
 	}
@@ -151,7 +151,7 @@ func (p *SimProvider) Refunds() []SimRefund {
 // refund of a payment it did not take, of one refunded in full already
 // (billing.RefundAlreadyRefunded), or beyond what is left of it; otherwise
 // it answers as told for the account, like Pay.
-func (p *SimProvider) Refund(ctx context.Context, r billing.RefundPayment) (string, error) {
+func (p *Provider) Refund(ctx context.Context, r billing.RefundPayment) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -182,10 +182,10 @@ func (p *SimProvider) Refund(ctx context.Context, r billing.RefundPayment) (stri
 	}
 	refund := func() string {
 		if p.refunds == nil {
-			p.refunds = map[string]SimRefund{}
+			p.refunds = map[string]Refund{}
 		}
 		ref := fmt.Sprintf("sim-re-%d", len(p.refundOrder)+1)
-		p.refunds[r.Key] = SimRefund{Ref: ref, Key: r.Key, PaymentRef: r.PaymentRef, RefundID: r.RefundID, ChargeID: r.ChargeID, Amount: r.Amount}
+		p.refunds[r.Key] = Refund{Ref: ref, Key: r.Key, PaymentRef: r.PaymentRef, RefundID: r.RefundID, ChargeID: r.ChargeID, Amount: r.Amount}
 		p.refundOrder = append(p.refundOrder, r.Key)
 		return ref
 	}

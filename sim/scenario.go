@@ -1,4 +1,4 @@
-package db
+package sim
 
 import (
 	"bytes"
@@ -17,25 +17,25 @@ import (
 // Scenario is the simulator's input (SCENARIOS.md): accounts, campaigns and a
 // timeline of events with optional expectations.
 type Scenario struct {
-	Name      string        `json:"name"`
-	Accounts  []SimAccount  `json:"accounts"`
-	Campaigns []SimCampaign `json:"campaigns"`
-	Events    []SimEvent    `json:"events"`
+	Name      string     `json:"name"`
+	Accounts  []Account  `json:"accounts"`
+	Campaigns []Campaign `json:"campaigns"`
+	Events    []Event    `json:"events"`
 	// ExpectAccounts, optional, lists fields of the final accounts that
 	// must hold (each listed field only).
 	ExpectAccounts []map[string]json.RawMessage `json:"expect_accounts,omitempty"`
 }
 
-// SimAccount is an account at the start of a scenario.
-type SimAccount struct {
+// Account is an account at the start of a scenario.
+type Account struct {
 	ID            string  `json:"id"`
 	Region        string  `json:"region"`
 	Plan          string  `json:"plan"`
 	PaymentMethod *string `json:"payment_method"`
 }
 
-// SimCampaign is a campaign and the codes it issued.
-type SimCampaign struct {
+// Campaign is a campaign and the codes it issued.
+type Campaign struct {
 	ID         string   `json:"id"`
 	FaceValue  int64    `json:"face_value"`
 	ValidFrom  string   `json:"valid_from"`
@@ -43,8 +43,8 @@ type SimCampaign struct {
 	Codes      []string `json:"codes"`
 }
 
-// SimEvent is one step of the timeline.
-type SimEvent struct {
+// Event is one step of the timeline.
+type Event struct {
 	At            string          `json:"at"`
 	Do            string          `json:"do"`
 	Account       string          `json:"account,omitempty"`
@@ -57,8 +57,8 @@ type SimEvent struct {
 	Expect        json.RawMessage `json:"expect,omitempty"`
 }
 
-// SimCharge is a charge as the simulator reports it.
-type SimCharge struct {
+// Charge is a charge as the simulator reports it.
+type Charge struct {
 	Account   string  `json:"account"`
 	Kind      string  `json:"kind"`
 	FromPlan  string  `json:"from_plan"`
@@ -74,45 +74,45 @@ type SimCharge struct {
 	Failure   string  `json:"failure,omitempty"` // why a failed charge was refused, or a void one voided
 }
 
-// SimResult is one event's outcome.
-type SimResult struct {
-	At       string      `json:"at"`
-	Do       string      `json:"do"`
-	Account  string      `json:"account,omitempty"`
-	OK       bool        `json:"ok"`
-	Error    string      `json:"error,omitempty"`
-	Message  string      `json:"message,omitempty"`
-	Charges  []SimCharge `json:"charges"`
-	Mismatch []string    `json:"mismatches,omitempty"`
+// Result is one event's outcome.
+type Result struct {
+	At       string   `json:"at"`
+	Do       string   `json:"do"`
+	Account  string   `json:"account,omitempty"`
+	OK       bool     `json:"ok"`
+	Error    string   `json:"error,omitempty"`
+	Message  string   `json:"message,omitempty"`
+	Charges  []Charge `json:"charges"`
+	Mismatch []string `json:"mismatches,omitempty"`
 }
 
-// SimFinal is an account's state after the last event.
-type SimFinal struct {
-	ID            string   `json:"id"`
-	Plan          string   `json:"plan"`
-	ScheduledPlan *string  `json:"scheduled_plan"`
-	Quota         int      `json:"quota"`
-	Code          *SimCode `json:"code"`
+// Final is an account's state after the last event.
+type Final struct {
+	ID            string  `json:"id"`
+	Plan          string  `json:"plan"`
+	ScheduledPlan *string `json:"scheduled_plan"`
+	Quota         int     `json:"quota"`
+	Code          *Code   `json:"code"`
 }
 
-// SimCode is an account's code in the final state.
-type SimCode struct {
+// Code is an account's code in the final state.
+type Code struct {
 	Code   string `json:"code"`
 	Status string `json:"status"`
 }
 
-// SimOutput is the simulator's output.
-type SimOutput struct {
-	Name     string      `json:"name"`
-	Results  []SimResult `json:"results"`
-	Accounts []SimFinal  `json:"accounts"`
-	Passed   bool        `json:"passed"`
+// Output is the simulator's output.
+type Output struct {
+	Name     string   `json:"name"`
+	Results  []Result `json:"results"`
+	Accounts []Final  `json:"accounts"`
+	Passed   bool     `json:"passed"`
 	// AccountMismatches are the expect_accounts fields that did not hold.
 	AccountMismatches []string `json:"account_mismatches,omitempty"`
 }
 
 // Mismatches lists every expectation that did not hold, one per line.
-func (o SimOutput) Mismatches() []string {
+func (o Output) Mismatches() []string {
 	var out []string
 	for i, r := range o.Results {
 		for _, m := range r.Mismatch {
@@ -130,7 +130,7 @@ type InputError struct {
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
 
-type simExpect struct {
+type expectation struct {
 	OK      *bool                         `json:"ok"`
 	Error   *string                       `json:"error"`
 	Charges *[]map[string]json.RawMessage `json:"charges"`
@@ -282,7 +282,7 @@ func ParseScenario(data []byte) (Scenario, error) {
 			return sc, &InputError{f + ".month", "only for renew"}
 		}
 		if len(e.Expect) > 0 {
-			var x simExpect
+			var x expectation
 			d := json.NewDecoder(bytes.NewReader(e.Expect))
 			d.DisallowUnknownFields()
 			if err := d.Decode(&x); err != nil {

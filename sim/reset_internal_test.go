@@ -1,4 +1,4 @@
-package db
+package sim
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func TestSimulatorResetIsFresh(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no scenarios in testdata/scenarios")
 	}
-	sim := NewSimulator(url)
+	sim := New(url)
 	defer sim.Close()
 	for _, f := range files {
 		data, err := os.ReadFile(f)

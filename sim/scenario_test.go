@@ -1,9 +1,9 @@
-package db_test
+package sim_test
 
 import (
 	"testing"
 
-	"webstore/db"
+	"webstore/sim"
 )
 
 func TestMalformedScenarios(t *testing.T) {
@@ -19,8 +19,8 @@ func TestMalformedScenarios(t *testing.T) {
 		{`{"bogus": 1}`, "bogus"},
 		{`{"events": [`, "(file)"},
 	} {
-		_, err := db.ParseScenario([]byte(c.json))
-		ie, ok := err.(*db.InputError)
+		_, err := sim.ParseScenario([]byte(c.json))
+		ie, ok := err.(*sim.InputError)
 		if !ok || ie.Field != c.field {
 			t.Errorf("%s: got %v, want an InputError naming %s", c.json, err, c.field)
 		}
@@ -30,8 +30,8 @@ func TestMalformedScenarios(t *testing.T) {
 // A file that is not one scenario object is refused, naming the file.
 func TestScenarioFileShape(t *testing.T) {
 	for _, data := range []string{`[]`, `1`, `{"name": "a"} {"name": "b"}`, `{"name": "a"} x`} {
-		_, err := db.ParseScenario([]byte(data))
-		ie, ok := err.(*db.InputError)
+		_, err := sim.ParseScenario([]byte(data))
+		ie, ok := err.(*sim.InputError)
 		if !ok || ie.Field != "(file)" {
 			t.Errorf("%s: got %v, want an InputError naming (file)", data, err)
 		}
