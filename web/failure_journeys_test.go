@@ -10,6 +10,8 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
+	"webstore/web/mail"
+	"webstore/web/mail/mailpittest"
 )
 
 // A card declined at purchase: the checkout says so in red, with the
@@ -126,4 +128,66 @@ func mustMethods(t *testing.T, a app, account string) []db.PaymentMethod {
 		t.Fatal(err)
 	}
 	return ms
+}
+
+// A failed upgrade, journey from the e-mail: two declined tries of the
+// same purchase send one message; it offers 重新購買, not 立即付款; its
+// link opens the checkout for that plan, which buys it with a good card.
+func TestJourneyFailedUpgradeMailBuyAgain(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	mp := mailpittest.Start(t)
+	smtp, err := mail.NewSMTP(mp.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &mail.Worker{Store: a.Store, Sender: smtp, From: "LINE官方帳號 <no-reply@webstore.test>", BaseURL: a.URL}
+	if _, err := a.Store.SaveInvoiceDetails(ctx, "test", "bear", billing.InvoiceDetails{Kind: billing.InvoiceMember, Email: "bear@journey.example.tw"}); err != nil {
+		t.Fatal(err)
+	}
+	storeCard(t, a, "bear", "4000000000000341") // every charge refused for insufficient funds
+	u := httpSignIn(t, a.URL, "alice", nil)
+	page := open(t, u, a.URL+"/a/bear/checkout?plan=high")
+	for try := 1; try <= 2; try++ {
+		page = page.submit(t, u, `[data-testid="buy"]`, url.Values{"terms": {"yes"}})
+		if page.Status != http.StatusPaymentRequired {
+			t.Fatalf("try %d: %d, want 402\n%s", try, page.Status, page.text())
+		}
+	}
+	var failed int
+	if err := a.Store.DB.Get(&failed, `SELECT count(*) FROM charges WHERE account_id='bear' AND status='failed'`); err != nil || failed != 2 {
+		t.Fatalf("%d failed charges (%v), want 2 tries", failed, err)
+	}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := mp.Messages(t)
+	if len(ms) != 1 {
+		t.Fatalf("%d messages for one purchase tried twice, want 1", len(ms))
+	}
+	m := ms[0]
+	if !strings.HasPrefix(m.Subject, "【熊美服飾店】") || !strings.Contains(m.Subject, "NT$1,260.00") || strings.Contains(m.Text+m.HTML, "立即付款") {
+		t.Errorf("failed upgrade mail %q:\n%s", m.Subject, m.Text)
+	}
+	rebuy := doc(t, m.HTML).Find(`a:contains("重新購買")`)
+	href, _ := rebuy.Attr("href")
+	if href != a.URL+"/a/bear/checkout?plan=high" {
+		t.Fatalf("重新購買 links to %q\n%s", href, m.HTML)
+	}
+
+	storeCard(t, a, "bear", "4242424242424242")
+	checkout := open(t, u, href)
+	if checkout.Status != http.StatusOK {
+		t.Fatalf("重新購買: %d", checkout.Status)
+	}
+	done := checkout.submit(t, u, `[data-testid="buy"]`, url.Values{"terms": {"yes"}})
+	if done.Status != http.StatusSeeOther {
+		t.Fatalf("bought again: %d\n%s", done.Status, done.text())
+	}
+	if got := follow(t, u, done).testID("line-total"); got != "NT$1,260.00" {
+		t.Errorf("paid %q, want NT$1,260.00", got)
+	}
+	if o, _ := a.Store.FindOverview(ctx, "bear"); o.Plan.ID != billing.High {
+		t.Errorf("plan %s, want high", o.Plan.ID)
+	}
 }
