@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"slices"
 	"time"
 )
 
@@ -201,7 +202,7 @@ func NextRetry(ch Charge, failedAt time.Time) (time.Time, bool) {
 // (a renewal, additional messages), which "pay now" and the automatic
 // retries pay; a failed upgrade is a purchase that did not happen, bought
 // again from the checkout if wanted.
-func Owed(kind ChargeKind) bool { return kind == KindRenewal || kind == KindUsage }
+func Owed(kind ChargeKind) bool { return slices.Contains(OwedKinds, kind) }
 
 // Retryable reports whether ch may be paid again, by "pay now" or an
 // automatic retry: a failed charge of money owed. A failed upgrade is not:

@@ -15,6 +15,14 @@ const (
 	KindUsage   ChargeKind = "usage"
 )
 
+// PlanFeeKinds are the kinds of charge that pay a month's plan fee: what
+// they add up to is the month's fee paid, and a failed one is superseded
+// when the month is paid another way.
+var PlanFeeKinds = []ChargeKind{KindUpgrade, KindRenewal}
+
+// OwedKinds are the kinds of charge that are money owed (Owed).
+var OwedKinds = []ChargeKind{KindRenewal, KindUsage}
+
 // QuoteInput is everything a plan-fee charge depends on.
 type QuoteInput struct {
 	Kind    ChargeKind // KindUpgrade or KindRenewal

@@ -430,8 +430,8 @@ func applyPaid(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Cata
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE charges c SET status = 'void', failure = 'superseded', next_retry_at = NULL
 			FROM unnest($1::text[], $2::date[]) AS u(id, month)
-			WHERE c.account_id = u.id AND c.month = u.month AND c.status = 'failed' AND c.kind IN ('upgrade', 'renewal')`,
-			pq.StringArray(acct), pq.StringArray(months)); err != nil {
+			WHERE c.account_id = u.id AND c.month = u.month AND c.status = 'failed' AND c.kind = ANY($3)`,
+			pq.StringArray(acct), pq.StringArray(months), kinds(billing.PlanFeeKinds)); err != nil {
 			return err
 		}
 	}
@@ -529,4 +529,14 @@ func (s *Store) changeSchedule(ctx context.Context, actor Actor, accountID, kind
 			map[string]any{"plan": out.Plan, "scheduled_plan": out.ScheduledPlan, "scheduled_for": out.ScheduledFor.String()})
 	})
 	return out, err
+}
+
+// kinds is a list of charge kinds as a statement's parameter, so the
+// kinds a rule names are the ones billing names.
+func kinds(ks []billing.ChargeKind) pq.StringArray {
+	out := make(pq.StringArray, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return out
 }
