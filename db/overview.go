@@ -185,7 +185,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 			// Cached under the versions the statement itself read: a
 			// change committed after the session statement and before
 			// this one is in the row and in its versions alike.
-			s.overviews.put(key, overviewEntry{version: row.OverviewVersion, global: row.OverviewGlobal, row: row}, s.overviewCacheSize())
+			s.overviews.put(key, overviewEntry{version: row.OverviewVersion, global: row.OverviewGlobal, row: row}, s.overviewCacheBytes())
 		}
 	}
 	o, err := settledOverview(row.accountRow, ref.Catalog, now)

@@ -22,15 +22,29 @@ import (
 // month (and so the next month) and what the page asked for. The staff
 // account page's extras are not versioned and are never cached.
 
-// DefaultOverviewCacheSize is how many overviews a Store keeps unless told
-// otherwise (Store.OverviewCacheSize).
-const DefaultOverviewCacheSize = 20000
+// DefaultOverviewCacheBytes is about how much memory a Store's overview
+// cache may take unless told otherwise (Store.OverviewCacheBytes).
+const DefaultOverviewCacheBytes = 32 << 20
 
-func (s *Store) overviewCacheSize() int {
-	if s.OverviewCacheSize == 0 {
-		return DefaultOverviewCacheSize
+// An entry's size is estimated, not measured: a row is 1.5 KB of fields
+// (unsafe.Sizeof) and a little text; each charge, method, e-invoice, refund
+// or allowance in it 150–360 bytes and its text.
+const (
+	entryBytes = 2048
+	itemBytes  = 512
+)
+
+func (s *Store) overviewCacheBytes() int {
+	if s.OverviewCacheBytes == 0 {
+		return DefaultOverviewCacheBytes
 	}
-	return s.OverviewCacheSize
+	return s.OverviewCacheBytes
+}
+
+// size is the row's estimated size in memory.
+func (r *overviewRow) size() int {
+	items := len(r.Methods) + len(r.Owed) + len(r.Charges) + len(r.Invoices) + len(r.Refunds) + len(r.Allowances)
+	return entryBytes + itemBytes*items
 }
 
 // overviewKey is what an overview row depends on besides the versions.
@@ -50,12 +64,14 @@ type overviewEntry struct {
 	row             *overviewRow
 }
 
-// overviewCache is a size-capped map: at the cap, storing an entry drops
-// another one (the first Go's map iteration yields, in effect at random),
-// so its memory is bounded by the cap times the largest row, however many
-// accounts there are.
+// overviewCache is a map capped by the estimated size of its rows: at the
+// cap, storing an entry drops others (the first ones Go's map iteration
+// yields, in effect at random), so its memory is bounded by the cap,
+// however many accounts there are. A row larger than an eighth of the cap
+// (an account with thousands of charges) is not kept.
 type overviewCache struct {
 	mu      sync.Mutex
+	bytes   int
 	entries map[overviewKey]overviewEntry
 }
 
@@ -69,8 +85,9 @@ func (c *overviewCache) get(k overviewKey, version, global int64) (*overviewRow,
 	return e.row, true
 }
 
-func (c *overviewCache) put(k overviewKey, e overviewEntry, size int) {
-	if size <= 0 {
+func (c *overviewCache) put(k overviewKey, e overviewEntry, capBytes int) {
+	size := e.row.size()
+	if capBytes <= 0 || size > capBytes/8 {
 		return
 	}
 	c.mu.Lock()
@@ -78,26 +95,28 @@ func (c *overviewCache) put(k overviewKey, e overviewEntry, size int) {
 	if c.entries == nil {
 		c.entries = map[overviewKey]overviewEntry{}
 	}
-	if _, ok := c.entries[k]; !ok {
-		for drop := range c.entries {
-			if len(c.entries) < size {
-				break
-			}
-			delete(c.entries, drop)
+	if old, ok := c.entries[k]; ok {
+		c.bytes -= old.row.size()
+		delete(c.entries, k)
+	}
+	for drop, old := range c.entries {
+		if c.bytes+size <= capBytes {
+			break
 		}
+		c.bytes -= old.row.size()
+		delete(c.entries, drop)
 	}
 	c.entries[k] = e
+	c.bytes += size
 }
 
-// Len is how many overviews the cache holds.
-func (c *overviewCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
+// OverviewsCached is how many overviews the store's cache holds and their
+// estimated size in bytes.
+func (s *Store) OverviewsCached() (n, bytes int) {
+	s.overviews.mu.Lock()
+	defer s.overviews.mu.Unlock()
+	return len(s.overviews.entries), s.overviews.bytes
 }
-
-// OverviewsCached is how many overviews the store's cache holds.
-func (s *Store) OverviewsCached() int { return s.overviews.len() }
 
 // accountVersion is what a request's session statement read about the
 // account its path names: its versions, and how many statements the
