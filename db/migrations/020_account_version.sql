@@ -25,6 +25,9 @@ CREATE TABLE overview_global_version (
     version  bigint NOT NULL
 );
 INSERT INTO overview_global_version (version) VALUES (nextval('overview_version_seq'));
+-- Owned by the one-row table, which the simulator's reset keeps
+-- (db.simKeptTables): restarting the sequence would give values again.
+ALTER SEQUENCE overview_version_seq OWNED BY overview_global_version.version;
 
 -- overview_bump gives the accounts ids (distinct, sorted: the rows are
 -- locked in id order) new versions, or, past 1,000 of them, every account
@@ -34,17 +37,24 @@ BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     ELSIF cardinality(ids) > 1000 THEN
-        UPDATE overview_global_version SET version = nextval('overview_version_seq');
+        INSERT INTO overview_global_version (version) VALUES (nextval('overview_version_seq'))
+            ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version;
     ELSE
         UPDATE accounts SET overview_version = nextval('overview_version_seq') WHERE id = ANY (ids);
     END IF;
 END $$;
 
+-- An upsert: the row comes back if it was deleted or truncated (a test
+-- emptying every table); the trigger below puts it back at once anyway.
 CREATE FUNCTION overview_bump_global() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE overview_global_version SET version = nextval('overview_version_seq');
+    INSERT INTO overview_global_version (version) VALUES (nextval('overview_version_seq'))
+        ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 END $$;
+
+CREATE TRIGGER overview_global_version_kept AFTER DELETE OR TRUNCATE ON overview_global_version
+    FOR EACH STATEMENT EXECUTE FUNCTION overview_bump_global();
 
 -- Once per statement, from its transition tables (new_rows for INSERT,
 -- old_rows for DELETE, both for UPDATE). einvoice_allowances names its
@@ -190,7 +200,7 @@ BEGIN
                SELECT al.number, al.refund_id, al.charge_id, al.total, al.status, al.consent_expires, al.issued_at, al.created_at
                FROM einvoice_allowances al JOIN einvoices e ON e.charge_id = al.charge_id
                WHERE e.account_id = a.id AND ($4 OR al.charge_id = $5)) x) END AS allowances,
-           a.overview_version, (SELECT g.version FROM overview_global_version g) AS overview_global
+           a.overview_version, coalesce((SELECT g.version FROM overview_global_version g), 0) AS overview_global
     FROM accounts a
     LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
     LEFT JOIN account_months m ON m.account_id = a.id AND m.month = $2
@@ -218,7 +228,7 @@ BEGIN
            (SELECT version FROM reference_version) AS version,
            m.account_id AS member_of, m.name AS account_name, m.region, m.role,
            (SELECT a.overview_version FROM accounts a WHERE a.id = $4) AS overview_version,
-           (SELECT g.version FROM overview_global_version g) AS overview_global
+           coalesce((SELECT g.version FROM overview_global_version g), 0) AS overview_global
     FROM sessions ss
     CROSS JOIN LATERAL (SELECT id, login, display_name, is_staff FROM users WHERE id = ss.user_id OFFSET 0) u
     LEFT JOIN LATERAL (
