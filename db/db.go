@@ -111,10 +111,15 @@ type Store struct {
 	MaxFaceValue billing.Money
 	// Seller issues the e-invoices (SELLER_BAN, SELLER_NAME,
 	// EINVOICE_MEMBER_CARRIER_TYPE); unset: billing.DemoSeller.
-	Seller   billing.Seller
-	refs     referenceCache
-	prepared bool     // prepared_statements=per_connection (Open)
-	stmts    sync.Map // query → *sqlx.Stmt (getPrepared)
+	Seller billing.Seller
+	// OverviewCacheBytes caps the estimated memory of the account
+	// overviews the store keeps (db/pagecache.go); 0 means
+	// DefaultOverviewCacheBytes, below 0 none.
+	OverviewCacheBytes int
+	refs               referenceCache
+	overviews          overviewCache
+	prepared           bool     // prepared_statements=per_connection (Open)
+	stmts              sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.

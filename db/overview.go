@@ -156,37 +156,37 @@ func (s *Store) FindOverviewWith(ctx context.Context, accountID string, with Ove
 func (s *Store) findOverview(ctx context.Context, accountID string, with OverviewWith) (Overview, staffExtras, error) {
 	now := s.Clock.Now()
 	m := billing.MonthOf(now)
+	// Whether the request may be served from the cache is decided before
+	// the reference data is read (which may take statements of its own).
+	v, cacheable := cachedVersion(ctx, accountID)
 	ref, err := s.reference(ctx)
 	if err != nil {
 		return Overview{}, staffExtras{}, err
 	}
-	var row struct {
-		accountRow
-		NextPaidFee      int64                  `db:"next_paid_fee"`
-		Methods          jsonList[methodJSON]   `db:"methods"`
-		Invoice          jsonValue[invoiceJSON] `db:"invoice"`
-		Code             jsonValue[codeJSON]    `db:"code"`
-		Held             jsonValue[codeJSON]    `db:"held"`
-		Owed             jsonList[chargeJSON]   `db:"owed"`
-		Charges          jsonList[chargeJSON]   `db:"charges"`
-		Charge           jsonValue[chargeJSON]  `db:"charge"`
-		CodeCharge       jsonValue[chargeJSON]  `db:"code_charge"`
-		FreeSent         int                    `db:"free_sent"`
-		AdditionalSent   int                    `db:"additional_sent"`
-		UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
-		staffExtras
-		chargeExtras
+	key := overviewKey{account: accountID, month: m.Date(), skip: with.Skip, charges: with.Charges, charge: with.Charge, codeCharge: with.CodeCharge}
+	var row *overviewRow
+	if cacheable && !with.staff {
+		row, _ = s.overviews.get(key, v.version, v.global)
 	}
-	audit := 0
-	if with.staff {
-		audit = staffAuditLimit
-	}
-	if err := s.getPrepared(ctx, &row, overviewSelect, accountID, m.Date(), m.Next().Date(),
-		with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit); err != nil {
-		if isNoRows(err) {
-			return Overview{}, staffExtras{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
+	if row == nil {
+		row = new(overviewRow)
+		audit := 0
+		if with.staff {
+			audit = staffAuditLimit
 		}
-		return Overview{}, staffExtras{}, err
+		if err := s.getPrepared(ctx, row, overviewSelect, accountID, m.Date(), m.Next().Date(),
+			with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit); err != nil {
+			if isNoRows(err) {
+				return Overview{}, staffExtras{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
+			}
+			return Overview{}, staffExtras{}, err
+		}
+		if !with.staff {
+			// Cached under the versions the statement itself read: a
+			// change committed after the session statement and before
+			// this one is in the row and in its versions alike.
+			s.overviews.put(key, overviewEntry{version: row.OverviewVersion, global: row.OverviewGlobal, row: row}, s.overviewCacheBytes())
+		}
 	}
 	o, err := settledOverview(row.accountRow, ref.Catalog, now)
 	if err != nil {
@@ -239,6 +239,30 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 		o.renewalIn.Code, o.renewalIn.Campaign = hr.billing(), c
 	}
 	return o, row.staffExtras, nil
+}
+
+// overviewRow is account_overview's row (migration 020). Once cached it
+// is only read: each request builds its Overview from it afresh.
+type overviewRow struct {
+	accountRow
+	NextPaidFee      int64                  `db:"next_paid_fee"`
+	Methods          jsonList[methodJSON]   `db:"methods"`
+	Invoice          jsonValue[invoiceJSON] `db:"invoice"`
+	Code             jsonValue[codeJSON]    `db:"code"`
+	Held             jsonValue[codeJSON]    `db:"held"`
+	Owed             jsonList[chargeJSON]   `db:"owed"`
+	Charges          jsonList[chargeJSON]   `db:"charges"`
+	Charge           jsonValue[chargeJSON]  `db:"charge"`
+	CodeCharge       jsonValue[chargeJSON]  `db:"code_charge"`
+	FreeSent         int                    `db:"free_sent"`
+	AdditionalSent   int                    `db:"additional_sent"`
+	UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
+	// OverviewVersion and OverviewGlobal are the account's and the global
+	// version as of the statement's snapshot (db/pagecache.go).
+	OverviewVersion int64 `db:"overview_version"`
+	OverviewGlobal  int64 `db:"overview_global"`
+	staffExtras
+	chargeExtras
 }
 
 // settledOverview is an account's overview as of now, scheduled changes

@@ -41,6 +41,10 @@ type Session struct {
 	// ReferenceVersion is the reference data's version when the session
 	// was read (see Reference).
 	ReferenceVersion int64
+	// AccountVersion and OverviewGlobal are the versions of the account
+	// the page is about (FindSessionIn's accountID) when the session was
+	// read: 0 when there is none (see WithAccountVersion).
+	AccountVersion, OverviewGlobal int64
 }
 
 // SessionTTL is how long a session lasts without use: an admin away from
@@ -141,6 +145,8 @@ func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Sessi
 		AccountName *string       `db:"account_name"`
 		Region      *string       `db:"region"`
 		Role        *billing.Role `db:"role"`
+		AccountVer  *int64        `db:"overview_version"`
+		Global      int64         `db:"overview_global"`
 	}
 	now := s.Clock.Now()
 	// The statement is the function session_lookup (migration 015), whose
@@ -160,7 +166,10 @@ func (s *Store) FindSessionIn(ctx context.Context, tok, accountID string) (Sessi
 			return Session{}, err
 		}
 	}
-	sess := Session{User: row.User, ReferenceVersion: row.Version}
+	sess := Session{User: row.User, ReferenceVersion: row.Version, OverviewGlobal: row.Global}
+	if row.AccountVer != nil {
+		sess.AccountVersion = *row.AccountVer
+	}
 	if row.AccountID != nil {
 		sess.AccountID = *row.AccountID
 	}

@@ -28,6 +28,10 @@ func schemaState(t *testing.T, d *sqlx.DB) map[string][]string {
 		var rows []string
 		q := `SELECT t::text FROM ` + r.Name + ` t ORDER BY 1`
 		switch {
+		case r.Name == "overview_global_version", r.Name == "overview_version_seq":
+			// Bumped by every reset (below), so cached overviews are read
+			// again; the sequence is never restarted (migration 020).
+			continue
 		case r.Kind == "S":
 			q = `SELECT last_value::text || ' ' || is_called::text FROM ` + r.Name
 		case r.Name == "schema_migrations":

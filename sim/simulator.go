@@ -141,7 +141,7 @@ func (m *Simulator) put(sch *simSchema) {
 
 // simKeptTables are filled by the migrations and written by no scenario
 // event: a reset keeps them.
-var simKeptTables = []string{"plans", "usage_tiers", "reference_version", "schema_migrations"}
+var simKeptTables = []string{"plans", "usage_tiers", "reference_version", "overview_global_version", "schema_migrations"}
 
 func newSimSchema(ctx context.Context, databaseURL string) (*simSchema, error) {
 	d, drop, err := db.Throwaway(ctx, databaseURL, "sim")
@@ -166,8 +166,11 @@ func newSimSchema(ctx context.Context, databaseURL string) (*simSchema, error) {
 // three times cheaper here. The append-only trails refuse a DELETE with a
 // row trigger; the reset switches those triggers off for its own
 // transaction, whose lock keeps every other session from seeing them off.
-// Emptying campaigns bumps the reference version (migration 012), so the
-// store's cached reference data is read again.
+// Emptying campaigns bumps the reference version (migration 012), and
+// emptying usage_refreshes the overviews' global version (migration 020,
+// whose sequence the kept overview_global_version owns, so it is never
+// restarted), so the store's cached reference data and overviews are read
+// again.
 //
 // It reads the schema's catalog and writes no row of its own meaning, so it
 // is the simulator's harness, over the *sqlx.DB, not a store method: a

@@ -96,7 +96,14 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				// Every page drawn for someone signed in is theirs alone:
 				// no cache (shared or the browser's back button) keeps it.
 				c.Response().Header().Set("Cache-Control", "no-store")
-				c.SetRequest(r.WithContext(db.WithReferenceVersion(r.Context(), sess.ReferenceVersion)))
+				ctx := db.WithReferenceVersion(r.Context(), sess.ReferenceVersion)
+				if r.Method == http.MethodGet || r.Method == http.MethodHead {
+					// The account's overview may come from the cache when
+					// still current (db.WithAccountVersion); a page that
+					// writes is not a GET, and reads it afresh.
+					ctx = db.WithAccountVersion(ctx, c.Param("acct"), sess.AccountVersion, sess.OverviewGlobal)
+				}
+				c.SetRequest(r.WithContext(ctx))
 			}
 		}
 		return next(c)
