@@ -292,7 +292,7 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		key[i] = sql.NullString{String: c.Key, Valid: c.Key != ""}
 		payID[i], payKind[i] = c.Row.PaymentID, c.Row.PaymentKind.String
 	}
-	var out []Charge
+	out := make([]Charge, 0, n) // at most one row per quote: no regrowing while scanning
 	err := tx.SelectContext(ctx, &out, `
 		INSERT INTO charges (account_id, kind, month, effective_at, from_plan, plan, amount, offset_amount, forfeited,
 			net, tax, total, code, status, payment_method_id, payment_kind, idempotency_key, created_at, paid_at, attempts)

@@ -154,7 +154,9 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		return 0, "", err
 	}
 	defer tx.Rollback()
-	var rows []renewRow
+	// With room for the whole batch: grown row by row, the slice of wide
+	// rows was copied over and over (a quarter of the run's own CPU).
+	rows := make([]renewRow, 0, min(size, 1<<16))
 	// Only accounts that can owe something or change plan are read: a paid
 	// plan, or a scheduled change. Their rows are locked so a purchase racing
 	// the run waits for it. Every joined table is bounded by "> last" too,
