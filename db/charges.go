@@ -292,7 +292,7 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		key[i] = sql.NullString{String: c.Key, Valid: c.Key != ""}
 		payID[i], payKind[i] = c.Row.PaymentID, c.Row.PaymentKind.String
 	}
-	var out []Charge
+	out := make([]Charge, 0, n) // at most one row per quote: no regrowing while scanning
 	err := tx.SelectContext(ctx, &out, `
 		INSERT INTO charges (account_id, kind, month, effective_at, from_plan, plan, amount, offset_amount, forfeited,
 			net, tax, total, code, status, payment_method_id, payment_kind, idempotency_key, created_at, paid_at, attempts)
@@ -310,7 +310,10 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		return nil, fmt.Errorf("write charges: %w", err)
 	}
 	// Every code a written charge applies is taken for it, only if still
-	// registered to its account (else the quote changed).
+	// registered to its account (else the quote changed). The range of the
+	// accounts (min and max as the database orders them, so implied by the
+	// join) lets a renewal batch read its own accounts' codes by index
+	// instead of every registered code, once per batch.
 	var cids []int64
 	var codes, caccts []string
 	var paid []settlement
@@ -320,16 +323,15 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		rows[c.AccountID] = c.Row
 	}
 	var cstatus []string
-	var reserved, redeemed []int64
 	for _, c := range out {
 		if c.Code != "" {
 			// Reserved for a pending charge; redeemed at once by one paid
 			// at once (a code that offsets the whole amount).
 			cids, codes, caccts = append(cids, c.ID), append(codes, c.Code), append(caccts, c.AccountID)
 			if c.Status == billing.StatusPaid {
-				cstatus, redeemed = append(cstatus, "redeemed"), append(redeemed, c.ID)
+				cstatus = append(cstatus, "redeemed")
 			} else {
-				cstatus, reserved = append(cstatus, "reserved"), append(reserved, c.ID)
+				cstatus = append(cstatus, "reserved")
 			}
 		}
 		if c.Status == billing.StatusPaid {
@@ -343,7 +345,8 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		res, err := tx.ExecContext(ctx, `UPDATE promo_codes p SET status = u.status, charge_id = u.cid,
 			redeemed_at = CASE WHEN u.status = 'redeemed' THEN $4::timestamptz END
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) AS u(cid, code, acct, status)
-			WHERE p.code = u.code AND p.account_id = u.acct AND p.status = 'registered'`,
+			WHERE p.code = u.code AND p.account_id = u.acct AND p.status = 'registered'
+				AND p.account_id BETWEEN (SELECT min(a) FROM unnest($3::text[]) a) AND (SELECT max(a) FROM unnest($3::text[]) a)`,
 			pq.Int64Array(cids), pq.StringArray(codes), pq.StringArray(caccts), now, pq.StringArray(cstatus))
 		if err != nil {
 			return nil, err
@@ -351,10 +354,7 @@ func writeCharges(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.C
 		if n, _ := res.RowsAffected(); n != int64(len(cids)) {
 			return nil, billing.Errorf(billing.EQuoteChanged, "%d 組優惠活動代碼在計價後已被使用或過期", int64(len(cids))-n)
 		}
-		if err := codeEvents(ctx, tx, now, "reserved", reserved); err != nil {
-			return nil, err
-		}
-		if err := codeEvents(ctx, tx, now, "redeemed", redeemed); err != nil {
+		if err := writtenCodeEvents(ctx, tx, now, out); err != nil {
 			return nil, err
 		}
 	}
@@ -373,6 +373,39 @@ func codeEvents(ctx context.Context, tx *sqlx.Tx, now time.Time, kind string, id
 		SELECT c.code, c.account_id, $1, c.id, CASE WHEN $1 = 'released' THEN 0 ELSE c.offset_amount END,
 			CASE WHEN $1 = 'released' THEN 0 ELSE c.forfeited END, $2
 		FROM charges c WHERE c.id = ANY($3) AND c.code IS NOT NULL`, kind, now, pq.Int64Array(ids))
+	return err
+}
+
+// writtenCodeEvents appends to the code ledger what writeCharges did to
+// the codes of the charges it wrote (out, as RETURNING gave them): reserved
+// for each pending one, then redeemed for each paid one, each in out's
+// order, with the charge's offset and forfeited amounts. It is codeEvents
+// of those ids without reading back the rows just written (a lookup by id
+// list the planner, with the run's statistics stale, made a scan of every
+// charge: once per batch, a renewal run quadratic).
+func writtenCodeEvents(ctx context.Context, tx *sqlx.Tx, now time.Time, out []Charge) error {
+	var codes, accts, kinds []string
+	var ids, offs, forfs []int64
+	for _, paid := range []bool{false, true} {
+		for _, c := range out {
+			if c.Code == "" || (c.Status == billing.StatusPaid) != paid {
+				continue
+			}
+			kind := "reserved"
+			if paid {
+				kind = "redeemed"
+			}
+			codes, accts, kinds = append(codes, c.Code), append(accts, c.AccountID), append(kinds, kind)
+			ids, offs, forfs = append(ids, c.ID), append(offs, int64(c.Offset)), append(forfs, int64(c.Forfeited))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO code_events (code, account_id, kind, charge_id, offset_amount, forfeited, at)
+		SELECT u.code, u.acct, u.kind, u.cid, u.off, u.forf, $1
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH ORDINALITY AS u(code, acct, kind, cid, off, forf, n)
+		ORDER BY u.n`, now, pq.StringArray(codes), pq.StringArray(accts), pq.StringArray(kinds), pq.Int64Array(ids), pq.Int64Array(offs), pq.Int64Array(forfs))
 	return err
 }
 
