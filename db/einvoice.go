@@ -270,6 +270,14 @@ func (s *Store) ImportBooks(ctx context.Context, actor Actor, ranges []billing.B
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		res = BookImport{}
 		for _, p := range periods {
+			// The lock order of a payment: the account, then the period.
+			// Issuing the waiting invoices writes their accounts' charges
+			// (and bumps their overview versions), so their accounts are
+			// locked first.
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM accounts WHERE id IN
+				(SELECT account_id FROM einvoices WHERE period = $1 AND status = 'waiting') ORDER BY id FOR UPDATE`, p); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO einvoice_periods (period) VALUES ($1) ON CONFLICT DO NOTHING`, p); err != nil {
 				return err
 			}

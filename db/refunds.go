@@ -145,6 +145,17 @@ func (s *Store) askRefund(ctx context.Context, actor Actor, id int64) (Refund, e
 	var r Refund
 	var rp billing.RefundPayment
 	err := s.inTx(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		// The lock order everywhere: the account, its charge, then the
+		// refund (writing a refund also bumps its account's overview
+		// version, migration 020, so taking the refund's row first could
+		// deadlock with a refund settling).
+		var chargeID int64
+		if err := tx.GetContext(ctx, &chargeID, `SELECT charge_id FROM refunds WHERE id=$1`, id); err != nil {
+			return err
+		}
+		if _, err := lockCharge(ctx, tx, chargeID); err != nil {
+			return err
+		}
 		if err := tx.GetContext(ctx, &r, `UPDATE refunds SET attempts = attempts + 1, asked_at = coalesce(asked_at, $2)
 			WHERE id=$1 AND status='pending' RETURNING `+refundCols, id, now); err != nil {
 			if isNoRows(err) {
