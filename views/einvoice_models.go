@@ -90,12 +90,18 @@ func (l Lang) InvoiceState(s InvoiceState) string {
 // e-invoice's date and time read.
 func TWSeconds(t time.Time) string { return t.In(billing.Taipei).Format("2006/01/02 15:04:05") }
 
-// InvoicePeriodLabel is the two-month period an invoice belongs to, as a
-// printed invoice heads it: 「115年11-12月」.
-func InvoicePeriodLabel(t time.Time) string {
-	p := billing.InvoicePeriodOf(t)
-	return fmt.Sprintf("%d年%02d-%02d月", p.Year-1911, int(p.Month), int(p.Month)+1)
+// InvoicePeriod names a two-month e-invoice period in words: 「115年11–12月」,
+// "Nov–Dec 2026".
+func (l Lang) InvoicePeriod(p billing.InvoicePeriod) string {
+	if l == ZH {
+		return fmt.Sprintf("%d年%d–%d月", p.Year-1911, int(p.Month), int(p.Month)+1)
+	}
+	return fmt.Sprintf("%s–%s %d", p.Month.String()[:3], (p.Month + 1).String()[:3], p.Year)
 }
+
+// InvoicePeriodLabel is the two-month period an invoice belongs to, as a
+// printed invoice heads it (in Chinese, a Taiwan tax document): 「115年11–12月」.
+func InvoicePeriodLabel(t time.Time) string { return ZH.InvoicePeriod(billing.InvoicePeriodOf(t)) }
 
 // EInvoiceProofView is a company's 電子發票證明聯.
 type EInvoiceProofView struct {

@@ -232,16 +232,13 @@ func bookPeriods(l views.Lang, books []db.BookSummary, waiting []db.PeriodWaitin
 	return ps, alerts
 }
 
-// periodLabel names a period in words: 115年11–12月.
+// periodLabel names a period (by its platform name) in words.
 func periodLabel(l views.Lang, name string) string {
 	p, err := billing.ParseInvoicePeriod(name)
 	if err != nil {
 		return name
 	}
-	if l == views.ZH {
-		return fmt.Sprintf("%d年%d–%d月", p.Year-1911, int(p.Month), int(p.Month)+1)
-	}
-	return fmt.Sprintf("%s–%s %d", p.Month.String()[:3], (p.Month + 1).String()[:3], p.Year)
+	return l.InvoicePeriod(p)
 }
 
 // messageType names a MIG message type.
