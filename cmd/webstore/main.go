@@ -263,12 +263,11 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer s.DB.Close()
 	s.Clock = clock
 	if *collect {
-		gw, stop, err := loopbackProviders(cfg, s.DB)
+		stop, err := usePayments(cfg, s)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		s.Payments = gw
 	}
 	const actor = "system:renew-cli"
 	started := time.Now()
@@ -304,12 +303,11 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.DB.Close()
-	gw, stop, err := loopbackProviders(cfg, s.DB)
+	stop, err := usePayments(cfg, s)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	s.Payments = gw
 	sum, err := s.Collect(ctx, "system:collect", *limit)
 	if err != nil {
 		return err

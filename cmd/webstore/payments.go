@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"webstore/db"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
@@ -102,4 +103,15 @@ func loopbackProviders(c config, d *sqlx.DB) (gw payments.Gateway, stop func(), 
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	return gw, func() { srv.Close() }, nil
+}
+
+// usePayments gives s the payment providers (loopbackProviders) for a
+// command that pays; stop ends the sandboxes' loopback server.
+func usePayments(c config, s *db.Store) (stop func(), err error) {
+	gw, stop, err := loopbackProviders(c, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	s.Payments = gw
+	return stop, nil
 }

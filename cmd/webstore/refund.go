@@ -48,12 +48,11 @@ answered (it is asked again by collect and serve).`, stderr)
 		return err
 	}
 	defer s.DB.Close()
-	gw, stop, err := loopbackProviders(cfg, s.DB)
+	stop, err := usePayments(cfg, s)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	s.Payments = gw
 	r, err := s.Refund(ctx, db.Actor("staff:"+*by), db.RefundRequest{ChargeID: *charge, Amount: billing.Money(*amount), Reason: *reason, Key: *key})
 	if r.ID != 0 {
 		if jerr := json.NewEncoder(stdout).Encode(r); jerr != nil {

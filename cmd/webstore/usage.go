@@ -147,12 +147,11 @@ func usageBill(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := map[string]any{"usage": sum}
 	if *collect {
-		gw, stop, err := loopbackProviders(cfg, s.DB)
+		stop, err := usePayments(cfg, s)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		s.Payments = gw
 		cs, err := s.Collect(ctx, "system:usage-cli", 0)
 		if err != nil {
 			return err
