@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"errors"
-	"time"
 
 	"webstore/billing"
 )
@@ -64,39 +63,28 @@ func (s *Store) EInvoiceConsolePage(ctx context.Context) (EInvoiceConsole, error
 	return EInvoiceConsole{Books: out.Books, Waiting: out.Waiting, Messages: out.Messages, Allowances: out.Allowances}, err
 }
 
-// ChargeInvoice is a charge's e-invoice as receipts and the console show
-// it. Number, Date and Random are empty while it waits for a number.
-type ChargeInvoice struct {
-	ChargeID    int64      `db:"charge_id" json:"charge_id"`
-	Period      string     `db:"period" json:"period"`
-	Number      string     `db:"number" json:"number"`
-	Status      string     `db:"status" json:"status"` // waiting, issued or cancelled
-	InvoiceAt   time.Time  `db:"invoice_at" json:"invoice_at"`
-	Random      string     `db:"random_number" json:"random_number"`
-	B2B         bool       `db:"b2b" json:"b2b"`
-	CancelledAt *time.Time `db:"cancelled_at" json:"cancelled_at"`
-	// Allowed is what allowances against it add up to (issued or waiting
-	// for the admin's agreement).
-	Allowed billing.Money `db:"allowed" json:"allowed"`
-}
-
 // ErrNoInvoice is InvoiceOf's answer for a charge without an e-invoice.
 var ErrNoInvoice = errors.New("the charge has no e-invoice")
 
-// invoiceOfCols reads a charge's invoice from einvoices e.
-const invoiceOfCols = `e.charge_id, e.period, coalesce(e.number, '') AS number, e.status, e.invoice_at,
-	coalesce(e.random_number, '') AS random_number, e.b2b, e.cancelled_at,
-	(SELECT coalesce(sum(total), 0) FROM einvoice_allowances al WHERE al.charge_id = e.charge_id) AS allowed`
+// invoiceOf reads, as JSON, the Invoice of the charge that cond (on
+// einvoices e) selects.
+func invoiceOf(cond string) string {
+	return `(SELECT row_to_json(i) FROM (SELECT e.charge_id, coalesce(e.number, '') AS number, e.status, e.invoice_at,
+		coalesce(e.random_number, '') AS random_number, e.b2b, e.buyer_ban, e.buyer_name, e.carrier_type, e.carrier_id, e.npoban,
+		e.print_mark, e.description, e.net, e.tax, e.total, e.cancelled_at,
+		(SELECT coalesce(sum(total), 0) FROM einvoice_allowances al WHERE al.charge_id = e.charge_id) AS allowed
+		FROM einvoices e WHERE ` + cond + `) i)`
+}
 
 // InvoiceOf returns the e-invoice of charge chargeID: ErrNoInvoice when
 // the charge has none (nothing was paid, or it is not paid yet).
-func (s *Store) InvoiceOf(ctx context.Context, chargeID int64) (ChargeInvoice, error) {
-	var inv ChargeInvoice
-	err := s.DB.GetContext(ctx, &inv, `SELECT `+invoiceOfCols+` FROM einvoices e WHERE charge_id = $1`, chargeID)
-	if isNoRows(err) {
-		return inv, ErrNoInvoice
+func (s *Store) InvoiceOf(ctx context.Context, chargeID int64) (Invoice, error) {
+	var inv jsonValue[Invoice]
+	err := s.DB.GetContext(ctx, &inv, `SELECT `+invoiceOf(`e.charge_id = $1`), chargeID)
+	if err == nil && !inv.Valid {
+		return Invoice{}, ErrNoInvoice
 	}
-	return inv, err
+	return inv.V, err
 }
 
 // ErrNoAllowance is AllowanceOfRefund's answer for a refund that made no
@@ -121,7 +109,7 @@ type StaffCharge struct {
 	Charge
 	AccountName string
 	Refunds     []Refund
-	EInvoice    *ChargeInvoice
+	EInvoice    *Invoice
 }
 
 // StaffChargePage reads one charge's page in one statement: EInvalid when
@@ -129,16 +117,16 @@ type StaffCharge struct {
 func (s *Store) StaffChargePage(ctx context.Context, id int64) (StaffCharge, error) {
 	var row struct {
 		Charge
-		AccountName string                   `db:"account_name"`
-		Refunds     jsonList[Refund]         `db:"refunds"`
-		Invoice     jsonValue[ChargeInvoice] `db:"invoice"`
+		AccountName string             `db:"account_name"`
+		Refunds     jsonList[Refund]   `db:"refunds"`
+		Invoice     jsonValue[Invoice] `db:"invoice"`
 	}
 	err := s.DB.GetContext(ctx, &row, `SELECT `+chargeCols+`,
 		(SELECT a.name FROM accounts a WHERE a.id = charges.account_id) AS account_name,
 		(SELECT json_agg(r ORDER BY r.id) FROM (SELECT id, charge_id, account_id, amount, reason, status, idempotency_key AS key, requested_by,
 			payment_kind, attempts, provider_ref, failure, failure_detail, created_at, asked_at, settled_at
 			FROM refunds WHERE refunds.charge_id = charges.id) r) AS refunds,
-		(SELECT row_to_json(i) FROM (SELECT `+invoiceOfCols+` FROM einvoices e WHERE e.charge_id = charges.id) i) AS invoice
+		`+invoiceOf(`e.charge_id = charges.id`)+` AS invoice
 		FROM charges WHERE id = $1`, id)
 	if isNoRows(err) {
 		return StaffCharge{}, billing.Errorf(billing.EInvalid, "找不到這筆付款記錄")

@@ -48,7 +48,14 @@ type Invoice struct {
 	Tax         billing.Money `json:"tax"`
 	Total       billing.Money `json:"total"`
 	CancelledAt *time.Time    `json:"cancelled_at"`
+	// Allowed is what the allowances against it add up to (issued or
+	// waiting for the admin's agreement).
+	Allowed billing.Money `json:"allowed"`
 }
+
+// Period is the two-month period the invoice belongs to: the one
+// containing the instant it was paid.
+func (i Invoice) Period() billing.InvoicePeriod { return billing.InvoicePeriodOf(i.At) }
 
 // Printable is whether the invoice has a 電子發票證明聯 for the buyer to
 // print: a company's (PrintMark Y) once it has its number.
@@ -80,5 +87,9 @@ func (x chargeExtras) fill(o *Overview) {
 	o.Allowances = map[int64][]Allowance{}
 	for _, al := range x.Allowances {
 		o.Allowances[al.ChargeID] = append(o.Allowances[al.ChargeID], al)
+		if inv, ok := o.Invoices[al.ChargeID]; ok {
+			inv.Allowed += al.Total
+			o.Invoices[al.ChargeID] = inv
+		}
 	}
 }

@@ -154,7 +154,7 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 	}
 	ch, name, rs := d.Charge, d.AccountName, d.Refunds
 	hasInvoice := d.EInvoice != nil
-	var inv db.ChargeInvoice
+	var inv db.Invoice
 	if hasInvoice {
 		inv = *d.EInvoice
 	}
@@ -197,7 +197,7 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 	case !hasInvoice:
 		v.Invoice = l.T("付款後開立", "Issued once paid")
 	case inv.Status == "waiting":
-		v.Invoice = l.Tf("等待配號:%s 期的號碼已用完,匯入號碼後開立", "Waiting: period %s has no numbers left; issued once numbers are imported", inv.Period)
+		v.Invoice = l.Tf("等待配號:%s 期的號碼已用完,匯入號碼後開立", "Waiting: period %s has no numbers left; issued once numbers are imported", inv.Period().String())
 	case inv.Status == "cancelled":
 		v.Invoice = l.Tf("%s 已作廢", "%s, cancelled", inv.Number)
 		if inv.CancelledAt != nil {
@@ -210,7 +210,7 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 		}
 	}
 	if hasInvoice && inv.Number != "" {
-		v.InvoiceNumber, v.InvoiceDate, v.InvoiceRandom = inv.Number, inv.InvoiceAt, inv.Random
+		v.InvoiceNumber, v.InvoiceDate, v.InvoiceRandom = inv.Number, inv.At, inv.RandomNumber
 	}
 	switch {
 	case ch.Status != billing.StatusPaid:

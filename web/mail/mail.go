@@ -220,7 +220,7 @@ func (w *Worker) view(ctx context.Context, m db.Mail) (views.MailView, error) {
 			switch {
 			case err == nil && inv.Number != "":
 				v.Intro += l.Tf("電子發票號碼:%s(開立日期 %s,隨機碼 %s)。", "E-invoice number: %s (dated %s, random number %s).",
-					inv.Number, views.TWDate(inv.InvoiceAt), inv.Random)
+					inv.Number, views.TWDate(inv.At), inv.RandomNumber)
 			case err == nil || errors.Is(err, db.ErrNoInvoice):
 				v.Intro += l.T("電子發票將於配號後開立,屆時可在付款記錄查看。", "The e-invoice is issued once it has its number; the payment history will show it.")
 			default:

@@ -55,14 +55,14 @@ func TestReceiptAndRefundMails(t *testing.T) {
 	}
 	bear := f.paidWithInvoice(t, "bear")
 	inv, err := f.s.InvoiceOf(f.ctx, bear.ID)
-	if err != nil || inv.Number != bear.Invoice || len(inv.Random) != 4 {
+	if err != nil || inv.Number != bear.Invoice || len(inv.RandomNumber) != 4 {
 		t.Fatalf("invoice of %d: %+v %v", bear.ID, inv, err)
 	}
 	if n := f.send(t); n != 1 {
 		t.Fatalf("sent %d receipts, want 1", n)
 	}
 	receipt := f.mp.Messages(t)[0]
-	if want := "電子發票號碼:" + bear.Invoice + "(開立日期 2024/06/11,隨機碼 " + inv.Random + ")"; !strings.Contains(receipt.Text, want) {
+	if want := "電子發票號碼:" + bear.Invoice + "(開立日期 2024/06/11,隨機碼 " + inv.RandomNumber + ")"; !strings.Contains(receipt.Text, want) {
 		t.Errorf("receipt lacks %q:\n%s", want, receipt.Text)
 	}
 
