@@ -24,3 +24,7 @@ func (t RefundTally) NetPaid() Money { return t.Total - t.Refunded }
 
 // Full is whether everything the charge paid was given back.
 func (t RefundTally) Full() bool { return t.Total > 0 && t.Refunded >= t.Total }
+
+// Left is what may still be refunded: the total less what was given back
+// and what the provider has not answered yet (RefundAmount's bound).
+func (t RefundTally) Left() Money { return t.Total - t.Refunded - t.Pending }

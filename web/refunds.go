@@ -161,7 +161,9 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 	v := views.StaffChargeView{Charge: chargeRow(l, ch), Catalog: cat, AccountID: ch.AccountID, AccountName: name,
 		PaidAt: timeOrZero(ch.PaidAt), Key: db.NewToken()}
 	pending := false
+	tally := billing.RefundTally{Total: ch.Total}
 	for _, r := range rs {
+		tally.Add(r.Status, r.Amount)
 		row := views.RefundRow{ID: r.ID, Amount: r.Amount, Reason: r.Reason, Who: l.AuditActor(r.RequestedBy), When: r.CreatedAt}
 		if r.SettledAt != nil {
 			row.Settled = *r.SettledAt
@@ -170,7 +172,6 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 		case billing.RefundSucceeded:
 			row.Status, row.StatusClass = l.T("已退款", "Refunded"), "ok"
 			row.Detail = l.Tf("付款服務編號 %s", "provider reference %s", r.ProviderRef)
-			v.Refunded += r.Amount
 		case billing.RefundFailed:
 			row.Status, row.StatusClass = l.T("退款失敗", "Failed"), "bad"
 			row.Detail = r.FailureDetail
@@ -183,13 +184,13 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 		default:
 			row.Status, row.StatusClass = l.T("處理中", "In progress"), "warn"
 			row.Detail = l.T("付款服務尚未回覆,系統會再次查詢", "No answer yet; it is asked again")
-			v.Refunded += r.Amount
 			pending = true
 		}
 		v.Refunds = append(v.Refunds, row)
 	}
+	v.Refunded = tally.Refunded + tally.Pending
 	if ch.Status == billing.StatusPaid {
-		v.Left = ch.Total - v.Refunded
+		v.Left = tally.Left()
 	}
 	switch {
 	case !hasInvoice && ch.Total == 0:
