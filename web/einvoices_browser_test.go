@@ -90,6 +90,10 @@ func TestPhoneAllowanceConsentBrowser(t *testing.T) {
 	wide()
 	axeClean(t, b, "/einvoice/allowances/…")
 	shot(t, b, "phone-allowance-consent")
+	// The same link opened on a desktop.
+	d := browser(t, 1280, 800)
+	do(t, d, chromedp.Navigate(a.URL+"/einvoice/allowances/"+tok), chromedp.WaitVisible(tid("allowance-agree")))
+	shot(t, d, "desktop-allowance-consent")
 	do(t, b, chromedp.Click(tid("allowance-agree")), chromedp.WaitVisible(tid("allowance-agreed")))
 	wide()
 	shot(t, b, "phone-allowance-agreed")
