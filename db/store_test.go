@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -410,5 +411,60 @@ func TestSessionsRunInUTC(t *testing.T) {
 	}
 	if zone != "UTC" {
 		t.Fatalf("session TimeZone = %q, want UTC", zone)
+	}
+}
+
+// TestRenewWorkersAgree: a run of one worker and a run of four, in batches
+// of 3 over the same accounts (three plans, codes, a scheduled change),
+// write the same charges, codes and plan changes, and say so alike.
+func TestRenewWorkersAgree(t *testing.T) {
+	type out struct {
+		Sum     db.RenewSummary
+		Charges []string
+	}
+	run := func(workers int) out {
+		f := newFixture(t)
+		var codes []string
+		for i := range 12 {
+			codes = append(codes, fmt.Sprintf("WORK-%04d", i))
+		}
+		f.codes(t, codes...)
+		for i := range 40 {
+			id := fmt.Sprintf("w%02d", i)
+			plan := []billing.PlanID{billing.Light, billing.Medium, billing.High, billing.Medium}[i%4]
+			f.account(t, id, plan, billing.CreditCard, "tok")
+			if i%3 == 0 && i/3 < len(codes) {
+				if _, err := f.s.RegisterCode(f.ctx, "test", id, codes[i/3]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := f.s.DB.Exec(`UPDATE accounts SET scheduled_plan = 'light', scheduled_for = '2024-07-01' WHERE id IN ('w05', 'w22')`); err != nil {
+			t.Fatal(err)
+		}
+		f.clk.Set(time.Date(2024, 7, 1, 0, 0, 0, 0, billing.JST))
+		sum, err := f.s.Renew(f.ctx, "test", f.clk.Now(), db.RenewOptions{BatchSize: 3, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.Seconds = 0
+		var o out
+		o.Sum = sum
+		if err := f.s.DB.Select(&o.Charges, `SELECT concat_ws(' ', c.account_id, c.plan, c.amount, c.offset_amount, c.total, c.status, c.code, p.status, a.plan)
+			FROM charges c JOIN accounts a ON a.id = c.account_id LEFT JOIN promo_codes p ON p.code = c.code
+			WHERE c.kind = 'renewal' ORDER BY c.account_id`); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	one, four := run(1), run(4)
+	if one.Sum != four.Sum {
+		t.Errorf("summaries differ:\n one worker   %+v\n four workers %+v", one.Sum, four.Sum)
+	}
+	if strings.Join(one.Charges, "\n") != strings.Join(four.Charges, "\n") {
+		t.Errorf("charges differ:\n one worker:\n%s\n four workers:\n%s", strings.Join(one.Charges, "\n"), strings.Join(four.Charges, "\n"))
+	}
+	if one.Sum.Charges < 25 || one.Sum.CodesRedeemed == 0 || one.Sum.PlanChanges != 2 {
+		t.Errorf("the fixture renews too little to compare: %+v", one.Sum)
 	}
 }
