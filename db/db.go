@@ -116,6 +116,9 @@ type Store struct {
 	// overviews the store keeps (db/pagecache.go); 0 means
 	// DefaultOverviewCacheBytes, below 0 none.
 	OverviewCacheBytes int
+	// RenewWorkers is how many renewal batches run at once, each on a
+	// connection of its own; 0 means 2 (db/renew.go).
+	RenewWorkers int
 	refs               referenceCache
 	overviews          overviewCache
 	prepared           bool     // prepared_statements=per_connection (Open)

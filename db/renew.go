@@ -37,7 +37,8 @@ type RenewSummary struct {
 type RenewOptions struct {
 	BatchSize int
 	// Workers is how many batches run at once, each in its own
-	// transaction on its own connection (default renewWorkers).
+	// transaction on its own connection (default Store.RenewWorkers, else
+	// renewWorkers).
 	Workers int
 	// NoWait makes a run return EConflict instead of waiting when another
 	// run of the same month holds the lock.
@@ -154,6 +155,9 @@ const renewWorkers = 2
 func (s *Store) renewBatches(ctx context.Context, conn *sqlx.Conn, actor Actor, now time.Time, m billing.Month,
 	cat billing.Catalog, camps map[string]billing.Campaign, opt RenewOptions, sum *RenewSummary) error {
 	workers := opt.Workers
+	if workers <= 0 {
+		workers = s.RenewWorkers
+	}
 	if workers <= 0 {
 		workers = renewWorkers
 	}

@@ -225,14 +225,18 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("renew [--month YYYY-MM] [--at RFC3339] [--collect]", "renew [--month YYYY-MM] [--at RFC3339] [--collect]\n\n"+
+	fs := newFlags("renew [--month YYYY-MM] [--at RFC3339] [--collect] [--workers N]", "renew [--month YYYY-MM] [--at RFC3339] [--collect] [--workers N]\n\n"+
 		"Runs the month's renewal, the same operation as the staff console: gives up\nfailed renewals of months that have ended, renews every account for the month,\n"+
 		"bills the month before's additional messages, and with --collect takes payment.\nOnly the month in progress may be renewed. Prints a JSON summary. Safe to run twice.", stderr)
 	month := fs.String("month", "", "the month to renew, YYYY-MM (default: the month containing the clock)")
 	at := fs.String("at", "", "run as if the clock read this instant, RFC 3339 with offset (a rehearsal, e.g. 2024-07-01T00:00:00+09:00)")
 	collect := fs.Bool("collect", false, "then take payment for the pending charges and make the due retries")
+	workers := fs.Int("workers", 2, "renewal batches written at once, each on its own database connection (1 to 16)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *workers < 1 || *workers > 16 {
+		return usageError{fmt.Errorf("--workers: want 1 to 16, got %d", *workers)}
 	}
 	clock := billing.SystemClock
 	if *at != "" {
@@ -262,6 +266,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer s.DB.Close()
 	s.Clock = clock
+	s.RenewWorkers = *workers
 	if *collect {
 		stop, err := usePayments(cfg, s)
 		if err != nil {

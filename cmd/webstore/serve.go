@@ -80,13 +80,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "metrics on %s/metrics\n", listenURL(mln.Addr()))
 	}
 	if cfg.JobsURL != cfg.DatabaseURL {
-		// The console's renewal runs hold a session-level advisory lock.
+		// The console's renewal runs hold a session-level advisory lock,
+		// on a connection of their own beside their two batch writers
+		// (db.Store.RenewWorkers) and the run's progress updates.
 		jobStore, err := openJobStore(ctx, cfg, s.Payments)
 		if err != nil {
 			return err
 		}
 		defer jobStore.DB.Close()
-		jobStore.DB.SetMaxOpenConns(4)
+		jobStore.DB.SetMaxOpenConns(6)
 		jobStore.DB.SetMaxIdleConns(1)
 		webCfg.JobStore = jobStore
 	}
