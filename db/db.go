@@ -119,10 +119,10 @@ type Store struct {
 	// RenewWorkers is how many renewal batches run at once, each on a
 	// connection of its own; 0 means 2 (db/renew.go).
 	RenewWorkers int
-	refs               referenceCache
-	overviews          overviewCache
-	prepared           bool     // prepared_statements=per_connection (Open)
-	stmts              sync.Map // query → *sqlx.Stmt (getPrepared)
+	refs         referenceCache
+	overviews    overviewCache
+	prepared     bool     // prepared_statements=per_connection (Open)
+	stmts        sync.Map // query → *sqlx.Stmt (getPrepared)
 }
 
 // New returns a Store.
