@@ -105,12 +105,13 @@ func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, er
 // as JSON. $1 is the account, $2 the month, $3 the next month; $4, $5 and
 // $6 ask for the extras of OverviewWith, $7 says which parts to skip, and
 // $8, when not 0, asks for the staff account page's live usage, daily
-// counts and that many audit entries (a CASE that is false reads nothing).
+// counts and that many audit entries (a CASE that is false reads nothing);
+// $9 is billing.OwedKinds.
 //
-// The statement is the function account_overview (migration 015), whose
-// plan PostgreSQL keeps per server connection: pooler-safe, and planned
-// once per connection rather than at every request.
-const overviewSelect = `SELECT * FROM account_overview($1, $2, $3, $4, $5, $6, $7, $8)`
+// The statement is the function account_overview (migration 015; 021 the
+// latest), whose plan PostgreSQL keeps per server connection: pooler-safe,
+// and planned once per connection rather than at every request.
+const overviewSelect = `SELECT * FROM account_overview($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 // OverviewParts are parts of the overview a page may go without.
 type OverviewParts uint8
@@ -175,7 +176,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 			audit = staffAuditLimit
 		}
 		if err := s.getPrepared(ctx, row, overviewSelect, accountID, m.Date(), m.Next().Date(),
-			with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit); err != nil {
+			with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit, kinds(billing.OwedKinds)); err != nil {
 			if isNoRows(err) {
 				return Overview{}, staffExtras{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
 			}

@@ -177,7 +177,7 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		       pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
 		       coalesce((SELECT am.fee_paid FROM account_months am WHERE am.account_id = a.id AND am.month = $2::date), 0) AS paid_fee,
 		       pc.code, pc.campaign_id, pc.registered_at,
-		       EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.status = 'pending' AND c.kind IN ('upgrade', 'renewal') AND c.account_id > $1) AS pending
+		       EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.status = 'pending' AND c.kind = ANY($5) AND c.account_id > $1) AS pending
 		FROM accounts a
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL AND pm.account_id > $1
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered' AND pc.account_id > $1
@@ -185,7 +185,7 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2::date AND c.account_id > $1)
 		ORDER BY a.id
 		LIMIT $3
-		FOR UPDATE OF a`, last, m.Date(), size, freePlans(cat))
+		FOR UPDATE OF a`, last, m.Date(), size, freePlans(cat), kinds(billing.PlanFeeKinds))
 	if err != nil {
 		return 0, "", err
 	}
