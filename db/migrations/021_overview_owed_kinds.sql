@@ -5,9 +5,16 @@
 -- charges_failed_idx, whose predicate is the status alone, so a parameter
 -- costs the plan nothing.
 --
+-- Its charges (owed, charges, charge, code_charge) decode straight into
+-- db.Charge, by its json tags, instead of a JSON mirror of it: their keys
+-- are db.Charge's field names, the names the audit log has always stored
+-- charges under (charge.created, charge.paid), and the month is written as
+-- the time db.Charge.MonthDate holds (00:00 UTC of its first day). The columns
+-- are db.chargeCols.
+--
 -- A function's parameters are part of its identity, so the old one is
 -- dropped and this one created (one transaction: no request sees neither).
--- The body is 020's, but for the owed charges' kinds.
+-- The body is 020's, but for the owed charges' kinds and the charges' keys.
 DROP FUNCTION account_overview(text, date, date, boolean, bigint, boolean, integer, integer);
 
 CREATE FUNCTION account_overview(text, date, date, boolean, bigint, boolean, integer, integer, text[])
@@ -36,27 +43,39 @@ BEGIN
                SELECT code, campaign_id, account_id, status, display, registered_at, redeemed_at, charge_id FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1) x) END AS code,
            CASE WHEN $7 & 4 = 0 THEN (SELECT row_to_json(x) FROM (
                SELECT code, campaign_id, account_id, status, display, registered_at, redeemed_at, charge_id FROM promo_codes WHERE account_id = a.id AND status = 'registered') x) END AS held,
-           CASE WHEN $7 & 8 = 0 THEN (SELECT json_agg(x ORDER BY x.id DESC) FROM (
-               SELECT id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
-    	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
-    	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,
-    	asked_at, next_retry_at, payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at FROM charges
+           CASE WHEN $7 & 8 = 0 THEN (SELECT json_agg(x ORDER BY x."ID" DESC) FROM (
+               SELECT id AS "ID", account_id AS "AccountID", kind AS "Kind", to_char(month, 'YYYY-MM-DD"T00:00:00Z"') AS "MonthDate",
+    	effective_at AS "EffectiveAt", coalesce(from_plan,'') AS "FromPlan", coalesce(plan,'') AS "Plan",
+    	amount AS "Amount", offset_amount AS "Offset", forfeited AS "Forfeited", net AS "Net", tax AS "Tax", total AS "Total",
+    	coalesce(code,'') AS "Code", coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS "CodeDisplay",
+    	status AS "Status", failure AS "Failure", failure_detail AS "FailureDetail", attempts AS "Attempts",
+    	asked_at AS "AskedAt", next_retry_at AS "NextRetryAt", payment_method_id AS "PaymentID", coalesce(payment_kind,'') AS "PaymentKind",
+    	payment_ref AS "PaymentRef", coalesce(invoice_number,'') AS "Invoice", created_at AS "CreatedAt", paid_at AS "PaidAt" FROM charges
                WHERE account_id = a.id AND status = 'failed' AND kind = ANY($9)) x) END AS owed,
-           CASE WHEN $4 THEN (SELECT json_agg(x ORDER BY x.created_at DESC, x.id DESC) FROM (
-               SELECT id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
-    	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
-    	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,
-    	asked_at, next_retry_at, payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at FROM charges WHERE account_id = a.id) x) END AS charges,
+           CASE WHEN $4 THEN (SELECT json_agg(x ORDER BY x."CreatedAt" DESC, x."ID" DESC) FROM (
+               SELECT id AS "ID", account_id AS "AccountID", kind AS "Kind", to_char(month, 'YYYY-MM-DD"T00:00:00Z"') AS "MonthDate",
+    	effective_at AS "EffectiveAt", coalesce(from_plan,'') AS "FromPlan", coalesce(plan,'') AS "Plan",
+    	amount AS "Amount", offset_amount AS "Offset", forfeited AS "Forfeited", net AS "Net", tax AS "Tax", total AS "Total",
+    	coalesce(code,'') AS "Code", coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS "CodeDisplay",
+    	status AS "Status", failure AS "Failure", failure_detail AS "FailureDetail", attempts AS "Attempts",
+    	asked_at AS "AskedAt", next_retry_at AS "NextRetryAt", payment_method_id AS "PaymentID", coalesce(payment_kind,'') AS "PaymentKind",
+    	payment_ref AS "PaymentRef", coalesce(invoice_number,'') AS "Invoice", created_at AS "CreatedAt", paid_at AS "PaidAt" FROM charges WHERE account_id = a.id) x) END AS charges,
            CASE WHEN $5 > 0 THEN (SELECT row_to_json(x) FROM (
-               SELECT id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
-    	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
-    	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,
-    	asked_at, next_retry_at, payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at FROM charges WHERE id = $5 AND account_id = a.id) x) END AS charge,
+               SELECT id AS "ID", account_id AS "AccountID", kind AS "Kind", to_char(month, 'YYYY-MM-DD"T00:00:00Z"') AS "MonthDate",
+    	effective_at AS "EffectiveAt", coalesce(from_plan,'') AS "FromPlan", coalesce(plan,'') AS "Plan",
+    	amount AS "Amount", offset_amount AS "Offset", forfeited AS "Forfeited", net AS "Net", tax AS "Tax", total AS "Total",
+    	coalesce(code,'') AS "Code", coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS "CodeDisplay",
+    	status AS "Status", failure AS "Failure", failure_detail AS "FailureDetail", attempts AS "Attempts",
+    	asked_at AS "AskedAt", next_retry_at AS "NextRetryAt", payment_method_id AS "PaymentID", coalesce(payment_kind,'') AS "PaymentKind",
+    	payment_ref AS "PaymentRef", coalesce(invoice_number,'') AS "Invoice", created_at AS "CreatedAt", paid_at AS "PaidAt" FROM charges WHERE id = $5 AND account_id = a.id) x) END AS charge,
            CASE WHEN $6 THEN (SELECT row_to_json(x) FROM (
-               SELECT id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
-    	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
-    	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,
-    	asked_at, next_retry_at, payment_method_id, coalesce(payment_kind,'') AS payment_kind, payment_ref, coalesce(invoice_number,'') AS invoice_number, created_at, paid_at FROM charges WHERE id = (
+               SELECT id AS "ID", account_id AS "AccountID", kind AS "Kind", to_char(month, 'YYYY-MM-DD"T00:00:00Z"') AS "MonthDate",
+    	effective_at AS "EffectiveAt", coalesce(from_plan,'') AS "FromPlan", coalesce(plan,'') AS "Plan",
+    	amount AS "Amount", offset_amount AS "Offset", forfeited AS "Forfeited", net AS "Net", tax AS "Tax", total AS "Total",
+    	coalesce(code,'') AS "Code", coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS "CodeDisplay",
+    	status AS "Status", failure AS "Failure", failure_detail AS "FailureDetail", attempts AS "Attempts",
+    	asked_at AS "AskedAt", next_retry_at AS "NextRetryAt", payment_method_id AS "PaymentID", coalesce(payment_kind,'') AS "PaymentKind",
+    	payment_ref AS "PaymentRef", coalesce(invoice_number,'') AS "Invoice", created_at AS "CreatedAt", paid_at AS "PaidAt" FROM charges WHERE id = (
                    SELECT charge_id FROM promo_codes WHERE account_id = a.id ORDER BY registered_at DESC LIMIT 1)) x) END AS code_charge,
            coalesce(us.free_sent, 0) AS free_sent, coalesce(us.additional_sent, 0) AS additional_sent,
            greatest(us.refreshed_at, ur.refreshed_at) AS usage_refreshed_at,
