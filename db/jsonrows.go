@@ -4,13 +4,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 )
 
 // Rows nested in a page's one statement arrive as JSON (json_agg,
 // row_to_json) and decode into the store's own types, by their json tags.
-// PostgreSQL writes timestamptz in JSON as RFC 3339, a date as YYYY-MM-DD,
-// bigint as a number (decoded into int64 exactly) and NULL as null.
+// PostgreSQL writes timestamptz in JSON as RFC 3339, bigint as a number
+// (decoded into int64 exactly) and NULL as null; a DATE it would write as
+// YYYY-MM-DD, which time.Time does not decode, so the statements write it
+// as its midnight in UTC (to_char(d, 'YYYY-MM-DD"T00:00:00Z"')).
 
 // jsonList scans a JSON array (NULL: empty).
 type jsonList[T any] []T
@@ -50,19 +51,6 @@ func jsonBytes(src any) ([]byte, error) {
 		return []byte(s), nil
 	}
 	return nil, fmt.Errorf("db: cannot scan %T as JSON", src)
-}
-
-// jsonDate is a DATE column in JSON.
-type jsonDate struct{ time.Time }
-
-func (d *jsonDate) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	d.Time = t
-	return err
 }
 
 // NullTime, NullInt64 and NullString are the sql.Null types of the store's

@@ -135,10 +135,10 @@ type OverviewWith struct {
 
 // staffExtras are the staff account page's columns of overviewSelect.
 type staffExtras struct {
-	LiveFree       sql.NullInt64       `db:"live_free"`
-	LiveAdditional sql.NullInt64       `db:"live_additional"`
-	Daily          jsonList[dayJSON]   `db:"daily"`
-	Audit          jsonList[auditJSON] `db:"audit"`
+	LiveFree       sql.NullInt64        `db:"live_free"`
+	LiveAdditional sql.NullInt64        `db:"live_additional"`
+	Daily          jsonList[DayCount]   `db:"daily"`
+	Audit          jsonList[AuditEntry] `db:"audit"`
 }
 
 // FindOverview reads everything the account's pages show, in one round

@@ -10,11 +10,14 @@
 -- are db.Charge's field names, the names the audit log has always stored
 -- charges under (charge.created, charge.paid), and the month is written as
 -- the time db.Charge.MonthDate holds (00:00 UTC of its first day). The columns
--- are db.chargeCols.
+-- are db.chargeCols. So do the staff page's days and audit entries, into
+-- db.DayCount (the day written as its midnight in UTC, as before) and
+-- db.AuditEntry.
 --
 -- A function's parameters are part of its identity, so the old one is
 -- dropped and this one created (one transaction: no request sees neither).
--- The body is 020's, but for the owed charges' kinds and the charges' keys.
+-- The body is 020's, but for the owed charges' kinds, the charges' keys
+-- and the days'.
 DROP FUNCTION account_overview(text, date, date, boolean, bigint, boolean, integer, integer);
 
 CREATE FUNCTION account_overview(text, date, date, boolean, bigint, boolean, integer, integer, text[])
@@ -82,7 +85,7 @@ BEGIN
            CASE WHEN $8 > 0 THEN (SELECT sum(free) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_free,
            CASE WHEN $8 > 0 THEN (SELECT sum(additional) FROM usage_totals WHERE account_id = a.id AND month = $2) END AS live_additional,
            CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.day) FROM (
-               SELECT (sent_at AT TIME ZONE 'Asia/Tokyo')::date AS day, sum(free + additional) AS n
+               SELECT to_char((sent_at AT TIME ZONE 'Asia/Tokyo')::date, 'YYYY-MM-DD"T00:00:00Z"') AS day, sum(free + additional) AS n
                FROM usage_batches WHERE account_id = a.id AND month = $2 AND billable GROUP BY 1) x) END AS daily,
            CASE WHEN $8 > 0 THEN (SELECT json_agg(x ORDER BY x.at DESC, x.id DESC) FROM (
                SELECT id, at, actor, account_id, kind, before::text AS before, after::text AS after
