@@ -147,16 +147,16 @@ func loadAccount(ctx context.Context, tx *sqlx.Tx, id string, m billing.Month, l
 
 // PaymentMethod is a stored way to pay.
 type PaymentMethod struct {
-	ID        int64               `db:"id"`
-	AccountID string              `db:"account_id"`
-	Kind      billing.PaymentKind `db:"kind"`
-	IsMain    bool                `db:"is_main"`
-	Token     string              `db:"token"`
-	Label     string              `db:"label"`
-	Brand     string              `db:"brand"`
-	Last4     string              `db:"last4"`
-	Expiry    string              `db:"expiry"`
-	CreatedAt time.Time           `db:"created_at"`
+	ID        int64               `db:"id" json:"id"`
+	AccountID string              `db:"account_id" json:"account_id"`
+	Kind      billing.PaymentKind `db:"kind" json:"kind"`
+	IsMain    bool                `db:"is_main" json:"is_main"`
+	Token     string              `db:"token" json:"token"`
+	Label     string              `db:"label" json:"label"`
+	Brand     string              `db:"brand" json:"brand"`
+	Last4     string              `db:"last4" json:"last4"`
+	Expiry    string              `db:"expiry" json:"expiry"`
+	CreatedAt time.Time           `db:"created_at" json:"created_at"`
 }
 
 // AddPaymentMethod stores a payment method for an account; the first one, or

@@ -12,37 +12,41 @@ import (
 	"webstore/billing"
 )
 
-// Charge is a stored charge with its lines.
+// Charge is a stored charge with its lines. The page statement's charges
+// decode into it from JSON (account_overview, migration 021) by the json
+// tags, which are the field names: the audit log has always stored charges
+// under them (charge.created, charge.paid), so they stay, whatever a field
+// is renamed to.
 type Charge struct {
-	ID          int64                `db:"id"`
-	AccountID   string               `db:"account_id"`
-	Kind        billing.ChargeKind   `db:"kind"`
-	MonthDate   time.Time            `db:"month"`
-	EffectiveAt time.Time            `db:"effective_at"`
-	FromPlan    billing.PlanID       `db:"from_plan"`
-	Plan        billing.PlanID       `db:"plan"`
-	Amount      billing.Money        `db:"amount"`
-	Offset      billing.Money        `db:"offset_amount"`
-	Forfeited   billing.Money        `db:"forfeited"`
-	Net         billing.Money        `db:"net"`
-	Tax         billing.Money        `db:"tax"`
-	Total       billing.Money        `db:"total"`
-	Code        string               `db:"code"`
-	CodeDisplay string               `db:"code_display"` // the code as issued, e.g. BEAR-0611-AAAA
-	Status      billing.ChargeStatus `db:"status"`
+	ID          int64                `db:"id" json:"ID"`
+	AccountID   string               `db:"account_id" json:"AccountID"`
+	Kind        billing.ChargeKind   `db:"kind" json:"Kind"`
+	MonthDate   time.Time            `db:"month" json:"MonthDate"`
+	EffectiveAt time.Time            `db:"effective_at" json:"EffectiveAt"`
+	FromPlan    billing.PlanID       `db:"from_plan" json:"FromPlan"`
+	Plan        billing.PlanID       `db:"plan" json:"Plan"`
+	Amount      billing.Money        `db:"amount" json:"Amount"`
+	Offset      billing.Money        `db:"offset_amount" json:"Offset"`
+	Forfeited   billing.Money        `db:"forfeited" json:"Forfeited"`
+	Net         billing.Money        `db:"net" json:"Net"`
+	Tax         billing.Money        `db:"tax" json:"Tax"`
+	Total       billing.Money        `db:"total" json:"Total"`
+	Code        string               `db:"code" json:"Code"`
+	CodeDisplay string               `db:"code_display" json:"CodeDisplay"` // the code as issued, e.g. BEAR-0611-AAAA
+	Status      billing.ChargeStatus `db:"status" json:"Status"`
 	// Failure is why a failed charge was refused (billing.Failure) or a void
 	// one voided (billing.VoidReason); FailureDetail the provider's words.
-	Failure       string        `db:"failure"`
-	FailureDetail string        `db:"failure_detail"`
-	Attempts      int           `db:"attempts"`
-	AskedAt       sql.NullTime  `db:"asked_at"`
-	NextRetryAt   sql.NullTime  `db:"next_retry_at"`
-	PaymentID     sql.NullInt64 `db:"payment_method_id"`
-	PaymentKind   string        `db:"payment_kind"`
-	PaymentRef    string        `db:"payment_ref"`
-	Invoice       string        `db:"invoice_number"`
-	CreatedAt     time.Time     `db:"created_at"`
-	PaidAt        sql.NullTime  `db:"paid_at"`
+	Failure       string    `db:"failure" json:"Failure"`
+	FailureDetail string    `db:"failure_detail" json:"FailureDetail"`
+	Attempts      int       `db:"attempts" json:"Attempts"`
+	AskedAt       NullTime  `db:"asked_at" json:"AskedAt"`
+	NextRetryAt   NullTime  `db:"next_retry_at" json:"NextRetryAt"`
+	PaymentID     NullInt64 `db:"payment_method_id" json:"PaymentID"`
+	PaymentKind   string    `db:"payment_kind" json:"PaymentKind"`
+	PaymentRef    string    `db:"payment_ref" json:"PaymentRef"`
+	Invoice       string    `db:"invoice_number" json:"Invoice"`
+	CreatedAt     time.Time `db:"created_at" json:"CreatedAt"`
+	PaidAt        NullTime  `db:"paid_at" json:"PaidAt"`
 }
 
 // Month is the billing month the charge pays for.
@@ -74,7 +78,7 @@ func (c Charge) ReasonIn(lang string) string {
 	return c.FailureDetail
 }
 
-// chargeCols: migration 015 (account_overview) spells these out too.
+// chargeCols: account_overview (migration 021) spells these out too.
 const chargeCols = `id, account_id, kind, month, effective_at, coalesce(from_plan,'') AS from_plan, coalesce(plan,'') AS plan,
 	amount, offset_amount, forfeited, net, tax, total, coalesce(code,'') AS code,
 	coalesce((SELECT p.display FROM promo_codes p WHERE p.code = charges.code), '') AS code_display, status, failure, failure_detail, attempts,

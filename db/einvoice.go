@@ -63,7 +63,7 @@ func (s *Store) seller() billing.Seller {
 func (s *Store) newInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, cat billing.Catalog, ch Charge) (invoiceRow, error) {
 	var acct struct {
 		Name string `db:"name"`
-		invoiceJSON
+		invoiceDetailsRow
 		Has bool `db:"has"`
 	}
 	err := tx.GetContext(ctx, &acct, `SELECT a.name, e.account_id IS NOT NULL AS has, coalesce(e.kind,'') AS kind, coalesce(e.carrier,'') AS carrier,
@@ -75,7 +75,7 @@ func (s *Store) newInvoice(ctx context.Context, tx *sqlx.Tx, now time.Time, cat 
 	}
 	details := billing.InvoiceDetails{Kind: billing.InvoiceMember}
 	if acct.Has {
-		details = *acct.invoiceJSON.details()
+		details = *acct.invoiceDetailsRow.details()
 	}
 	seller := s.seller()
 	buyer, carrier, npoban := mig.Buyer(details, acct.Name, seller.MemberCarrierType, ch.AccountID)

@@ -105,12 +105,13 @@ func (o Overview) QuoteAssuming(to billing.PlanID, as Assume) (billing.Quote, er
 // as JSON. $1 is the account, $2 the month, $3 the next month; $4, $5 and
 // $6 ask for the extras of OverviewWith, $7 says which parts to skip, and
 // $8, when not 0, asks for the staff account page's live usage, daily
-// counts and that many audit entries (a CASE that is false reads nothing).
+// counts and that many audit entries (a CASE that is false reads nothing);
+// $9 is billing.OwedKinds.
 //
-// The statement is the function account_overview (migration 015), whose
-// plan PostgreSQL keeps per server connection: pooler-safe, and planned
-// once per connection rather than at every request.
-const overviewSelect = `SELECT * FROM account_overview($1, $2, $3, $4, $5, $6, $7, $8)`
+// The statement is the function account_overview (migration 015; 021 the
+// latest), whose plan PostgreSQL keeps per server connection: pooler-safe,
+// and planned once per connection rather than at every request.
+const overviewSelect = `SELECT * FROM account_overview($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 // OverviewParts are parts of the overview a page may go without.
 type OverviewParts uint8
@@ -134,10 +135,10 @@ type OverviewWith struct {
 
 // staffExtras are the staff account page's columns of overviewSelect.
 type staffExtras struct {
-	LiveFree       sql.NullInt64       `db:"live_free"`
-	LiveAdditional sql.NullInt64       `db:"live_additional"`
-	Daily          jsonList[dayJSON]   `db:"daily"`
-	Audit          jsonList[auditJSON] `db:"audit"`
+	LiveFree       sql.NullInt64        `db:"live_free"`
+	LiveAdditional sql.NullInt64        `db:"live_additional"`
+	Daily          jsonList[DayCount]   `db:"daily"`
+	Audit          jsonList[AuditEntry] `db:"audit"`
 }
 
 // FindOverview reads everything the account's pages show, in one round
@@ -175,7 +176,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 			audit = staffAuditLimit
 		}
 		if err := s.getPrepared(ctx, row, overviewSelect, accountID, m.Date(), m.Next().Date(),
-			with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit); err != nil {
+			with.Charges, with.Charge, with.CodeCharge, int(with.Skip), audit, kinds(billing.OwedKinds)); err != nil {
 			if isNoRows(err) {
 				return Overview{}, staffExtras{}, billing.Errorf(billing.EUnknownAccount, "找不到帳號 %s", accountID)
 			}
@@ -197,29 +198,24 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 	next := row.accountRow
 	next.PaidFee = row.NextPaidFee
 	o.renewalIn = billing.QuoteInput{Account: next.billing(m.Next()), At: m.Next().Start()}
-	for _, pm := range row.Methods {
-		o.Methods = append(o.Methods, pm.method())
-	}
+	// Copies: the row may be cached, and is shared.
+	o.Methods = append([]PaymentMethod(nil), row.Methods...)
 	if row.Invoice.Valid {
 		o.Invoice = row.Invoice.V.details()
 	}
-	for _, ch := range row.Owed {
-		o.Owed = append(o.Owed, ch.charge())
-	}
-	for _, ch := range row.Charges {
-		o.Charges = append(o.Charges, ch.charge())
-	}
+	o.Owed = append([]Charge(nil), row.Owed...)
+	o.Charges = append([]Charge(nil), row.Charges...)
 	if row.Charge.Valid {
-		ch := row.Charge.V.charge()
+		ch := row.Charge.V
 		o.Charge = &ch
 	}
 	if row.CodeCharge.Valid {
-		ch := row.CodeCharge.V.charge()
+		ch := row.CodeCharge.V
 		o.CodeCharge = &ch
 	}
 	row.chargeExtras.fill(&o)
 	if row.Code.Valid {
-		cr := row.Code.V.row()
+		cr := row.Code.V
 		c, err := s.campaign(ctx, cr.CampaignID)
 		if err != nil {
 			return o, row.staffExtras, err
@@ -230,7 +226,7 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 	if row.Held.Valid {
 		// The code a quote may use: the one registered and not reserved
 		// by a payment in flight (as quoteIn).
-		hr := row.Held.V.row()
+		hr := row.Held.V
 		c, err := s.campaign(ctx, hr.CampaignID)
 		if err != nil {
 			return o, row.staffExtras, err
@@ -241,22 +237,22 @@ func (s *Store) findOverview(ctx context.Context, accountID string, with Overvie
 	return o, row.staffExtras, nil
 }
 
-// overviewRow is account_overview's row (migration 020). Once cached it
+// overviewRow is account_overview's row (migration 021). Once cached it
 // is only read: each request builds its Overview from it afresh.
 type overviewRow struct {
 	accountRow
-	NextPaidFee      int64                  `db:"next_paid_fee"`
-	Methods          jsonList[methodJSON]   `db:"methods"`
-	Invoice          jsonValue[invoiceJSON] `db:"invoice"`
-	Code             jsonValue[codeJSON]    `db:"code"`
-	Held             jsonValue[codeJSON]    `db:"held"`
-	Owed             jsonList[chargeJSON]   `db:"owed"`
-	Charges          jsonList[chargeJSON]   `db:"charges"`
-	Charge           jsonValue[chargeJSON]  `db:"charge"`
-	CodeCharge       jsonValue[chargeJSON]  `db:"code_charge"`
-	FreeSent         int                    `db:"free_sent"`
-	AdditionalSent   int                    `db:"additional_sent"`
-	UsageRefreshedAt sql.NullTime           `db:"usage_refreshed_at"`
+	NextPaidFee      int64                        `db:"next_paid_fee"`
+	Methods          jsonList[PaymentMethod]      `db:"methods"`
+	Invoice          jsonValue[invoiceDetailsRow] `db:"invoice"`
+	Code             jsonValue[codeRow]           `db:"code"`
+	Held             jsonValue[codeRow]           `db:"held"`
+	Owed             jsonList[Charge]             `db:"owed"`
+	Charges          jsonList[Charge]             `db:"charges"`
+	Charge           jsonValue[Charge]            `db:"charge"`
+	CodeCharge       jsonValue[Charge]            `db:"code_charge"`
+	FreeSent         int                          `db:"free_sent"`
+	AdditionalSent   int                          `db:"additional_sent"`
+	UsageRefreshedAt sql.NullTime                 `db:"usage_refreshed_at"`
 	// OverviewVersion and OverviewGlobal are the account's and the global
 	// version as of the statement's snapshot (db/pagecache.go).
 	OverviewVersion int64 `db:"overview_version"`
@@ -305,6 +301,22 @@ func findInvoice(ctx context.Context, q sqlx.QueryerContext, accountID string) (
 	}
 	return &billing.InvoiceDetails{Kind: billing.InvoiceKind(r.Kind), Carrier: r.Carrier, CompanyTitle: r.CompanyTitle,
 		TaxID: r.TaxID, DonationCode: r.DonationCode, Email: r.Email}, nil
+}
+
+// invoiceDetailsRow is an einvoice_details row, scanned or decoded from the
+// page statement's JSON.
+type invoiceDetailsRow struct {
+	Kind         string `db:"kind" json:"kind"`
+	Carrier      string `db:"carrier" json:"carrier"`
+	CompanyTitle string `db:"company_title" json:"company_title"`
+	TaxID        string `db:"tax_id" json:"tax_id"`
+	DonationCode string `db:"donation_code" json:"donation_code"`
+	Email        string `db:"email" json:"email"`
+}
+
+func (r invoiceDetailsRow) details() *billing.InvoiceDetails {
+	return &billing.InvoiceDetails{Kind: billing.InvoiceKind(r.Kind), Carrier: r.Carrier, CompanyTitle: r.CompanyTitle,
+		TaxID: r.TaxID, DonationCode: r.DonationCode, Email: r.Email}
 }
 
 // SaveInvoiceDetails validates and stores an account's e-invoice details.

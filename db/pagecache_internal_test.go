@@ -12,7 +12,7 @@ func TestOverviewCacheStaysUnderItsCap(t *testing.T) {
 	var c overviewCache
 	const capBytes = 100 * entryBytes
 	for i := range 10000 {
-		row := &overviewRow{Charges: make(jsonList[chargeJSON], i%7)}
+		row := &overviewRow{Charges: make(jsonList[Charge], i%7)}
 		c.put(overviewKey{account: fmt.Sprint(i)}, overviewEntry{version: int64(i), global: 1, row: row}, capBytes)
 		if c.bytes > capBytes {
 			t.Fatalf("after %d puts: %d bytes, cap %d", i+1, c.bytes, capBytes)
@@ -41,7 +41,7 @@ func TestOverviewCacheStaysUnderItsCap(t *testing.T) {
 		t.Fatal("the replaced entry is not there")
 	}
 	// A row over an eighth of the cap is not kept.
-	big := &overviewRow{Charges: make(jsonList[chargeJSON], capBytes/itemBytes)}
+	big := &overviewRow{Charges: make(jsonList[Charge], capBytes/itemBytes)}
 	c.put(overviewKey{account: "big"}, overviewEntry{version: 1, global: 1, row: big}, capBytes)
 	if _, ok := c.get(overviewKey{account: "big"}, 1, 1); ok {
 		t.Fatal("a row over an eighth of the cap was kept")

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -138,15 +137,17 @@ func (s *Store) AddCodes(ctx context.Context, actor Actor, campaignID string, co
 	})
 }
 
+// codeRow is a promo_codes row (codeCols), scanned or decoded from the
+// page statement's JSON.
 type codeRow struct {
-	Code         string         `db:"code"`
-	CampaignID   string         `db:"campaign_id"`
-	AccountID    sql.NullString `db:"account_id"`
-	Status       string         `db:"status"`
-	Display      string         `db:"display"`
-	RegisteredAt sql.NullTime   `db:"registered_at"`
-	RedeemedAt   sql.NullTime   `db:"redeemed_at"`
-	ChargeID     sql.NullInt64  `db:"charge_id"`
+	Code         string     `db:"code" json:"code"`
+	CampaignID   string     `db:"campaign_id" json:"campaign_id"`
+	AccountID    NullString `db:"account_id" json:"account_id"`
+	Status       string     `db:"status" json:"status"`
+	Display      string     `db:"display" json:"display"`
+	RegisteredAt NullTime   `db:"registered_at" json:"registered_at"`
+	RedeemedAt   NullTime   `db:"redeemed_at" json:"redeemed_at"`
+	ChargeID     NullInt64  `db:"charge_id" json:"charge_id"`
 }
 
 func (r codeRow) billing() *billing.PromoCode {

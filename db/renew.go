@@ -144,7 +144,7 @@ func (s *Store) renew(ctx context.Context, actor Actor, at time.Time, opt RenewO
 // foreign keys and triggers), one core's work, so two batches side by side
 // use a two-core database server twice over. Batches are disjoint ranges
 // of accounts and take no lock another batch needs (the overviews' global
-// version, which every large batch bumps, is eight rows: migration 021).
+// version, which every large batch bumps, is eight rows: migration 022).
 const renewWorkers = 2
 
 // renewBatches renews every account in batches of opt.BatchSize, with
@@ -275,14 +275,14 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		       pm.id AS payment_id, pm.kind AS payment_kind, pm.token AS payment_token,
 		       coalesce((SELECT am.fee_paid FROM account_months am WHERE am.account_id = a.id AND am.month = $2::date), 0) AS paid_fee,
 		       pc.code, pc.campaign_id, pc.registered_at,
-		       EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.status = 'pending' AND c.kind IN ('upgrade', 'renewal') AND c.account_id > $1) AS pending
+		       EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.status = 'pending' AND c.kind = ANY($5) AND c.account_id > $1) AS pending
 		FROM accounts a
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL AND pm.account_id > $1
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered' AND pc.account_id > $1
 		WHERE a.id > $1 AND a.id <= $3 AND (a.plan <> ALL($4::text[]) OR a.scheduled_plan IS NOT NULL)
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2::date AND c.account_id > $1)
 		ORDER BY a.id
-		FOR UPDATE OF a`, last, m.Date(), hi, freePlans(cat))
+		FOR UPDATE OF a`, last, m.Date(), hi, freePlans(cat), kinds(billing.PlanFeeKinds))
 	if err != nil {
 		return err
 	}

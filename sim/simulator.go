@@ -168,7 +168,7 @@ func newSimSchema(ctx context.Context, databaseURL string) (*simSchema, error) {
 // transaction, whose lock keeps every other session from seeing them off.
 // Emptying campaigns bumps the reference version (migration 012), and
 // emptying usage_refreshes the overviews' global version (migration 020,
-// whose sequence the kept overview_global_slots owns (021), so it is never
+// whose sequence the kept overview_global_slots owns (022), so it is never
 // restarted), so the store's cached reference data and overviews are read
 // again.
 //

@@ -17,11 +17,11 @@ import (
 	"webstore/billing"
 	"webstore/billing/billingtest"
 	"webstore/db"
-	"webstore/db/dbtest"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
+	"webstore/web/payments/sandboxtest"
 )
 
 // testNow is inside the seeded demo campaign's window.
@@ -44,7 +44,7 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
-	d, dsn := dbtest.New(t)
+	d, dsn := sandboxtest.NewDB(t)
 	a := serveApp(t, d, billingtest.NewClock(testNow), true)
 	a.dsn = dsn
 	return a

@@ -17,11 +17,11 @@ import (
 	"webstore/billing"
 	"webstore/billing/billingtest"
 	"webstore/db"
-	"webstore/db/dbtest"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
+	"webstore/web/payments/sandboxtest"
 )
 
 // lockedLog is a log buffer the server writes while the test reads.
@@ -60,7 +60,7 @@ func (unsure) Pay(context.Context, billing.Payment) (string, error) { return "",
 // payments by provider and outcome, pending charges and the renewal run.
 func TestRequestLogAndMetrics(t *testing.T) {
 	ctx := context.Background()
-	d, _ := dbtest.New(t)
+	d, _ := sandboxtest.NewDB(t)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)

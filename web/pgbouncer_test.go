@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"webstore/billing"
 	"webstore/db"
 	"webstore/db/dbtest"
+	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
 )
 
@@ -38,6 +41,19 @@ func TestBehindPgBouncer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pd.Close() })
+	// The sandboxes' migrations, as serve applies them, through the pooler
+	// and from two processes at once: their lock is transaction-scoped.
+	var mig sync.WaitGroup
+	for range 2 {
+		for _, migrate := range []func(context.Context, *sqlx.DB) (int, error){linepay.Migrate, cardgw.Migrate} {
+			mig.Go(func() {
+				if _, err := migrate(ctx, pd); err != nil {
+					t.Errorf("sandbox migrations behind pgbouncer: %v", err)
+				}
+			})
+		}
+	}
+	mig.Wait()
 	a := newAppOn(t, pd)
 	jd, err := db.Open(ctx, dbtest.PgBouncerAlias(pooled, "webstore_jobs"))
 	if err != nil {

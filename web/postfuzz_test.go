@@ -22,6 +22,7 @@ import (
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
+	"webstore/web/payments/sandboxtest"
 )
 
 // formWords are the field names and values the app's forms use, so that
@@ -84,7 +85,7 @@ var csrfValue = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // request changes nothing.
 func TestRandomPostsToEveryRoute(t *testing.T) {
 	ctx := context.Background()
-	d, _ := dbtest.New(t)
+	d, _ := sandboxtest.NewDB(t)
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)

@@ -159,7 +159,7 @@ func (s *Server) staffChargeView(c echo.Context, l views.Lang, id int64) (views.
 		inv = *d.EInvoice
 	}
 	v := views.StaffChargeView{Charge: chargeRow(l, ch), Catalog: cat, AccountID: ch.AccountID, AccountName: name,
-		PaidAt: timeOrZero(ch.PaidAt), Key: db.NewToken()}
+		PaidAt: timeOrZero(ch.PaidAt.NullTime), Key: db.NewToken()}
 	pending := false
 	tally := billing.RefundTally{Total: ch.Total}
 	for _, r := range rs {

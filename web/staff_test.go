@@ -26,6 +26,7 @@ import (
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
+	"webstore/web/payments/sandboxtest"
 )
 
 // newStaffApp is newApp with the simulator's database configured (the
@@ -33,7 +34,7 @@ import (
 func newStaffApp(t *testing.T) app {
 	t.Helper()
 	ctx := context.Background()
-	d, dbURL := dbtest.New(t)
+	d, dbURL := sandboxtest.NewDB(t)
 	clk := billingtest.NewClock(testNow)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

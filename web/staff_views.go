@@ -41,7 +41,7 @@ func staffAccountView(l views.Lang, d db.StaffAccountData) views.StaffAccountVie
 func chargeRow(l views.Lang, c db.Charge) views.ChargeRow {
 	r := views.ChargeRow{ID: c.ID, CreatedAt: c.CreatedAt, Kind: c.Kind, Month: c.Month(), FromPlan: c.FromPlan, Plan: c.Plan,
 		Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Net: c.Net, Tax: c.Tax, Total: c.Total,
-		Code: c.CodeDisplay, Status: c.Status, Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt),
+		Code: c.CodeDisplay, Status: c.Status, Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt.NullTime),
 		Retryable: c.Lifecycle().Retryable()}
 	if c.Failure != "" {
 		r.Reason = c.ReasonIn(string(l))
@@ -133,7 +133,7 @@ func renewalOutcome(l views.Lang, o db.RenewalOutcome) views.RenewalOutcome {
 		Total: billing.Money(o.Total), Collected: billing.Money(o.PaidSum), Codes: o.Codes}
 	for _, c := range o.Failures {
 		v.Failures = append(v.Failures, views.FailedRenewal{ChargeID: c.ID, AccountID: c.AccountID, AccountName: c.AccountName,
-			Total: c.Total, Reason: c.ReasonIn(string(l)), Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt)})
+			Total: c.Total, Reason: c.ReasonIn(string(l)), Attempts: c.Attempts, NextRetry: timeOrZero(c.NextRetryAt.NullTime)})
 	}
 	return v
 }

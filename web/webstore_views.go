@@ -48,8 +48,8 @@ func chargeView(l views.Lang, c db.Charge) views.Charge {
 		Amount: c.Amount, Offset: c.Offset, Forfeited: c.Forfeited, Tax: c.Tax, Total: c.Total,
 		CodeDisplay: c.CodeDisplay, Status: c.Status, Retryable: c.Lifecycle().Retryable(), Reason: c.ReasonIn(string(l)),
 		Attempts:    c.Attempts,
-		NextRetryAt: timeOrZero(c.NextRetryAt), PaymentID: c.PaymentID.Int64, Invoice: c.Invoice,
-		CreatedAt: c.CreatedAt, PaidAt: timeOrZero(c.PaidAt)}
+		NextRetryAt: timeOrZero(c.NextRetryAt.NullTime), PaymentID: c.PaymentID.Int64, Invoice: c.Invoice,
+		CreatedAt: c.CreatedAt, PaidAt: timeOrZero(c.PaidAt.NullTime)}
 }
 
 func chargeViews(l views.Lang, cs []db.Charge) []views.Charge {

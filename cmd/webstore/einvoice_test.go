@@ -56,7 +56,7 @@ func TestEInvoiceAndRefundCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, stop, err := loopbackProviders(cfg, d)
+	gw, stop, err := loopbackProviders(ctx, cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,6 +164,16 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "migrations applied: %d (schema version %d)\n", n, db.LatestVersion())
+	if !cfg.Production {
+		// In development the sandboxes serve and their tables are ready
+		// too (serve would apply their migrations anyway).
+		webCfg, _ := providers(cfg, d, "")
+		n, err := migrateSandboxes(ctx, d, webCfg)
+		if err != nil {
+			return fmt.Errorf("payment sandboxes: %w", err)
+		}
+		fmt.Fprintf(stdout, "payment sandboxes' migrations applied: %d\n", n)
+	}
 	return nil
 }
 
@@ -268,7 +278,7 @@ func cmdRenew(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	s.Clock = clock
 	s.RenewWorkers = *workers
 	if *collect {
-		stop, err := usePayments(cfg, s)
+		stop, err := usePayments(ctx, cfg, s)
 		if err != nil {
 			return err
 		}
@@ -308,7 +318,7 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer s.DB.Close()
-	stop, err := usePayments(cfg, s)
+	stop, err := usePayments(ctx, cfg, s)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"time"
@@ -21,7 +22,9 @@ import (
 // sandboxes keep their state in the app's database, so a payment made
 // through one process is there for the next), with the sandbox's public
 // secrets. In production no sandbox is ever mounted: checkProduction has
-// refused to start without every provider setting.
+// refused to start without every provider setting. A sandbox's tables are
+// its own, not the app's migrations': whoever serves a sandbox applies its
+// migrations first (migrateSandboxes).
 const (
 	linePaySandboxPath = "/sandbox/linepay"
 	cardSandboxPath    = "/sandbox/card"
@@ -84,15 +87,38 @@ func or(v, def string) string {
 	return def
 }
 
+// migrateSandboxes applies the migrations of the sandboxes cfg mounts, and
+// returns how many it applied.
+func migrateSandboxes(ctx context.Context, d *sqlx.DB, cfg web.Config) (applied int, err error) {
+	for _, s := range []struct {
+		mounted bool
+		migrate func(context.Context, *sqlx.DB) (int, error)
+	}{{cfg.SandboxLinePay != nil, linepay.Migrate}, {cfg.SandboxCards != nil, cardgw.Migrate}} {
+		if !s.mounted {
+			continue
+		}
+		n, err := s.migrate(ctx, d)
+		if err != nil {
+			return applied, err
+		}
+		applied += n
+	}
+	return applied, nil
+}
+
 // loopbackProviders is providers for a command that pays but serves no
 // pages (collect): the sandboxes, where used, are served on a loopback port
 // until stop is called.
-func loopbackProviders(c config, d *sqlx.DB) (gw payments.Gateway, stop func(), err error) {
+func loopbackProviders(ctx context.Context, c config, d *sqlx.DB) (gw payments.Gateway, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return payments.Gateway{}, nil, err
 	}
 	cfg, gw := providers(c, d, listenURL(ln.Addr()))
+	if _, err := migrateSandboxes(ctx, d, cfg); err != nil {
+		ln.Close()
+		return payments.Gateway{}, nil, err
+	}
 	mux := http.NewServeMux()
 	if cfg.SandboxLinePay != nil {
 		mux.Handle(linePaySandboxPath+"/", cfg.SandboxLinePay)
@@ -107,8 +133,8 @@ func loopbackProviders(c config, d *sqlx.DB) (gw payments.Gateway, stop func(), 
 
 // usePayments gives s the payment providers (loopbackProviders) for a
 // command that pays; stop ends the sandboxes' loopback server.
-func usePayments(c config, s *db.Store) (stop func(), err error) {
-	gw, stop, err := loopbackProviders(c, s.DB)
+func usePayments(ctx context.Context, c config, s *db.Store) (stop func(), err error) {
+	gw, stop, err := loopbackProviders(ctx, c, s.DB)
 	if err != nil {
 		return nil, err
 	}

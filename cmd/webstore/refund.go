@@ -48,7 +48,7 @@ answered (it is asked again by collect and serve).`, stderr)
 		return err
 	}
 	defer s.DB.Close()
-	stop, err := usePayments(cfg, s)
+	stop, err := usePayments(ctx, cfg, s)
 	if err != nil {
 		return err
 	}

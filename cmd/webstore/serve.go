@@ -55,6 +55,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	self := listenURL(ln.Addr())
 	webCfg, gw := providers(cfg, s.DB, self)
+	if _, err := migrateSandboxes(ctx, s.DB, webCfg); err != nil {
+		ln.Close()
+		return fmt.Errorf("payment sandboxes: %w", err)
+	}
 	s.Payments = gw
 	webCfg.DatabaseURL = cfg.JobsURL // the simulator's schemas set search_path
 	webCfg.Logger = newLogger(cfg, stderr)

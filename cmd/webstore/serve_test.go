@@ -17,7 +17,6 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
-	"webstore/db/dbtest"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/sandboxtest"
@@ -108,7 +107,7 @@ type serveFixture struct {
 func startServe(t *testing.T, delay, grace time.Duration, extra ...string) *serveFixture {
 	t.Helper()
 	ctx := context.Background()
-	d, dsn := dbtest.New(t)
+	d, dsn := sandboxtest.NewDB(t)
 	t.Setenv("DATABASE_URL", dsn)
 	st := db.New(d, billing.SystemClock, nil)
 	if _, err := st.Seed(ctx); err != nil {

@@ -147,7 +147,7 @@ func usageBill(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := map[string]any{"usage": sum}
 	if *collect {
-		stop, err := usePayments(cfg, s)
+		stop, err := usePayments(ctx, cfg, s)
 		if err != nil {
 			return err
 		}

@@ -52,6 +52,21 @@ func withDB(t testing.TB, dsn, name string) string {
 // It returns the open handle and the database's URL.
 func New(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
+	return NewWith(t, nil)
+}
+
+// Extra is schema that is no part of the app's migrations (the payment
+// sandboxes' tables), made once per schema in a template of its own.
+type Extra struct {
+	// Name names the template (lower-case letters, digits and _); it must
+	// change whenever what Apply makes does, as db.SchemaHash does.
+	Name  string
+	Apply func(context.Context, *sqlx.DB) error
+}
+
+// NewWith is New with extra applied after the app's migrations (nil: none).
+func NewWith(t testing.TB, extra *Extra) (*sqlx.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	base := URL(t)
 	admin, err := db.Open(ctx, base)
@@ -60,7 +75,10 @@ func New(t testing.TB) (*sqlx.DB, string) {
 	}
 	defer admin.Close()
 	tmpl := fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
-	ensureTemplate(t, admin, base, tmpl)
+	if extra != nil {
+		tmpl += "_" + extra.Name
+	}
+	ensureTemplate(t, admin, base, tmpl, extra)
 
 	var b [6]byte
 	rand.Read(b[:])
@@ -86,7 +104,7 @@ func New(t testing.TB) (*sqlx.DB, string) {
 
 // ensureTemplate creates and migrates the template database once per schema
 // version; test binaries running in parallel wait on an advisory lock.
-func ensureTemplate(t testing.TB, admin *sqlx.DB, base, tmpl string) {
+func ensureTemplate(t testing.TB, admin *sqlx.DB, base, tmpl string, extra *Extra) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := admin.Connx(ctx)
@@ -116,5 +134,11 @@ func ensureTemplate(t testing.TB, admin *sqlx.DB, base, tmpl string) {
 	if _, err := db.Migrate(ctx, d); err != nil {
 		conn.ExecContext(ctx, `DROP DATABASE `+tmpl)
 		t.Fatalf("migrate template: %v", err)
+	}
+	if extra != nil {
+		if err := extra.Apply(ctx, d); err != nil {
+			conn.ExecContext(ctx, `DROP DATABASE `+tmpl)
+			t.Fatalf("template %s: %v", extra.Name, err)
+		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"webstore/billing"
 	"webstore/db"
-	"webstore/db/dbtest"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
@@ -37,7 +36,7 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith is newFixture with the sandboxes' refund faults.
 func newFixtureWith(t *testing.T, lineFault func(string) linepay.Fault, cardFault func(string) cardgw.Fault) *fixture {
 	t.Helper()
-	d, _ := dbtest.New(t)
+	d, _ := sandboxtest.NewDB(t)
 	now := func() time.Time { return time.Date(2026, 6, 11, 10, 0, 0, 0, billing.Taipei) }
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/linepay/", linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: "1657000000", ChannelSecret: "line-secret",

@@ -14,7 +14,6 @@ import (
 
 	"webstore/billing"
 	"webstore/billing/billingtest"
-	"webstore/db/dbtest"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/sandboxtest"
 )
@@ -37,7 +36,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	d, _ := dbtest.New(t)
+	d, _ := sandboxtest.NewDB(t)
 	f := &fixture{ctx: context.Background(), db: d, clock: billingtest.NewClock(time.Date(2026, 6, 11, 10, 0, 0, 0, billing.Taipei))}
 	mux := http.NewServeMux()
 	mux.Handle(basePath+"/", cardgw.NewSandbox(d, cardgw.SandboxConfig{PublicKey: publicKey, SecretKey: secretKey,

@@ -31,7 +31,9 @@
 //
 // The handler expects the full request path, prefix included: mount it at
 // {base}/ without stripping the prefix. Tokens, cards, charges and refunds
-// live in PostgreSQL (the sandbox_card_* tables).
+// live in PostgreSQL (the sandbox_card_* tables), made by the sandbox's own
+// migrations (migrations/, Migrate), not the app's: whoever mounts the
+// sandbox calls Migrate first.
 //
 // # Refunds
 //

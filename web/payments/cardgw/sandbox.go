@@ -54,7 +54,8 @@ type sandbox struct {
 }
 
 // NewSandbox returns the card gateway sandbox: the hosted card fields and
-// the server API, under cfg.BasePath (see the package doc).
+// the server API, under cfg.BasePath (see the package doc), on db, whose
+// tables Migrate has made.
 func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -105,7 +105,9 @@
 // was made. The hook is for tests; the app's sandbox sets none.
 //
 // Transactions and regKeys live in PostgreSQL (the sandbox_linepay_* tables),
-// so they survive a restart. A requested payment must be approved and
+// so they survive a restart. The tables are the sandbox's own, made by its
+// migrations (migrations/, Migrate), not the app's: whoever mounts the
+// sandbox calls Migrate first. A requested payment must be approved and
 // confirmed within 20 minutes, else Confirm answers 1180.
 //
 // # Sandbox cards

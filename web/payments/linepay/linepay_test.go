@@ -14,7 +14,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"webstore/billing/billingtest"
-	"webstore/db/dbtest"
 	"webstore/web/payments/linepay"
 	"webstore/web/payments/sandboxtest"
 )
@@ -37,7 +36,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	d, _ := dbtest.New(t)
+	d, _ := sandboxtest.NewDB(t)
 	f := &fixture{ctx: context.Background(), db: d, clock: billingtest.NewClock(time.Date(2026, 6, 11, 2, 0, 0, 0, time.UTC))}
 	f.srv = f.serve(t)
 	f.client = &linepay.Client{BaseURL: f.srv.URL + basePath, ChannelID: channelID, ChannelSecret: secret, HTTP: f.srv.Client()}

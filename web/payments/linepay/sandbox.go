@@ -62,7 +62,8 @@ type sandbox struct {
 }
 
 // NewSandbox returns the LINE Pay sandbox: the v3 API endpoints and the
-// pages standing in for LINE, all under cfg.BasePath (see the package doc).
+// pages standing in for LINE, all under cfg.BasePath (see the package doc),
+// on db, whose tables Migrate has made.
 func NewSandbox(db *sqlx.DB, cfg SandboxConfig) http.Handler {
 	if cfg.MerchantName == "" {
 		cfg.MerchantName = "LINE官方帳號"

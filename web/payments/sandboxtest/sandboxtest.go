@@ -6,6 +6,9 @@
 //
 // Every function stops at the first redirect and returns where it leads, so
 // a caller sees exactly which merchant URL the sandbox sent the person to.
+//
+// NewDB gives a test a database with the sandboxes' tables, as where the
+// app mounts them.
 package sandboxtest
 
 import (
