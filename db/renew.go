@@ -171,6 +171,9 @@ func (s *Store) renewBatches(ctx context.Context, conn *sqlx.Conn, actor Actor, 
 	claim := func(ctx context.Context) (lo, hi string, ok bool, err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return "", "", false, err // stopped: no further batch begins
+		}
 		if done {
 			return "", "", false, nil
 		}
@@ -208,15 +211,14 @@ func (s *Store) renewBatches(ctx context.Context, conn *sqlx.Conn, actor Actor, 
 			}
 		})
 	}
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			// Cancelled: a batch in flight then fails in whatever way
-			// the driver reports a cancelled query; the run was stopped.
-			return ctx.Err()
-		}
-		return err
+	err := g.Wait()
+	if ctx.Err() != nil {
+		// Stopped (a batch in flight then fails in whatever way the
+		// driver reports a cancelled query, or none was in flight): the
+		// run says so, and writes no more.
+		return ctx.Err()
 	}
-	return nil
+	return err
 }
 
 // add counts a batch's part of a run.
