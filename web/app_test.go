@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,10 +45,32 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
-	d, dsn := dbtest.New(t)
-	a := serveApp(t, d, billingtest.NewClock(testNow), true)
+	d, dsn := dbtest.Clone(t, seededTemplate(t))
+	a := serveApp(t, d, billingtest.NewClock(testNow), false)
 	a.dsn = dsn
 	return a
+}
+
+// seeded is a database with the demo data seeded at testNow, made by the
+// first newApp and dropped by TestMain: each newApp starts from a copy of
+// it, which is what seeding a fresh database gives, without seeding again.
+var seeded struct {
+	sync.Mutex
+	name string
+	drop func()
+}
+
+func seededTemplate(t testing.TB) string {
+	t.Helper()
+	seeded.Lock()
+	defer seeded.Unlock()
+	if seeded.name == "" {
+		seeded.name, seeded.drop = dbtest.NewTemplate(t, func(d *sqlx.DB) error {
+			_, err := db.New(d, billingtest.NewClock(testNow), nil).Seed(context.Background())
+			return err
+		})
+	}
+	return seeded.name
 }
 
 // newAppOn is newApp on the database d (a test database, maybe reached
@@ -133,6 +156,14 @@ func browser(t *testing.T, width, height int64) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if seeded.drop != nil {
+		seeded.drop()
+	}
+	os.Exit(code)
 }
 
 // tid selects by data-testid.

@@ -32,8 +32,7 @@ import (
 // staff simulator makes its throwaway schemas there).
 func newStaffApp(t *testing.T) app {
 	t.Helper()
-	ctx := context.Background()
-	d, dbURL := dbtest.New(t)
+	d, dbURL := dbtest.Clone(t, seededTemplate(t))
 	clk := billingtest.NewClock(testNow)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -41,9 +40,6 @@ func newStaffApp(t *testing.T) app {
 	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
 	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
 	store := db.New(d, clk, payments.Gateway{LinePay: lp, Cards: cards})
-	if _, err := store.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
 	handler = web.New(web.Config{
 		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", DatabaseURL: dbURL, BaseURL: srv.URL,
 		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),

@@ -52,6 +52,13 @@ func withDB(t testing.TB, dsn, name string) string {
 // It returns the open handle and the database's URL.
 func New(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
+	return Clone(t, "")
+}
+
+// Clone is New with the test's database a copy of tmpl, a database that
+// NewTemplate made ("" is the migrated template New copies).
+func Clone(t testing.TB, tmpl string) (*sqlx.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	base := URL(t)
 	admin, err := db.Open(ctx, base)
@@ -59,12 +66,12 @@ func New(t testing.TB) (*sqlx.DB, string) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	tmpl := fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
-	ensureTemplate(t, admin, base, tmpl)
+	if tmpl == "" {
+		tmpl = migratedTemplate()
+		ensureTemplate(t, admin, base, tmpl)
+	}
 
-	var b [6]byte
-	rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
+	name := randomName("t_")
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
@@ -82,6 +89,58 @@ func New(t testing.TB) (*sqlx.DB, string) {
 		}
 	})
 	return d, dsn
+}
+
+// NewTemplate makes a database for Clone to copy: a copy of the migrated
+// template that fill then writes to (through a handle closed before
+// NewTemplate returns, as a template must have no connections). A test
+// binary makes it once, for all its tests, and drops it when they are done
+// (drop); t is only where a failure is reported.
+func NewTemplate(t testing.TB, fill func(*sqlx.DB) error) (name string, drop func()) {
+	t.Helper()
+	ctx := context.Background()
+	base := URL(t)
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	tmpl := migratedTemplate()
+	ensureTemplate(t, admin, base, tmpl)
+	name = randomName("tmpl_")
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
+		t.Fatalf("create template database: %v", err)
+	}
+	drop = func() {
+		a, err := db.Open(context.Background(), base)
+		if err == nil {
+			a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			a.Close()
+		}
+	}
+	d, err := db.Open(ctx, withDB(t, base, name))
+	if err != nil {
+		drop()
+		t.Fatal(err)
+	}
+	err = fill(d)
+	d.Close()
+	if err != nil {
+		drop()
+		t.Fatalf("fill template database: %v", err)
+	}
+	return name, drop
+}
+
+// migratedTemplate is the name of the migrated template of this schema.
+func migratedTemplate() string {
+	return fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // ensureTemplate creates and migrates the template database once per schema
