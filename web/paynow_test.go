@@ -85,6 +85,7 @@ func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 // In a browser at phone and desktop width: the failed renewal's page shows
 // why and 立即付款; paying with a good card shows it paid.
 func TestPhoneAndDesktopPayNow(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := declineRenewal(t, a)
 	path := "/charges/" + strconv.FormatInt(id, 10)

@@ -35,6 +35,7 @@ func lines(t *testing.T, ctx context.Context, sel string) int {
 // method of a paid plan, labels that do not wrap mid-word, amounts written
 // NT$800.00, and the e-invoice form showing the chosen type's fields.
 func TestPhoneDocumentScreens(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	storeCard(t, a, "cat", "4242424242424242")
@@ -134,6 +135,7 @@ func TestPhoneDocumentScreens(t *testing.T) {
 // On the desktop: 開店幫手 in the top bar, 專屬ID under 帳務專區, the notice
 // of the 2023/9/1 change on 推廣方案.
 func TestDesktopDocumentScreens(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := browser(t, 1280, 900)
 	signIn(t, b, a.URL, "alice")
@@ -156,6 +158,7 @@ func TestDesktopDocumentScreens(t *testing.T) {
 // options, upgrade now (NT$400.00 off, NT$400.00 forfeited) or keep medium
 // and have the 2026/12/01 renewal offset by the full NT$800.00.
 func TestPhoneCheckoutShowsBothCodeOptions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	storeCard(t, a, "cat", "4242424242424242")
@@ -185,6 +188,7 @@ func TestPhoneCheckoutShowsBothCodeOptions(t *testing.T) {
 
 // 會員載具 is offered, asks only for the e-mail address, and is kept.
 func TestPhoneEinvoiceMemberCarrier(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := browser(t, 375, 812)
 	signIn(t, b, a.URL, "alice")
