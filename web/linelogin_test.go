@@ -74,6 +74,7 @@ func pickPerson(t *testing.T, hc *http.Client, start, subject string) (*http.Res
 // way; a callback in another browser, a replayed code or a cancelled
 // sign-in signs nobody in.
 func TestLineLogin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	alice := db.DemoLineSubject("alice")
 	hc := lineBrowser()

@@ -40,6 +40,7 @@ func storeCard(t *testing.T, a app, account, number string) {
 // the admin; with a good card, paying now pays it once, at the month's fee.
 // An operator cannot.
 func TestAdminPaysAFailedRenewalNow(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	ctx := context.Background()
 	ch, err := a.Store.FindChargeByID(ctx, declineRenewal(t, a)) // the card is added, but every charge fails for insufficient funds

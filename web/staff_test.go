@@ -139,6 +139,7 @@ var staffRouteTable = []struct{ method, path, body string }{
 // console; nothing is written. A staff flag in the sign-in form changes
 // nothing.
 func TestStaffRoutesRefuseBrandUsers(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	var auditBefore int
 	a.Store.DB.Get(&auditBefore, `SELECT count(*) FROM audit_log`)
@@ -225,6 +226,7 @@ func TestStaffRoutesRefuseBrandUsers(t *testing.T) {
 // POST /staff/api/simulate takes and returns the CLI's JSON, with a staff
 // API token made in the console or a staff session.
 func TestStaffAPISimulateMatchesCLI(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	status, body := st.do(t, "POST", a.URL+"/staff/tokens", "application/x-www-form-urlencoded", strings.NewReader("label=ci"))
@@ -275,6 +277,7 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 // <noscript>) and polls its progress fragment with htmx; a finished one
 // offers the CSV and stops.
 func TestStaffJobPageWithoutJS(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	j, err := a.Store.CreateCodeJob(context.Background(), "staff:staff", "summer-2024", 5)
@@ -298,6 +301,7 @@ func TestStaffJobPageWithoutJS(t *testing.T) {
 // The console refuses to renew a month that has ended (or not begun), with
 // the reason in the staff's language, and charges nothing.
 func TestStaffRefusesARenewalOfAMonthNotInProgress(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	now := billing.MonthOf(a.Clock.Now())
