@@ -91,7 +91,7 @@ func faultCampaignOn(t *testing.T, seed uint64, d, jobs *sqlx.DB) {
 		AND tablename NOT IN ('plans', 'schema_migrations', 'usage_tiers', 'reference_version')`); err != nil {
 		t.Fatal(err)
 	}
-	truncate := `TRUNCATE ` + strings.Join(tables, ", ") + ` RESTART IDENTITY CASCADE`
+	truncate := emptyTables(tables)
 	release := func() {}
 	if seed != 0 {
 		seedMu.Lock()
@@ -107,6 +107,46 @@ func faultCampaignOn(t *testing.T, seed uint64, d, jobs *sqlx.DB) {
 		}
 		newCampaign(rt, d, jobs).run(rt)
 	})
+}
+
+// emptyTables is the statement that empties the tables before each case:
+// what TRUNCATE … RESTART IDENTITY CASCADE of them all leaves (every table
+// empty, the sequences they own back at their start), in one round trip,
+// but truncating only the tables that have rows. A case leaves most of
+// the tables empty, and truncating one costs new files for it and each
+// of its indexes.
+func emptyTables(tables []string) string {
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = "'" + strings.ReplaceAll(t, "'", "''") + "'"
+	}
+	return `DO $reset$
+DECLARE
+	t text;
+	filled text[] := '{}';
+	empty text[] := '{}';
+	has boolean;
+BEGIN
+	FOREACH t IN ARRAY ARRAY[` + strings.Join(quoted, ", ") + `]::text[] LOOP
+		EXECUTE format('SELECT EXISTS (SELECT FROM %I)', t) INTO has;
+		IF has THEN
+			filled := filled || t;
+		ELSE
+			empty := empty || t;
+		END IF;
+	END LOOP;
+	IF cardinality(filled) > 0 THEN
+		EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('%I', x), ', ') || ' RESTART IDENTITY CASCADE' FROM unnest(filled) x);
+	END IF;
+	-- An empty table's sequences may have moved (rows deleted, inserts
+	-- rolled back): back to their start, as RESTART IDENTITY puts them.
+	PERFORM setval(s.seqrelid, s.seqstart, false)
+		FROM pg_sequence s
+		JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+			AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+		WHERE d.refobjid IN (SELECT format('%I', x)::regclass FROM unnest(empty) x);
+END
+$reset$`
 }
 
 func flagGiven(name string) bool {
@@ -420,12 +460,8 @@ func (c *campaign) count(t *rapid.T, q string, args ...any) int64 {
 	return n
 }
 
-var checkMu sync.Mutex
-
 // check asserts the money invariants.
 func (c *campaign) check(t *rapid.T) {
-	checkMu.Lock()
-	defer checkMu.Unlock()
 	now := c.clk.Now()
 	// 1. Per account and month, the plan fee paid equals the fee of the
 	// plan held, never more, and is exactly what its paid charges add up

@@ -46,6 +46,7 @@ func axeCheck(t *testing.T, ctx context.Context, src string) []axeViolation {
 // Every page an admin sees, on the phone and the desktop, and the staff
 // console's: no serious or critical accessibility violation (axe-core).
 func TestAccessibility(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("../testdata/axe/axe.min.js")
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func TestAccessibility(t *testing.T) {
 		prefix        string
 	}{{"phone", 375, 812, "/a/cat"}, {"desktop", 1280, 900, "/m/cat"}} {
 		t.Run(w.name, func(t *testing.T) {
+			t.Parallel()
 			b := browser(t, w.width, w.height)
 			pages := []string{"/signin"}
 			do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("signin")))
@@ -90,6 +92,7 @@ func TestAccessibility(t *testing.T) {
 		})
 	}
 	t.Run("staff", func(t *testing.T) {
+		t.Parallel()
 		b := browser(t, 1280, 900)
 		signIn(t, b, a.URL, "staff")
 		for _, p := range []string{"/staff/", "/staff/accounts/cat", "/staff/preview", "/staff/preview?account=cat&action=upgrade&plan=high&assume=line_pay", "/staff/simulate", "/staff/campaigns",

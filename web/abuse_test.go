@@ -13,6 +13,7 @@ import (
 // month, at most five minutes ahead; anything else is a 400 that records
 // nothing.
 func TestUsageSentAtWindow(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	tok, err := a.Store.CreateAPIToken(context.Background(), "test", "cat", "messaging")
 	if err != nil {
@@ -62,6 +63,7 @@ func TestUsageSentAtWindow(t *testing.T) {
 // and a scenario that lists a code twice is a 400 naming the field, not a
 // 409 "in progress".
 func TestStaffAPISimulateBounds(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	for ct, want := range map[string]int{
@@ -88,6 +90,7 @@ func TestStaffAPISimulateBounds(t *testing.T) {
 // '?', '#' or '/' in its id, is reached at its own page and its edit form
 // saves over itself, never over campaign "q".
 func TestCampaignIDsInURLs(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	ctx := context.Background()

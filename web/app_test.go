@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"webstore/billing"
 	"webstore/billing/billingtest"
 	"webstore/db"
+	"webstore/db/dbtest"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
@@ -44,10 +46,32 @@ func (a app) lastStatements() *db.StatementCounter { return a.last.Load() }
 
 func newApp(t testing.TB) app {
 	t.Helper()
-	d, dsn := sandboxtest.NewDB(t)
-	a := serveApp(t, d, billingtest.NewClock(testNow), true)
+	d, dsn := dbtest.Clone(t, seededTemplate(t))
+	a := serveApp(t, d, billingtest.NewClock(testNow), false)
 	a.dsn = dsn
 	return a
+}
+
+// seeded is a database with the demo data seeded at testNow, made by the
+// first newApp and dropped by TestMain: each newApp starts from a copy of
+// it, which is what seeding a fresh database gives, without seeding again.
+var seeded struct {
+	sync.Mutex
+	name string
+	drop func()
+}
+
+func seededTemplate(t testing.TB) string {
+	t.Helper()
+	seeded.Lock()
+	defer seeded.Unlock()
+	if seeded.name == "" {
+		seeded.name, seeded.drop = dbtest.NewTemplate(t, sandboxtest.Extra(), func(d *sqlx.DB) error {
+			_, err := db.New(d, billingtest.NewClock(testNow), nil).Seed(context.Background())
+			return err
+		})
+	}
+	return seeded.name
 }
 
 // newAppOn is newApp on the database d (a test database, maybe reached
@@ -107,32 +131,95 @@ func serveApp(t testing.TB, d *sqlx.DB, clk *billingtest.Clock, seed bool) app {
 	return app{URL: srv.URL, Store: store, Clock: clk, LinePay: lp, last: last}
 }
 
-// browser starts headless Chromium at the given width.
+// browser opens a tab of headless Chromium at the given size, in a browser
+// context of its own (its own cookies and storage), closed when the test
+// ends. The Chromium process itself is shared: one per window size,
+// started by the first test that asks for it and stopped by TestMain.
 func browser(t *testing.T, width, height int64) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "zh-TW"),
-		chromedp.Flag("accept-lang", "zh-TW,zh"),
-		chromedp.WindowSize(int(width), int(height)),
-	)
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		opts = append(opts, chromedp.ExecPath(p))
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+	parent, err := sharedBrowser(width, height)
+	if err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	ctx, cancelB := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelC(); cancelB() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatalf("open a chromium tab: %v", err)
+	}
 	return ctx
+}
+
+// browsers are the package's Chromium processes, one per window size.
+var browsers struct {
+	sync.Mutex
+	m map[[2]int64]*chromium
+}
+
+type chromium struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+// sharedBrowser returns the context of the running Chromium whose window is
+// width × height, starting it if need be.
+func sharedBrowser(width, height int64) (context.Context, error) {
+	browsers.Lock()
+	if browsers.m == nil {
+		browsers.m = map[[2]int64]*chromium{}
+	}
+	c := browsers.m[[2]int64{width, height}]
+	if c == nil {
+		c = new(chromium)
+		browsers.m[[2]int64{width, height}] = c
+	}
+	browsers.Unlock()
+	c.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.Flag("headless", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("lang", "zh-TW"),
+			chromedp.Flag("accept-lang", "zh-TW,zh"),
+			chromedp.WindowSize(int(width), int(height)),
+		)
+		if p := os.Getenv("CHROMIUM"); p != "" {
+			opts = append(opts, chromedp.ExecPath(p))
+		}
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelB := chromedp.NewContext(actx)
+		c.ctx, c.cancel = bctx, func() { cancelB(); cancelA() }
+		// The first run starts the process (and opens its first tab, which
+		// the tests leave alone).
+		c.err = chromedp.Do(bctx)
+	})
+	return c.ctx, c.err
+}
+
+// stopBrowsers stops every Chromium the tests started.
+func stopBrowsers() {
+	browsers.Lock()
+	defer browsers.Unlock()
+	for _, c := range browsers.m {
+		if c.cancel != nil {
+			c.cancel()
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopBrowsers()
+	if seeded.drop != nil {
+		seeded.drop()
+	}
+	os.Exit(code)
 }
 
 // tid selects by data-testid.

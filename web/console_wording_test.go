@@ -36,6 +36,7 @@ var lineOffset = regexp.MustCompile(`data-testid="line-offset">([^<]*)<`)
 // why in a sentence; an assumption other than a card or LINE Pay is
 // refused with a message.
 func TestStaffPreviewAssumingACardEqualsTheFirstPurchase(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	if err := a.Store.CreateAccount(ctx, "test", db.NewAccount{ID: "fresh", Name: "新開的店", Region: "TW", Plan: billing.Light}); err != nil {
@@ -92,6 +93,7 @@ var auditKind = regexp.MustCompile(`data-testid="audit-kind">([^<]*)<`)
 // with Taiwan times — no enum code, JSON key or UTC timestamp outside the
 // collapsed record.
 func TestStaffAccountPageInWords(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	if err := a.Store.CreateAccount(ctx, "staff", db.NewAccount{ID: "fresh", Name: "新開的店", Region: "TW", Plan: billing.Light}); err != nil {
@@ -169,6 +171,7 @@ var (
 // change, a role change and e-invoice details, the search, account,
 // audit, campaign, renewal, preview and token pages say it all in words.
 func TestStaffPagesShowNoEnumCodes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	if err := a.Store.CreateAccount(ctx, "staff", db.NewAccount{ID: "fresh", Name: "新開的店", Region: "TW", Plan: billing.Light}); err != nil {

@@ -51,6 +51,7 @@ func evalBool(t *testing.T, ctx context.Context, js string) bool {
 // submits itself, the receipt prints, the staff console's job page polls,
 // and no page reports a violation.
 func TestPagesWorkUnderCSP(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	setUpLinePay(t, a, "cat", linepay.CardCathayVisa)
 	ctx := browser(t, 1280, 900)

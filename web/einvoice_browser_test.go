@@ -20,6 +20,7 @@ import (
 // the proof prints without the page's buttons, and axe-core finds no
 // serious or critical violation on either page.
 func TestInvoiceScreens(t *testing.T) {
+	t.Parallel()
 	axe, err := os.ReadFile("../testdata/axe/axe.min.js")
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestInvoiceScreens(t *testing.T) {
 		{"desktop", "m", deskW},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b := browser(t, tc.width, 900)
 			signIn(t, b, a.URL, "alice")
 			where := tc.name + " charge page"

@@ -60,6 +60,7 @@ var (
 // random number and carrier on the charge page and receipt; then a part
 // refund, and the rest.
 func TestChargeInvoiceAndRefunds(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	u := httpSignIn(t, a.URL, "alice", nil)
@@ -155,6 +156,7 @@ func TestChargeInvoiceAndRefunds(t *testing.T) {
 // A donated invoice, chosen on the 電子發票資訊 form, refunded in full in
 // the cancel window: the invoice is cancelled (已作廢, with its date).
 func TestDonatedInvoiceCancelled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	u := httpSignIn(t, a.URL, "alice", nil)
@@ -205,6 +207,7 @@ func TestDonatedInvoiceCancelled(t *testing.T) {
 // printable 電子發票證明聯 with the seller, the buyer and tax-exclusive
 // amounts.
 func TestCompanyInvoiceProof(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	u := httpSignIn(t, a.URL, "alice", nil)
@@ -275,6 +278,7 @@ func money(t *testing.T, s string) billing.Money {
 // A purchase in a period with no numbers left is paid, and its invoice
 // says it waits (待配號) and will be issued when numbers come.
 func TestWaitingInvoice(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	if _, err := a.Store.DB.ExecContext(ctx, `DELETE FROM einvoice_books`); err != nil {
@@ -310,6 +314,7 @@ func TestWaitingInvoice(t *testing.T) {
 // it has not answered yet reads 退款處理中, and the charge still paid in
 // full.
 func TestRefundDeclinedAndPending(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	storeCard(t, a, "cat", "4000000000005126") // charged, but every refund declined

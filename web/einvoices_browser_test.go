@@ -15,6 +15,7 @@ import (
 // The console's 電子發票 page and a charge's refund, at 1280 px: the books,
 // a waiting allowance, the messages; a partial refund from the form.
 func TestStaffEInvoicesAndRefundBrowser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	if _, err := a.Store.SaveInvoiceDetails(ctx, "user:alice", "cat", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,
@@ -64,6 +65,7 @@ func TestStaffEInvoicesAndRefundBrowser(t *testing.T) {
 // The admin's consent page at 375 px: the allowance in words, one button,
 // then the confirmation; nothing wider than the phone.
 func TestPhoneAllowanceConsentBrowser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	if _, err := a.Store.SaveInvoiceDetails(ctx, "user:alice", "cat", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,

@@ -24,6 +24,7 @@ func countBooks(t *testing.T, a app) int {
 // good file lists its books with what is left; a bad one names its lines
 // and imports nothing, the pasted text kept for fixing.
 func TestStaffImportsNumberBooks(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	staff := httpSignIn(t, a.URL, "staff", nil)
 	page := open(t, staff, a.URL+"/staff/einvoices")
@@ -78,6 +79,7 @@ func TestStaffImportsNumberBooks(t *testing.T) {
 // With the current period's numbers used up, the page says so in red, and
 // counts the invoices waiting for numbers; importing issues them.
 func TestStaffEInvoicesAlertsWhenNumbersRunOut(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	if _, err := a.Store.DB.Exec(`UPDATE einvoice_books SET next_no = last_no - 9 WHERE period = '11512'`); err != nil {
 		t.Fatal(err)
@@ -109,6 +111,7 @@ func TestStaffEInvoicesAlertsWhenNumbersRunOut(t *testing.T) {
 // Each kept message is listed with its deadline, flagged in words when
 // unwritten and near or past it, and its XML opens as application/xml.
 func TestStaffEInvoiceMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4242424242424242")
 	ch := paidUpgrade(t, a, "cat", "msg-1")

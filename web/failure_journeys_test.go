@@ -18,6 +18,7 @@ import (
 // reason, nothing is charged and the plan stays; with another card the
 // same page buys it (a failed page's key is not reused).
 func TestJourneyDeclinedAtPurchase(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	if _, err := a.Store.SaveInvoiceDetails(ctx, "test", "bear", billing.InvoiceDetails{Kind: billing.InvoiceMember, Email: "bear@journey.example.tw"}); err != nil {
@@ -64,6 +65,7 @@ func TestJourneyDeclinedAtPurchase(t *testing.T) {
 // pays it once. Before that, 立即付款 with the refused card fails in red,
 // and with no payment method at all it is refused without an attempt.
 func TestJourneyFailedRenewalPaidNow(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	id := declineRenewal(t, a)
@@ -134,6 +136,7 @@ func mustMethods(t *testing.T, a app, account string) []db.PaymentMethod {
 // same purchase send one message; it offers 重新購買, not 立即付款; its
 // link opens the checkout for that plan, which buys it with a good card.
 func TestJourneyFailedUpgradeMailBuyAgain(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	mp := mailpittest.Start(t)

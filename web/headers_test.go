@@ -13,6 +13,7 @@ import (
 
 // Every response carries the security headers; HSTS only in production.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for _, path := range []string{"/signin", "/no-such-page", "/static/app.css"} {
 		res, err := http.Get(a.URL + path)
@@ -54,6 +55,7 @@ var inlineCode = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]|<script>|\son[
 
 // No page relies on inline script or style, which the policy blocks.
 func TestPagesHaveNoInlineCode(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		`<fieldset disabled style="border:0">`:                true,
 		`<select name="month" onchange="this.form.submit()">`: true,

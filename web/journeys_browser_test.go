@@ -39,6 +39,7 @@ func fits(t *testing.T, ctx context.Context, where string, sels ...string) {
 // the receipt, with the receipt e-mail read back from Mailpit and every
 // page visited checked to fit its window.
 func TestBrowserJourneys(t *testing.T) {
+	t.Parallel()
 	mp := mailpittest.Start(t)
 	smtp, err := mail.NewSMTP(mp.SMTP)
 	if err != nil {
@@ -61,6 +62,7 @@ func TestBrowserJourneys(t *testing.T) {
 	} {
 		j := tc.j
 		t.Run(fmt.Sprintf("%s@%d", j, tc.width), func(t *testing.T) {
+			t.Parallel()
 			a := newApp(t)
 			code := prepare(t, a, j)
 			acct := j.account()

@@ -232,6 +232,7 @@ func buy(t *testing.T, a app, u httpUser, j journey, code string) (htmlPage, int
 // the result page, the receipt e-mail in Mailpit, the receipt link and the
 // row in 付款記錄.
 func TestPurchaseJourneys(t *testing.T) {
+	t.Parallel()
 	mp := mailpittest.Start(t)
 	smtp, err := mail.NewSMTP(mp.SMTP)
 	if err != nil {

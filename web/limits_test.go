@@ -63,6 +63,7 @@ func multipartBody(t *testing.T, field, file string, content []byte) (string, *b
 // endless one is not read to its end; multipart is refused where no file
 // is taken.
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	form := "application/x-www-form-urlencoded"
 	big := "login=alice&password=" + strings.Repeat("x", 100<<10)
@@ -119,6 +120,7 @@ func TestBodyLimits(t *testing.T) {
 // a clear message and a fresh key on the page, not a 500; the checkout
 // never hands such a key out.
 func TestOverlongIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "cat", linepay.CardCathayVisa)
 	alice := httpSignIn(t, a.URL, "alice", nil)
@@ -148,6 +150,7 @@ func TestOverlongIdempotencyKey(t *testing.T) {
 // would otherwise reach PostgreSQL, which stores neither in text (a NUL in
 // the sign-in's login was a 500).
 func TestNULAndInvalidUTF8Refused(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	alice := httpSignIn(t, a.URL, "alice", nil)
 	staff := httpSignIn(t, a.URL, "staff", nil)

@@ -91,6 +91,7 @@ func roleIn(t *testing.T, a app, account string, userID int64) billing.Role {
 // page. The link is then spent: a second person with it is told so and no
 // user is made for them; the first person signs in with LINE again later.
 func TestJoinWithLineAsNewPerson(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	alice := userByLogin(t, a, "alice")
 	tok, _, err := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)
@@ -180,6 +181,7 @@ func passwordSignIn(t *testing.T, hc *http.Client, base, login string) {
 // him in from then on. A LINE account already someone else's is refused
 // on the invitation's page, and the link stays good.
 func TestJoinWithLineLinksPasswordUser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	alice, kenji := userByLogin(t, a, "alice"), userByLogin(t, a, "kenji")
 	if _, err := a.Store.DB.Exec(`UPDATE users SET line_subject=NULL WHERE id=$1`, kenji); err != nil {
@@ -233,6 +235,7 @@ func TestJoinWithLineLinksPasswordUser(t *testing.T) {
 // join callback carried to another browser (its state check fails, the
 // link stays good for its owner). None makes a user or a member.
 func TestJoinWithLineRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	alice := userByLogin(t, a, "alice")
 	tok, _, _ := a.Store.CreateInvitation(t.Context(), "test", "bear", billing.RoleOperator, alice)

@@ -74,6 +74,7 @@ func pickPerson(t *testing.T, hc *http.Client, start, subject string) (*http.Res
 // way; a callback in another browser, a replayed code or a cancelled
 // sign-in signs nobody in.
 func TestLineLogin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	alice := db.DemoLineSubject("alice")
 	hc := lineBrowser()
@@ -142,6 +143,7 @@ func TestLineLogin(t *testing.T) {
 // In Chromium at phone width: 使用 LINE 登入 → the sandbox → alice → her
 // accounts.
 func TestPhoneLineLoginInBrowser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := browser(t, 375, 812)
 	do(t, b, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("signin-line")))
@@ -154,6 +156,7 @@ func TestPhoneLineLoginInBrowser(t *testing.T) {
 // LINE 帳號登入並加入 → the sandbox's new LINE user → the account's menu,
 // joined.
 func TestPhoneJoinWithLineInBrowser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	var alice int64
 	if err := a.Store.DB.Get(&alice, `SELECT id FROM users WHERE login='alice'`); err != nil {

@@ -14,6 +14,7 @@ import (
 // the invitation e-mail's link nor the link shown on the page, nor the
 // card gateway's return URL.
 func TestLinksIgnoreHostHeader(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	alice := httpSignIn(t, a.URL, "alice", nil)
 	post := func(path string, form url.Values) (int, string, *http.Response) {

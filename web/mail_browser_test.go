@@ -15,6 +15,7 @@ import (
 // A purchase made in the browser sends a receipt naming its total to the
 // e-invoice address: read back from a real Mailpit.
 func TestPhonePurchaseSendsReceipt(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mp := mailpittest.Start(t)
 	smtp, err := mail.NewSMTP(mp.SMTP)

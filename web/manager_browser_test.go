@@ -21,6 +21,7 @@ const deskW, deskH = 1280, 900
 // charge in 付款記錄 with its lines and e-invoice number, and opens its
 // receipt.
 func TestDesktopUpgradeWithCodeHistoryAndReceipt(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)
 	ctx := browser(t, deskW, deskH)
@@ -90,6 +91,7 @@ func TestDesktopUpgradeWithCodeHistoryAndReceipt(t *testing.T) {
 
 // An invalid 統一編號 is refused with a clear sentence and nothing is saved.
 func TestDesktopInvalidTaxIDRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, deskW, deskH)
 	signIn(t, ctx, a.URL, "alice")
@@ -121,6 +123,7 @@ func TestDesktopInvalidTaxIDRefused(t *testing.T) {
 // An operator sees 推廣方案 read-only: no 升級 / 降級 links, a note saying
 // why.
 func TestDesktopOperatorReadOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, deskW, deskH)
 	signIn(t, ctx, a.URL, "oscar")
@@ -139,6 +142,7 @@ func TestDesktopOperatorReadOnly(t *testing.T) {
 // own charge (kind usage, 5% tax, no code) and show in 付款記錄: 1,000
 // additional messages at NT$0.20 = NT$200, +5% = NT$210.
 func TestDesktopHistoryShowsUsageCharge(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	oct := time.Date(2026, 10, 15, 12, 0, 0, 0, billing.Taipei)

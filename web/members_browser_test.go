@@ -42,6 +42,7 @@ func countNodes(t *testing.T, ctx context.Context, sel string) int {
 // member's role; taking away the account's only admin is refused on the
 // page and changes nothing.
 func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, membersW, membersH)
 	signIn(t, ctx, a.URL, "alice")
@@ -160,6 +161,7 @@ func TestDesktopMembersInviteChangeAndLastAdmin(t *testing.T) {
 // An operator sees the members read-only, without any action, and a forged
 // invitation POST is refused.
 func TestDesktopMembersOperatorReadOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, membersW, membersH)
 	signIn(t, ctx, a.URL, "oscar")
@@ -207,6 +209,7 @@ func TestDesktopMembersOperatorReadOnly(t *testing.T) {
 // The same page on the phone webstore, in English: the table scrolls
 // sideways inside its box rather than widening the page.
 func TestPhoneMembersEnglish(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, phoneW, phoneH)
 	signIn(t, ctx, a.URL, "alice")
@@ -227,6 +230,7 @@ func TestPhoneMembersEnglish(t *testing.T) {
 // A cancelled link and an expired one say so, in zh-TW, and offer nothing
 // to click.
 func TestDesktopMembersRevokedAndExpiredLinks(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, membersW, membersH)
 	signIn(t, ctx, a.URL, "alice")

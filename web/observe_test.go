@@ -17,11 +17,11 @@ import (
 	"webstore/billing"
 	"webstore/billing/billingtest"
 	"webstore/db"
+	"webstore/db/dbtest"
 	"webstore/web"
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
-	"webstore/web/payments/sandboxtest"
 )
 
 // lockedLog is a log buffer the server writes while the test reads.
@@ -60,7 +60,7 @@ func (unsure) Pay(context.Context, billing.Payment) (string, error) { return "",
 // payments by provider and outcome, pending charges and the renewal run.
 func TestRequestLogAndMetrics(t *testing.T) {
 	ctx := context.Background()
-	d, _ := sandboxtest.NewDB(t)
+	d, _ := dbtest.Clone(t, seededTemplate(t))
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -68,9 +68,6 @@ func TestRequestLogAndMetrics(t *testing.T) {
 	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
 	m := web.NewMetrics()
 	store := db.New(d, billingtest.NewClock(testNow), m.Payments(payments.Gateway{LinePay: lp, Cards: cards}))
-	if _, err := store.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedLog{}
 	handler = web.New(web.Config{
 		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", Metrics: m, BaseURL: srv.URL,

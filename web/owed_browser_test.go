@@ -39,6 +39,7 @@ func declineRenewal(t *testing.T, a app) int64 {
 // for the admin, which with a good card pays it and takes the banner away.
 // An operator sees the banner without the button.
 func TestOwedBannerAndPayNow(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := declineRenewal(t, a)
 	pay := "owed-pay-" + strconv.FormatInt(id, 10)

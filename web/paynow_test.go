@@ -40,6 +40,7 @@ func storeCard(t *testing.T, a app, account, number string) {
 // the admin; with a good card, paying now pays it once, at the month's fee.
 // An operator cannot.
 func TestAdminPaysAFailedRenewalNow(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	ctx := context.Background()
 	ch, err := a.Store.FindChargeByID(ctx, declineRenewal(t, a)) // the card is added, but every charge fails for insufficient funds
@@ -85,6 +86,7 @@ func TestAdminPaysAFailedRenewalNow(t *testing.T) {
 // In a browser at phone and desktop width: the failed renewal's page shows
 // why and 立即付款; paying with a good card shows it paid.
 func TestPhoneAndDesktopPayNow(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := declineRenewal(t, a)
 	path := "/charges/" + strconv.FormatInt(id, 10)

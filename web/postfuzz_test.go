@@ -84,6 +84,7 @@ var csrfValue = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // admin, an operator and a visitor: no answer is a 5xx, and a refused
 // request changes nothing.
 func TestRandomPostsToEveryRoute(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := sandboxtest.NewDB(t)
 	var h http.Handler
@@ -197,6 +198,7 @@ func TestRandomPostsToEveryRoute(t *testing.T) {
 // fit a URL, face values at most the highest plan fee, names and labels
 // clean).
 func TestRandomPostsToStaffForms(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, dbURL := dbtest.New(t)
 	store := db.New(d, billing.SystemClock, nil)

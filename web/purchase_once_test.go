@@ -28,6 +28,7 @@ func bearCharges(t *testing.T, a app) int {
 // made, when, and link to its charge: never a bare status, never a second
 // charge.
 func TestPurchaseMadeAlreadySaysSo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)
 	u := httpSignIn(t, a.URL, "alice", nil)
@@ -65,6 +66,7 @@ func TestPurchaseMadeAlreadySaysSo(t *testing.T) {
 // another plan is refused (409) naming that charge, nothing is charged, and
 // a key in the URL is not taken.
 func TestPurchaseKeyReusedForAnotherPlan(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)
 	u := httpSignIn(t, a.URL, "alice", nil)
@@ -106,6 +108,7 @@ func TestPurchaseKeyReusedForAnotherPlan(t *testing.T) {
 // keys), sent at once and split across two servers on one database, make
 // exactly one charge; every answer is a page that says what happened.
 func TestTwentyPurchasesTwoServersOneCharge(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := a.twin(t)
 	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)
@@ -147,6 +150,7 @@ func TestTwentyPurchasesTwoServersOneCharge(t *testing.T) {
 // it is registered: the page says what it applies to and asks; only 仍要登錄
 // registers it. The same code for the change it applies to registers at once.
 func TestCodeForAnotherPlanAsksFirst(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	setUpLinePay(t, a, "bear", linepay.CardCathayVisa)

@@ -39,6 +39,7 @@ func countRefunds(t *testing.T, a app, chargeID int64) int {
 // the form (amount left blank): the page says it succeeded, lists the
 // refund and shows the invoice cancelled; nothing is left to refund.
 func TestStaffRefundsAChargeInFull(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4242424242424242")
 	ch := paidUpgrade(t, a, "cat", "full-1")
@@ -68,6 +69,7 @@ func TestStaffRefundsAChargeInFull(t *testing.T) {
 // click, a refresh); an amount over what is left, or not a whole number,
 // is refused in words and changes nothing.
 func TestStaffRefundFormIsIdempotentAndRefusesOverAmounts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4242424242424242")
 	ch := paidUpgrade(t, a, "cat", "twice-1")
@@ -121,6 +123,7 @@ func TestStaffRefundFormIsIdempotentAndRefusesOverAmounts(t *testing.T) {
 // A refund the provider refuses reads as failed, with the provider's
 // reason, and leaves the amount refundable.
 func TestStaffRefundRefusedByTheProvider(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4000000000005126")
 	ch := paidUpgrade(t, a, "cat", "declined-1")
@@ -150,6 +153,7 @@ func consentToken(t *testing.T, a app) string {
 // for anyone holding it; agreeing issues it once and says so; staff stop
 // seeing it waiting. An expired link and a made-up one are clear pages.
 func TestAllowanceConsentPage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4242424242424242")
 	if _, err := a.Store.SaveInvoiceDetails(t.Context(), "user:alice", "cat", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,
@@ -248,6 +252,7 @@ func anonymous(t *testing.T) httpUser {
 // A refund whose answer never came reads as sent and waiting, in words,
 // and the form stays closed until it settles.
 func TestStaffRefundPendingOutcome(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	storeCard(t, a, "cat", "4242424242424242")
 	ch := paidUpgrade(t, a, "cat", "pending-1")
@@ -272,6 +277,7 @@ func TestStaffRefundPendingOutcome(t *testing.T) {
 // A signed-in admin who agrees is named in the audit trail; the console's
 // new pages read in English too, every sentence filled in.
 func TestAllowanceAgreedSignedInAndPagesInEnglish(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	if _, err := a.Store.SaveInvoiceDetails(t.Context(), "user:alice", "cat", billing.InvoiceDetails{Kind: billing.InvoiceMobileBarcode,
 		Carrier: "/ABC+123", Email: "cafe@example.com"}); err != nil {

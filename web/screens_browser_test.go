@@ -35,6 +35,7 @@ func lines(t *testing.T, ctx context.Context, sel string) int {
 // method of a paid plan, labels that do not wrap mid-word, amounts written
 // NT$800.00, and the e-invoice form showing the chosen type's fields.
 func TestPhoneDocumentScreens(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	storeCard(t, a, "cat", "4242424242424242")
@@ -134,6 +135,7 @@ func TestPhoneDocumentScreens(t *testing.T) {
 // On the desktop: 開店幫手 in the top bar, 專屬ID under 帳務專區, the notice
 // of the 2023/9/1 change on 推廣方案.
 func TestDesktopDocumentScreens(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := browser(t, 1280, 900)
 	signIn(t, b, a.URL, "alice")
@@ -152,39 +154,9 @@ func TestDesktopDocumentScreens(t *testing.T) {
 	}
 }
 
-// A medium account holding a code, at the high checkout: the document's two
-// options, upgrade now (NT$400.00 off, NT$400.00 forfeited) or keep medium
-// and have the 2026/12/01 renewal offset by the full NT$800.00.
-func TestPhoneCheckoutShowsBothCodeOptions(t *testing.T) {
-	a := newApp(t)
-	ctx := context.Background()
-	storeCard(t, a, "cat", "4242424242424242")
-	if _, err := a.Store.RegisterCode(ctx, "test", "cat", "DEMO-2611-0003"); err != nil {
-		t.Fatal(err)
-	}
-	b := browser(t, 375, 812)
-	signIn(t, b, a.URL, "alice")
-	do(t, b, chromedp.Navigate(a.URL+"/a/cat/checkout?plan=high"), chromedp.WaitVisible(tid("code-options")))
-	if got := text(t, b, tid("option-now")); !strings.Contains(got, "折抵 NT$400.00,剩餘 NT$400.00 立即失效") || !strings.Contains(got, "總計 NT$0.00") {
-		t.Errorf("option 1 %q", got)
-	}
-	if got := text(t, b, tid("option-wait")); !strings.Contains(got, "2026/12/01") || !strings.Contains(got, "折抵 NT$800.00") || !strings.Contains(got, "總計 NT$0.00") {
-		t.Errorf("option 2 %q", got)
-	}
-	// Light to high uses the whole code (NT$800.00 off, nothing forfeited):
-	// nothing to choose.
-	storeCard(t, a, "bear", "4242424242424242")
-	if _, err := a.Store.RegisterCode(ctx, "test", "bear", "DEMO-2611-0004"); err != nil {
-		t.Fatal(err)
-	}
-	do(t, b, chromedp.Navigate(a.URL+"/a/bear/checkout?plan=high"), chromedp.WaitVisible(tid("code-applied")))
-	if n, _ := chromedp.Run(b, chromedp.Nodes(tid("code-options"), chromedp.AtLeast(0))); len(n) != 0 {
-		t.Error("options shown where the code is used whole")
-	}
-}
-
 // 會員載具 is offered, asks only for the e-mail address, and is kept.
 func TestPhoneEinvoiceMemberCarrier(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	b := browser(t, 375, 812)
 	signIn(t, b, a.URL, "alice")

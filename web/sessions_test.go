@@ -48,6 +48,7 @@ func signedIn(t *testing.T, u httpUser, base string) bool {
 // of their own, this browser's included, and no one else's; it needs the
 // CSRF token, lands on the sign-in page and is audited.
 func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	phone := httpSignIn(t, a.URL, "alice", nil)
 	desk := httpSignIn(t, a.URL, "alice", nil)
@@ -103,6 +104,7 @@ func TestSignOutEverywhere(t *testing.T) {
 // Signing in, as anyone, ends the session this browser had on the server:
 // the earlier cookie, replayed, is a visitor's.
 func TestSignInEndsThePreviousSession(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	u := httpSignIn(t, a.URL, "alice", nil)
 	base, _ := url.Parse(a.URL)
@@ -138,6 +140,7 @@ func TestSignInEndsThePreviousSession(t *testing.T) {
 // Every page drawn for someone signed in says Cache-Control: no-store, the
 // console's and the account list included.
 func TestSignedInPagesAreNotStored(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	alice := httpSignIn(t, a.URL, "alice", nil)
 	staff := httpSignIn(t, a.URL, "staff", nil)

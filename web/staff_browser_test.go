@@ -43,6 +43,7 @@ func setValue(testid, v string) chromedp.Action[chromedp.Void] {
 // through the simulator page, create a campaign and generate 1,000 codes,
 // download them as CSV, and run a month's renewal to the end (twice).
 func TestStaffConsole(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	ctx := context.Background()
 	// The E5 account pays by card (the seed's accounts have no method).

@@ -26,15 +26,13 @@ import (
 	"webstore/web/payments"
 	"webstore/web/payments/cardgw"
 	"webstore/web/payments/linepay"
-	"webstore/web/payments/sandboxtest"
 )
 
 // newStaffApp is newApp with the simulator's database configured (the
 // staff simulator makes its throwaway schemas there).
 func newStaffApp(t *testing.T) app {
 	t.Helper()
-	ctx := context.Background()
-	d, dbURL := sandboxtest.NewDB(t)
+	d, dbURL := dbtest.Clone(t, seededTemplate(t))
 	clk := billingtest.NewClock(testNow)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -42,9 +40,6 @@ func newStaffApp(t *testing.T) app {
 	lp := &linepay.Client{BaseURL: srv.URL + "/sandbox/linepay", ChannelID: "1656000000", ChannelSecret: "sandbox-channel-secret"}
 	cards := &cardgw.Client{BaseURL: srv.URL + "/sandbox/card", SecretKey: "sk_sandbox"}
 	store := db.New(d, clk, payments.Gateway{LinePay: lp, Cards: cards})
-	if _, err := store.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
 	handler = web.New(web.Config{
 		LinePay: lp, Cards: cards, CardPublicKey: "pk_sandbox", DatabaseURL: dbURL, BaseURL: srv.URL,
 		SandboxLinePay: linepay.NewSandbox(d, linepay.SandboxConfig{ChannelID: lp.ChannelID, ChannelSecret: lp.ChannelSecret, BasePath: "/sandbox/linepay"}),
@@ -144,6 +139,7 @@ var staffRouteTable = []struct{ method, path, body string }{
 // console; nothing is written. A staff flag in the sign-in form changes
 // nothing.
 func TestStaffRoutesRefuseBrandUsers(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	var auditBefore int
 	a.Store.DB.Get(&auditBefore, `SELECT count(*) FROM audit_log`)
@@ -230,6 +226,7 @@ func TestStaffRoutesRefuseBrandUsers(t *testing.T) {
 // POST /staff/api/simulate takes and returns the CLI's JSON, with a staff
 // API token made in the console or a staff session.
 func TestStaffAPISimulateMatchesCLI(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	status, body := st.do(t, "POST", a.URL+"/staff/tokens", "application/x-www-form-urlencoded", strings.NewReader("label=ci"))
@@ -280,6 +277,7 @@ func TestStaffAPISimulateMatchesCLI(t *testing.T) {
 // <noscript>) and polls its progress fragment with htmx; a finished one
 // offers the CSV and stops.
 func TestStaffJobPageWithoutJS(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	j, err := a.Store.CreateCodeJob(context.Background(), "staff:staff", "summer-2024", 5)
@@ -303,6 +301,7 @@ func TestStaffJobPageWithoutJS(t *testing.T) {
 // The console refuses to renew a month that has ended (or not begun), with
 // the reason in the staff's language, and charges nothing.
 func TestStaffRefusesARenewalOfAMonthNotInProgress(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	st := httpSignIn(t, a.URL, "staff", nil)
 	now := billing.MonthOf(a.Clock.Now())

@@ -22,6 +22,7 @@ import (
 // (db/count.go). The reference cache's first load and a statement's first
 // preparation on a connection are paid once, not per request.
 func TestPageStatementBudget(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := t.Context()
 	// cat: a card, a paid upgrade invoiced to a company and refunded in

@@ -37,6 +37,7 @@ func testid(id string) string { return `[data-testid="` + id + `"]` }
 // plan, on the surface it is read on), never a 立即付款 that cannot work;
 // once the plan is bought, and to an operator, it offers nothing.
 func TestFailedUpgradeChargePageOffersBuyAgain(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	storeCard(t, a, "bear", "4000000000000341") // added, but every charge fails
@@ -91,6 +92,7 @@ func userLang(t *testing.T, a app, login string) string {
 // e-invoice address last chose in the pages (the switch, or before signing
 // in), read when the message is written, so a later switch counts.
 func TestMailInTheLanguageTheUserChose(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	mp := mailpittest.Start(t)
@@ -178,6 +180,7 @@ func TestMailInTheLanguageTheUserChose(t *testing.T) {
 // as staff set them in the console (and as they change them), not the
 // document's default terms.
 func TestPromoPagePrintsTheCampaignsTerms(t *testing.T) {
+	t.Parallel()
 	a := newStaffApp(t)
 	ctx := context.Background()
 	staff := httpSignIn(t, a.URL, "staff", nil)
@@ -230,6 +233,7 @@ func TestPromoPagePrintsTheCampaignsTerms(t *testing.T) {
 // says nothing when the lower plan's renewal still uses the code, or when
 // there is no code.
 func TestDowngradeConfirmationNamesAnUnusedCode(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	alice := httpSignIn(t, a.URL, "alice", nil)
@@ -298,6 +302,7 @@ func mainMethod(t *testing.T, a app, account string) string {
 // first method is main without asking; an answer that is neither is
 // refused and nothing is started.
 func TestSecondMethodAsksWhetherItBecomesMain(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	if _, err := a.Store.SaveInvoiceDetails(ctx, "test", "bear", billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "919", Email: "a@bear.example.tw"}); err != nil {

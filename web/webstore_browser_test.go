@@ -36,6 +36,7 @@ func countCharges(t *testing.T, a app, account string) int {
 // LINE Pay through the sandbox, the code registered at checkout, NT$0, and
 // the plan page then shows 中用量 with 3,000 messages.
 func TestPhoneFirstPurchaseWithLinePayAndCode(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, phoneW, phoneH)
 	do(t, ctx, chromedp.Navigate(a.URL+"/signin"), chromedp.WaitVisible(tid("login")))
@@ -163,6 +164,7 @@ func setUpLinePay(t *testing.T, a app, account, card string) {
 // (2) An account already set up upgrades medium → high with a code: NT$0,
 // and NT$400 shown as forfeited.
 func TestPhoneUpgradeMediumToHighForfeits(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "cat", linepay.CardCathayVisa)
 	ctx := browser(t, phoneW, phoneH)
@@ -189,6 +191,7 @@ func TestPhoneUpgradeMediumToHighForfeits(t *testing.T) {
 
 // (3) An expired code and a declined card show their messages and charge nothing.
 func TestPhoneExpiredCodeAndDeclinedPayment(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "cat", linepay.CardDeclinedLater) // binds fine, every later payment fails
 	ctx := browser(t, phoneW, phoneH)
@@ -220,6 +223,7 @@ func TestPhoneExpiredCodeAndDeclinedPayment(t *testing.T) {
 
 // (4) An operator sees the pages read-only and cannot purchase.
 func TestPhoneOperatorCannotPurchase(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := browser(t, phoneW, phoneH)
 	signIn(t, ctx, a.URL, "oscar")
@@ -253,6 +257,7 @@ func TestPhoneOperatorCannotPurchase(t *testing.T) {
 
 // (5) A double-submit makes one charge.
 func TestPhoneDoubleSubmitChargesOnce(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	setUpLinePay(t, a, "cat", linepay.CardCathayVisa)
 	ctx := browser(t, phoneW, phoneH)
@@ -276,6 +281,7 @@ func TestPhoneDoubleSubmitChargesOnce(t *testing.T) {
 // and on high the additional messages with their estimated charge:
 // 1,000 additional messages at NT$0.20 = NT$200, +5% = NT$210.
 func TestPhonePlanShowsUsage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	for i, n := range []int{6000, 1000} {
@@ -328,6 +334,7 @@ func addCard(t *testing.T, ctx context.Context, base, account, number string) {
 // refused with its reason and nothing is stored; a good card becomes the
 // main method (brand and last four digits only) and pays the upgrade.
 func TestPhoneCardMethodAndPurchase(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	if _, err := a.Store.SaveInvoiceDetails(context.Background(), "test", "cat",
 		billing.InvoiceDetails{Kind: billing.InvoiceDonation, DonationCode: "919", Email: "a@b.example.tw"}); err != nil {

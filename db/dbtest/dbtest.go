@@ -67,6 +67,32 @@ type Extra struct {
 // NewWith is New with extra applied after the app's migrations (nil: none).
 func NewWith(t testing.TB, extra *Extra) (*sqlx.DB, string) {
 	t.Helper()
+	return Clone(t, Template(t, extra))
+}
+
+// Template returns the name of the migrated template database (with extra
+// applied, nil: none), making it once per schema.
+func Template(t testing.TB, extra *Extra) string {
+	t.Helper()
+	base := URL(t)
+	admin, err := db.Open(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	tmpl := migratedTemplate()
+	if extra != nil {
+		tmpl += "_" + extra.Name
+	}
+	ensureTemplate(t, admin, base, tmpl, extra)
+	return tmpl
+}
+
+// Clone gives the test a database of its own, a copy of tmpl (a template
+// that Template or NewTemplate made), dropped when the test ends. It
+// returns the open handle and the database's URL.
+func Clone(t testing.TB, tmpl string) (*sqlx.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	base := URL(t)
 	admin, err := db.Open(ctx, base)
@@ -74,15 +100,7 @@ func NewWith(t testing.TB, extra *Extra) (*sqlx.DB, string) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	tmpl := fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
-	if extra != nil {
-		tmpl += "_" + extra.Name
-	}
-	ensureTemplate(t, admin, base, tmpl, extra)
-
-	var b [6]byte
-	rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
+	name := randomName("t_")
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
@@ -100,6 +118,58 @@ func NewWith(t testing.TB, extra *Extra) (*sqlx.DB, string) {
 		}
 	})
 	return d, dsn
+}
+
+// NewTemplate makes a database for Clone to copy: a copy of the migrated
+// template (with extra applied, nil: none) that fill then writes to
+// (through a handle closed before NewTemplate returns, as a template must
+// have no connections). A test binary makes it once, for all its tests,
+// and drops it when they are done (drop); t is only where a failure is
+// reported.
+func NewTemplate(t testing.TB, extra *Extra, fill func(*sqlx.DB) error) (name string, drop func()) {
+	t.Helper()
+	ctx := context.Background()
+	base := URL(t)
+	tmpl := Template(t, extra)
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name = randomName("tmpl_")
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
+		t.Fatalf("create template database: %v", err)
+	}
+	drop = func() {
+		a, err := db.Open(context.Background(), base)
+		if err == nil {
+			a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			a.Close()
+		}
+	}
+	d, err := db.Open(ctx, withDB(t, base, name))
+	if err != nil {
+		drop()
+		t.Fatal(err)
+	}
+	err = fill(d)
+	d.Close()
+	if err != nil {
+		drop()
+		t.Fatalf("fill template database: %v", err)
+	}
+	return name, drop
+}
+
+// migratedTemplate is the name of the migrated template of this schema.
+func migratedTemplate() string {
+	return fmt.Sprintf("webstore_tmpl_v%d_%s", db.LatestVersion(), db.SchemaHash())
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // ensureTemplate creates and migrates the template database once per schema

@@ -17,7 +17,13 @@ import (
 // them. It is cloned from a template made once per schema.
 func NewDB(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
-	return dbtest.NewWith(t, &dbtest.Extra{
+	return dbtest.NewWith(t, Extra())
+}
+
+// Extra is the payment sandboxes' tables as a dbtest.Extra, for a template
+// of one's own (dbtest.NewTemplate).
+func Extra() *dbtest.Extra {
+	return &dbtest.Extra{
 		Name: "sandboxes_" + linepay.SchemaHash()[:6] + cardgw.SchemaHash()[:6],
 		Apply: func(ctx context.Context, d *sqlx.DB) error {
 			if _, err := linepay.Migrate(ctx, d); err != nil {
@@ -26,5 +32,5 @@ func NewDB(t testing.TB) (*sqlx.DB, string) {
 			_, err := cardgw.Migrate(ctx, d)
 			return err
 		},
-	})
+	}
 }
