@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"pgregory.net/rapid"
 
 	"webstore/billing"
@@ -476,9 +477,9 @@ func (c *campaign) check(t *rapid.T) {
 	}
 	if err := c.d.Select(&months, `SELECT am.account_id, to_char(am.month, 'YYYY-MM') AS month, am.plan, am.fee_paid,
 		coalesce((SELECT sum(amount) FROM charges c WHERE c.account_id = am.account_id AND c.month = am.month
-			AND c.status = 'paid' AND c.kind IN ('upgrade', 'renewal')), 0) AS charged,
+			AND c.status = 'paid' AND c.kind = ANY($1)), 0) AS charged,
 		(SELECT fee FROM plans WHERE id = am.plan) AS plan_fee
-		FROM account_months am`); err != nil {
+		FROM account_months am`, planFeeKinds()); err != nil {
 		t.Fatal(err)
 	}
 	paidMonth := map[string]string{}
@@ -652,4 +653,13 @@ func faultPlan(id string) billing.PlanID {
 		}
 	}
 	return ""
+}
+
+// planFeeKinds is billing.PlanFeeKinds as a query parameter.
+func planFeeKinds() pq.StringArray {
+	var ks pq.StringArray
+	for _, k := range billing.PlanFeeKinds {
+		ks = append(ks, string(k))
+	}
+	return ks
 }

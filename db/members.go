@@ -19,28 +19,29 @@ import (
 // InvitationTTL is how long an invitation link works.
 const InvitationTTL = 7 * 24 * time.Hour
 
-// Member is one user's membership as the 權限管理 page lists it.
+// Member is one user's membership as the 權限管理 page lists it. The json
+// names are those of the page statement's rows (FindMembersPage).
 type Member struct {
-	UserID      int64        `db:"user_id"`
-	Login       string       `db:"login"`
-	DisplayName string       `db:"display_name"`
-	Role        billing.Role `db:"role"`
-	Since       time.Time    `db:"created_at"`
+	UserID      int64        `db:"user_id" json:"user_id"`
+	Login       string       `db:"login" json:"login"`
+	DisplayName string       `db:"display_name" json:"display_name"`
+	Role        billing.Role `db:"role" json:"role"`
+	Since       time.Time    `db:"created_at" json:"created_at"`
 }
 
 // Invitation is an invitation to join an account. The link's token is
 // never stored, only its hash; ID is that hash in hex, safe to show.
 type Invitation struct {
-	ID          string       `db:"-"`
-	AccountID   string       `db:"account_id"`
-	AccountName string       `db:"account_name"`
-	Role        billing.Role `db:"role"`
-	CreatedBy   int64        `db:"created_by"`
-	CreatorName string       `db:"creator_name"`
-	CreatedAt   time.Time    `db:"created_at"`
-	ExpiresAt   time.Time    `db:"expires_at"`
-	UsedBy      *int64       `db:"used_by"`
-	UsedAt      *time.Time   `db:"used_at"`
+	ID          string       `db:"-" json:"id"`
+	AccountID   string       `db:"account_id" json:"account_id"`
+	AccountName string       `db:"account_name" json:"account_name"`
+	Role        billing.Role `db:"role" json:"role"`
+	CreatedBy   int64        `db:"created_by" json:"created_by"`
+	CreatorName string       `db:"creator_name" json:"creator_name"`
+	CreatedAt   time.Time    `db:"created_at" json:"created_at"`
+	ExpiresAt   time.Time    `db:"expires_at" json:"expires_at"`
+	UsedBy      *int64       `db:"used_by" json:"used_by"`
+	UsedAt      *time.Time   `db:"used_at" json:"used_at"`
 }
 
 // FindMembers lists an account's members, admins first, then by name.
@@ -53,28 +54,9 @@ func (s *Store) FindMembers(ctx context.Context, accountID string) ([]Member, er
 // admins first, then by name, and, when withInvitations, the pending
 // invitations (not used, not expired), newest first.
 func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvitations bool) ([]Member, []Invitation, error) {
-	type memberJSON struct {
-		UserID      int64        `json:"user_id"`
-		Login       string       `json:"login"`
-		DisplayName string       `json:"display_name"`
-		Role        billing.Role `json:"role"`
-		Since       time.Time    `json:"created_at"`
-	}
-	type invitationJSON struct {
-		ID          string       `json:"id"`
-		AccountID   string       `json:"account_id"`
-		AccountName string       `json:"account_name"`
-		Role        billing.Role `json:"role"`
-		CreatedBy   int64        `json:"created_by"`
-		CreatorName string       `json:"creator_name"`
-		CreatedAt   time.Time    `json:"created_at"`
-		ExpiresAt   time.Time    `json:"expires_at"`
-		UsedBy      *int64       `json:"used_by"`
-		UsedAt      *time.Time   `json:"used_at"`
-	}
 	var row struct {
-		Members     jsonList[memberJSON]     `db:"members"`
-		Invitations jsonList[invitationJSON] `db:"invitations"`
+		Members     jsonList[Member]     `db:"members"`
+		Invitations jsonList[Invitation] `db:"invitations"`
 	}
 	err := s.getPrepared(ctx, &row, `SELECT
 		(SELECT json_agg(x ORDER BY x.role <> 'admin', x.display_name, x.login) FROM (
@@ -89,15 +71,15 @@ func (s *Store) FindMembersPage(ctx context.Context, accountID string, withInvit
 	if err != nil {
 		return nil, nil, err
 	}
-	ms := make([]Member, len(row.Members))
-	for i, m := range row.Members {
-		ms[i] = Member{UserID: m.UserID, Login: m.Login, DisplayName: m.DisplayName, Role: m.Role, Since: m.Since.UTC()}
+	// The rows decode into the store's own types; their times are given
+	// in UTC, as the statements that scan them give them.
+	ms := []Member(row.Members)
+	for i := range ms {
+		ms[i].Since = ms[i].Since.UTC()
 	}
-	var invs []Invitation
-	for _, r := range row.Invitations {
-		invs = append(invs, Invitation{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Role: r.Role,
-			CreatedBy: r.CreatedBy, CreatorName: r.CreatorName, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
-			UsedBy: r.UsedBy, UsedAt: r.UsedAt})
+	invs := []Invitation(row.Invitations)
+	for i := range invs {
+		invs[i].CreatedAt, invs[i].ExpiresAt = invs[i].CreatedAt.UTC(), invs[i].ExpiresAt.UTC()
 	}
 	return ms, invs, nil
 }
