@@ -59,11 +59,7 @@ func cmdImportNumbers(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return usageError{err}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *dir == "" {
 		return usageError{errors.New("--dir is required")}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,17 @@ func openStore(ctx context.Context, cfg config, gw billing.Gateway) (*db.Store, 
 	return openStoreAt(ctx, cfg, cfg.DatabaseURL, gw)
 }
 
+// configuredStore loads the configuration and opens the store it names,
+// for a command that needs both; the caller closes s.DB.
+func configuredStore(ctx context.Context) (config, *db.Store, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return config{}, nil, err
+	}
+	s, err := openStore(ctx, cfg, nil)
+	return cfg, s, err
+}
+
 // openJobStore is openStore on JOBS_DATABASE_URL: for a job that holds a
 // session-level advisory lock (the renewal), which a transaction pooler
 // would not keep.
@@ -309,11 +320,7 @@ func cmdCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	cfg, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}

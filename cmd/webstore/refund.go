@@ -39,11 +39,7 @@ answered (it is asked again by collect and serve).`, stderr)
 		h := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%d\x00%s", *charge, *amount, *reason)))
 		*key = "cli-" + hex.EncodeToString(h[:12])
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	cfg, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}

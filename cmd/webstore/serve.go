@@ -207,11 +207,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -241,11 +237,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if *n <= 0 {
 		return usageError{errors.New("--accounts must be a positive number")}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -78,11 +78,7 @@ func usageRecord(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := b.Validate(); err != nil {
 		return usageError{err}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,11 +100,7 @@ func usageRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,11 +124,7 @@ func usageBill(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError{fmt.Errorf("--month: %w", err)}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	cfg, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -190,11 +178,7 @@ func usageTiers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usageError{fmt.Errorf("--set: %w", err)}
 		}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -222,11 +206,7 @@ func usageToken(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *acct == "" {
 		return usageError{errors.New("--account is required")}
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, cfg, nil)
+	_, s, err := configuredStore(ctx)
 	if err != nil {
 		return err
 	}
