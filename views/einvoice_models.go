@@ -121,3 +121,20 @@ func DashedInvoiceNumber(n string) string {
 	}
 	return n[:2] + "-" + n[2:]
 }
+
+// MessageType names a MIG message type (F0401, G0401…) in words.
+func (l Lang) MessageType(t string) string {
+	switch t {
+	case "F0401":
+		return l.T("開立發票", "Invoice")
+	case "F0501":
+		return l.T("作廢發票", "Cancellation")
+	case "G0401":
+		return l.T("開立折讓", "Allowance")
+	case "G0501":
+		return l.T("作廢折讓", "Allowance cancellation")
+	case "E0402":
+		return l.T("空白字軌", "Unused numbers")
+	}
+	return t
+}

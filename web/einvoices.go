@@ -151,7 +151,7 @@ func (s *Server) einvoicesView(c echo.Context, l views.Lang) (views.EInvoicesVie
 	v := views.EInvoicesView{}
 	v.Periods, v.Alerts = bookPeriods(l, books, waiting, billing.InvoicePeriodOf(now))
 	for _, m := range msgs {
-		r := views.MessageRow{ID: m.ID, Type: m.Type, TypeLabel: messageType(l, m.Type), Name: m.Name, EventAt: m.EventAt, Deadline: m.Deadline}
+		r := views.MessageRow{ID: m.ID, Type: m.Type, TypeLabel: l.MessageType(m.Type), Name: m.Name, EventAt: m.EventAt, Deadline: m.Deadline}
 		if m.WrittenAt != nil {
 			r.Written = *m.WrittenAt
 		} else if !now.Before(m.Deadline) {
@@ -239,23 +239,6 @@ func periodLabel(l views.Lang, name string) string {
 		return name
 	}
 	return l.InvoicePeriod(p)
-}
-
-// messageType names a MIG message type.
-func messageType(l views.Lang, t string) string {
-	switch t {
-	case "F0401":
-		return l.T("開立發票", "Invoice")
-	case "F0501":
-		return l.T("作廢發票", "Cancellation")
-	case "G0401":
-		return l.T("開立折讓", "Allowance")
-	case "G0501":
-		return l.T("作廢折讓", "Allowance cancellation")
-	case "E0402":
-		return l.T("空白字軌", "Unused numbers")
-	}
-	return t
 }
 
 // staffResendAllowanceLink e-mails the admin a new link to agree to a
