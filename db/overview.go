@@ -285,22 +285,14 @@ func settledOverview(row accountRow, cat billing.Catalog, now time.Time) (Overvi
 }
 
 func findInvoice(ctx context.Context, q sqlx.QueryerContext, accountID string) (*billing.InvoiceDetails, error) {
-	var r struct {
-		Kind         string `db:"kind"`
-		Carrier      string `db:"carrier"`
-		CompanyTitle string `db:"company_title"`
-		TaxID        string `db:"tax_id"`
-		DonationCode string `db:"donation_code"`
-		Email        string `db:"email"`
-	}
+	var r invoiceDetailsRow
 	err := sqlx.GetContext(ctx, q, &r, `SELECT kind, carrier, company_title, tax_id, donation_code, email FROM einvoice_details WHERE account_id=$1`, accountID)
 	if isNoRows(err) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	return &billing.InvoiceDetails{Kind: billing.InvoiceKind(r.Kind), Carrier: r.Carrier, CompanyTitle: r.CompanyTitle,
-		TaxID: r.TaxID, DonationCode: r.DonationCode, Email: r.Email}, nil
+	return r.details(), nil
 }
 
 // invoiceDetailsRow is an einvoice_details row, scanned or decoded from the
