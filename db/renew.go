@@ -179,7 +179,7 @@ func (s *Store) renewBatches(ctx context.Context, conn *sqlx.Conn, actor Actor, 
 		}
 		var next sql.NullString
 		if err := conn.GetContext(ctx, &next, `SELECT max(id) FROM (SELECT a.id FROM accounts a
-			WHERE a.id > $1 AND (a.plan <> ALL($3::text[]) OR a.scheduled_plan IS NOT NULL) ORDER BY a.id LIMIT $2) s`,
+			WHERE a.id > $1 AND `+renewable("$3")+` ORDER BY a.id LIMIT $2) s`,
 			last, opt.BatchSize, freePlans(cat)); err != nil {
 			return "", "", false, err
 		}
@@ -281,7 +281,7 @@ func (s *Store) renewBatch(ctx context.Context, actor Actor, now time.Time, m bi
 		FROM accounts a
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL AND pm.account_id > $1
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered' AND pc.account_id > $1
-		WHERE a.id > $1 AND a.id <= $3 AND (a.plan <> ALL($4::text[]) OR a.scheduled_plan IS NOT NULL)
+		WHERE a.id > $1 AND a.id <= $3 AND `+renewable("$4")+`
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $2::date AND c.account_id > $1)
 		ORDER BY a.id
 		FOR UPDATE OF a`, last, m.Date(), hi, freePlans(cat), kinds(billing.PlanFeeKinds))
@@ -373,6 +373,14 @@ func nullInts(v []sql.NullInt64) any {
 		}
 	}
 	return pq.Array(out)
+}
+
+// renewable is the condition on accounts a that a renewal looks at: a paid
+// plan or a scheduled change (free is the parameter holding freePlans). The
+// run's batches, the ranges they claim, its expected count and the staff
+// estimate all read this set.
+func renewable(free string) string {
+	return `(a.plan <> ALL(` + free + `::text[]) OR a.scheduled_plan IS NOT NULL)`
 }
 
 // freePlans is the catalog's plans without a fee, as a query parameter.

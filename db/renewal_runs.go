@@ -71,7 +71,7 @@ func (s *Store) EstimateRenewal(ctx context.Context, m billing.Month) (RenewalEs
 		LEFT JOIN payment_methods pm ON pm.account_id = a.id AND pm.is_main AND pm.removed_at IS NULL
 		LEFT JOIN account_months am ON am.account_id = a.id AND am.month = $1
 		LEFT JOIN promo_codes pc ON pc.account_id = a.id AND pc.status = 'registered'
-		WHERE (a.plan <> ALL($2::text[]) OR a.scheduled_plan IS NOT NULL)
+		WHERE `+renewable("$2")+`
 		  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1)
 		GROUP BY 1, 2, 3, 4, 5, 6`, m.Date(), freePlans(cat)); err != nil {
 		return est, err
@@ -211,7 +211,7 @@ func (s *Store) ClaimRenewalRun(ctx context.Context, actor Actor, m billing.Mont
 		return err
 	}
 	var expected int64
-	if err := s.DB.GetContext(ctx, &expected, `SELECT count(*) FROM accounts a WHERE (a.plan <> ALL($2::text[]) OR a.scheduled_plan IS NOT NULL)
+	if err := s.DB.GetContext(ctx, &expected, `SELECT count(*) FROM accounts a WHERE `+renewable("$2")+`
 		AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.account_id = a.id AND c.kind = 'renewal' AND c.month = $1)`, m.Date(), freePlans(cat)); err != nil {
 		return err
 	}
